@@ -1,0 +1,50 @@
+# websession developer commands. `make demo` and `make test` work on a fresh Debian 12 machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: all venv demo test test-fast lint typecheck format bench bench-stores bench-http clean services
+
+all: lint typecheck test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# The demo web app on the embedded default store (a FilesystemStore under ./.demo-sessions).
+demo: $(STAMP)
+	$(VENV)/bin/websession demo $(DEMO_ARGS)
+
+# Installs the database servers (apt) and Chromium, starts them on 127.0.0.1 on free ports inside
+# a loopback-only network namespace, runs every test, and stops exactly what it started.
+test: $(STAMP)
+	$(PY) tools/testenv.py install
+	$(PY) tools/testenv.py run -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# Only the tests that need no server (quick feedback while coding).
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks tools examples
+	$(VENV)/bin/ruff format --check src
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format src
+	$(VENV)/bin/ruff check --fix src tests benchmarks tools examples
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+# Codec benchmark: websession against the cookie pipelines people use today, ratios in one run.
+bench: $(STAMP)
+	$(PY) benchmarks/codecs.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo-sessions build *.egg-info src/*.egg-info

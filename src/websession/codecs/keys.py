@@ -1,0 +1,68 @@
+"""Secrets and keys: random keys, normalising user secrets, deriving purpose-bound keys."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+__all__ = ["SecretKeys", "derive_key", "generate_random_key", "normalize_secrets"]
+
+#: A secret as users write it, or a list of them, newest first.
+SecretKeys = str | bytes | Sequence[str | bytes]
+
+_SALT = b"websession/v1"
+
+
+def generate_random_key(length: int = 32) -> bytes:
+    """Return ``length`` random bytes from the OS's CSPRNG.
+
+    Unlike gorilla's ``GenerateRandomKey`` this never returns an empty or ``None`` key on failure:
+    :func:`os.urandom` raises.
+    """
+    if length < 0:
+        raise ValueError("length must not be negative")
+    return os.urandom(length)
+
+
+def normalize_secrets(secret_keys: SecretKeys | None) -> list[bytes]:
+    """Return the secrets as a non-empty list of non-empty bytes, newest first.
+
+    Raises:
+        ValueError: no secret, or an empty one.
+        TypeError: a secret that is neither str nor bytes.
+    """
+    if secret_keys is None:
+        raise ValueError("secret_keys is required: a str, bytes, or a list of them, newest first")
+    items: Sequence[str | bytes]
+    if isinstance(secret_keys, (str, bytes, bytearray)):
+        items = [secret_keys]
+    else:
+        items = list(secret_keys)
+    if not items:
+        raise ValueError("secret_keys is empty: give at least one secret")
+    out: list[bytes] = []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            raw = item.encode("utf-8")
+        elif isinstance(item, (bytes, bytearray, memoryview)):
+            raw = bytes(item)
+        else:
+            raise TypeError(f"secret_keys[{i}] is {type(item).__name__}; secrets are str or bytes")
+        if not raw:
+            raise ValueError(f"secret_keys[{i}] is empty; an empty secret protects nothing")
+        out.append(raw)
+    return out
+
+
+def derive_key(secret: bytes, purpose: str, length: int = 32) -> bytes:
+    """Derive a key for one ``purpose`` from a secret of any length (HKDF-SHA256).
+
+    Keys for different purposes are independent, so one secret can safely seal cookies, seal
+    stored data and hash session ids.
+    """
+    return HKDF(
+        algorithm=hashes.SHA256(), length=length, salt=_SALT, info=purpose.encode("utf-8")
+    ).derive(secret)

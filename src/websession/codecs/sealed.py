@@ -1,0 +1,204 @@
+"""The sealed cookie: websession's default wire format.
+
+One AEAD pass of AES-256-GCM-SIV (nonce-misuse resistant) over the serialized value, in a
+versioned envelope::
+
+    envelope = header || nonce (12) || ciphertext || tag (16)
+    header   = version (1) || key id (4) || issued at (5, big-endian Unix seconds)
+    AAD      = header || cookie name
+    text     = base64url(envelope), unpadded
+
+The key id names which secret sealed the value, so decoding tries one key, not all of them. The
+cookie name and the issue time are authenticated (a value moved to another cookie, or with its
+time changed, does not open). Payloads above ``compress_threshold`` bytes are zlib-compressed
+when that makes them smaller (version byte 2); small ones never are.
+"""
+
+from __future__ import annotations
+
+import binascii
+import os
+import time
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
+
+from ..errors import EncodeError, Expired, InvalidSignature, Malformed, TooLong
+from ..serializers.base import Serializer
+from ..serializers.msgpack import MsgpackSerializer
+from ._b64 import b64decode_strict, b64encode
+from .base import Decoded
+from .keys import SecretKeys, derive_key, normalize_secrets
+
+__all__ = ["SealedCookie"]
+
+_V_PLAIN = 1
+_V_ZLIB = 2
+_HEADER = 10
+_NONCE = 12
+_TAG = 16
+_MIN_ENVELOPE = _HEADER + _NONCE + _TAG
+_PURPOSE = "sealed-cookie aes-256-gcm-siv v1"
+
+
+class SealedCookie:
+    """Encrypt and authenticate values for cookies with AES-256-GCM-SIV.
+
+    Args:
+        secret_keys: a secret (str or bytes, any length, at least 32 random bytes advised) or a
+            list of them, newest first. The newest seals; all open. Keys are derived once, with
+            HKDF, so secrets need no particular length or format.
+        serializer: turns values into bytes; :class:`~websession.MsgpackSerializer` by default.
+        max_age: the oldest value, in seconds, that opens; 0 disables the check.
+        max_length: the longest text, checked on encode and decode; 0 means unlimited.
+        clock: returns the current time in seconds since the epoch; :func:`time.time` by default.
+        compress_threshold: serialized payloads longer than this many bytes are zlib-compressed
+            when that makes them smaller.
+
+    Raises:
+        ValueError: no secret, or an empty one; a negative limit.
+    """
+
+    __slots__ = (
+        "_aeads",
+        "_by_id",
+        "_clock",
+        "_compress_threshold",
+        "_header_ids",
+        "max_age",
+        "max_length",
+        "serializer",
+    )
+
+    def __init__(
+        self,
+        secret_keys: SecretKeys,
+        *,
+        serializer: Serializer | None = None,
+        max_age: int = 2592000,
+        max_length: int = 4096,
+        clock: Callable[[], float] | None = None,
+        compress_threshold: int = 1024,
+    ) -> None:
+        secrets = normalize_secrets(secret_keys)
+        if max_length < 0 or max_age < 0:
+            raise ValueError("max_age and max_length must not be negative")
+        self._aeads: list[AESGCMSIV] = []
+        self._header_ids: list[bytes] = []
+        self._by_id: dict[bytes, list[int]] = {}
+        for index, secret in enumerate(secrets):
+            material = derive_key(secret, _PURPOSE, 36)
+            key_id = material[32:]
+            self._aeads.append(AESGCMSIV(material[:32]))
+            self._header_ids.append(key_id)
+            self._by_id.setdefault(key_id, []).append(index)
+        self.serializer: Serializer = serializer if serializer is not None else MsgpackSerializer()
+        self.max_age = max_age
+        self.max_length = max_length
+        self._clock = clock if clock is not None else time.time
+        self._compress_threshold = compress_threshold
+
+    @property
+    def key_count(self) -> int:
+        return len(self._aeads)
+
+    def key_id(self, index: int = 0) -> str:
+        """The public id (hex) of the key at ``index`` (0: the newest), as cookies carry it."""
+        return self._header_ids[index].hex()
+
+    def encode(self, name: str, value: Any) -> str:
+        """Return ``value`` sealed for the cookie ``name``.
+
+        Raises:
+            EncodeError: the serializer cannot encode the value, or the text is longer than
+                ``max_length``.
+        """
+        data = self.serializer.serialize(value)
+        return self.seal(name, data)
+
+    def seal(self, name: str, data: bytes, *, issued_at: int | None = None) -> str:
+        """Seal bytes that are already serialized (see :meth:`encode`)."""
+        version = _V_PLAIN
+        if len(data) > self._compress_threshold:
+            packed = zlib.compress(data, 6)
+            if len(packed) < len(data):
+                data, version = packed, _V_ZLIB
+        ts = int(self._clock()) if issued_at is None else issued_at
+        if not 0 <= ts < 1 << 40:
+            raise EncodeError(f"issue time {ts} is out of range")
+        header = bytes((version,)) + self._header_ids[0] + ts.to_bytes(5, "big")
+        nonce = os.urandom(_NONCE)
+        sealed = self._aeads[0].encrypt(nonce, data, header + name.encode("utf-8", "surrogatepass"))
+        out = b64encode(header + nonce + sealed, pad=False)
+        if self.max_length and len(out) > self.max_length:
+            raise EncodeError(
+                f"sealed value is too long: {len(out)} characters (max_length {self.max_length})"
+            )
+        return out.decode("ascii")
+
+    def decode(self, name: str, text: str) -> Any:
+        """Return the value ``text`` holds for the cookie ``name``.
+
+        Raises:
+            TooLong, Malformed, InvalidSignature, Expired: why the text cannot be trusted.
+        """
+        return self.decode_details(name, text).value
+
+    def decode_details(self, name: str, text: str) -> Decoded:
+        data, issued_at, index = self.unseal(name, text)
+        try:
+            value = self.serializer.deserialize(data)
+        except Malformed:
+            raise
+        return Decoded(value, issued_at, index)
+
+    def unseal(self, name: str, text: str) -> tuple[bytes, int, int]:
+        """Open ``text`` and return (serialized bytes, issue time, key index)."""
+        if not isinstance(text, (str, bytes)):
+            raise Malformed("sealed value is not a string")
+        if self.max_length and len(text) > self.max_length:
+            raise TooLong(f"sealed value is too long: {len(text)} characters")
+        try:
+            raw = text.encode("ascii") if isinstance(text, str) else bytes(text)
+            env = b64decode_strict(raw, pad=False)
+        except (UnicodeEncodeError, binascii.Error) as exc:
+            raise Malformed(f"sealed value is not base64url: {exc}") from exc
+        if len(env) < _MIN_ENVELOPE:
+            raise Malformed("sealed value is too short")
+        version = env[0]
+        if version not in (_V_PLAIN, _V_ZLIB):
+            raise Malformed(f"unknown sealed format version {version}")
+        indexes = self._by_id.get(env[1:5])
+        if indexes is None:
+            raise InvalidSignature("sealed with a key this codec does not hold (unknown key id)")
+        header = env[:_HEADER]
+        nonce = env[_HEADER : _HEADER + _NONCE]
+        aad = header + name.encode("utf-8", "surrogatepass")
+        for index in indexes:
+            try:
+                data = self._aeads[index].decrypt(nonce, env[_HEADER + _NONCE :], aad)
+                break
+            except InvalidTag:
+                continue
+        else:
+            raise InvalidSignature(
+                "the value is not valid (tampered, renamed, or sealed with another key)"
+            )
+        issued_at = int.from_bytes(env[5:_HEADER], "big")
+        if self.max_age and issued_at < int(self._clock()) - self.max_age:
+            raise Expired(f"expired: issued at {issued_at}, max_age {self.max_age}")
+        if version == _V_ZLIB:
+            try:
+                dec = zlib.decompressobj()
+                data = dec.decompress(data, 1 << 20)
+                if dec.unconsumed_tail or not dec.eof:
+                    raise Malformed("sealed value decompresses to more than 1 MiB or is truncated")
+            except zlib.error as exc:
+                raise Malformed(f"sealed value does not decompress: {exc}") from exc
+        return data, issued_at, index
+
+    def __repr__(self) -> str:
+        return f"<SealedCookie AES-256-GCM-SIV, {len(self._aeads)} key(s), newest {self.key_id()}>"

@@ -1,0 +1,246 @@
+"""gorilla/securecookie, byte for byte.
+
+Wire format (gorilla ``securecookie.go``, v1.1.2)::
+
+    b   = serialize(value)
+    b   = IV || AES-CTR(block_key, IV, b)             # only with a block key; IV random, 16 bytes
+    v   = base64url_padded(b)
+    mac = HMAC(hash, hash_key, name "|" ts "|" v)      # ts: decimal Unix seconds
+    out = base64url_padded(ts "|" v "|" mac)
+
+Decoding checks in gorilla's order: length, base64, structure, MAC (constant time), timestamp
+syntax, ``min_age``, ``max_age``, inner base64, decryption, deserialization. The MAC is checked
+before the timestamp, so a forged and expired value reports :class:`InvalidSignature`.
+
+Where we differ from gorilla on purpose: configuration errors raise at construction (gorilla
+returns them on first use); "too long" is a typed error; the caller's buffer is never encrypted
+in place; the base64 decoder is strict.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac
+import os
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from ..errors import EncodeError, Expired, InvalidSignature, Malformed, TooLong, TooNew
+from ..serializers.base import Serializer
+from ..serializers.msgpack import MsgpackSerializer
+from ._b64 import b64decode_strict, b64encode
+from .base import Decoded
+
+__all__ = ["SecureCookie", "codecs_from_pairs"]
+
+HashSpec = str | Callable[..., Any]
+
+_TIMESTAMP = re.compile(rb"[+-]?[0-9]+")
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_DROP_NEWLINES = b"\r\n"  # Go's base64 decoder skips these; mirror it
+
+
+def _as_bytes(key: str | bytes, what: str) -> bytes:
+    if isinstance(key, str):
+        return key.encode("utf-8")
+    if isinstance(key, (bytes, bytearray, memoryview)):
+        return bytes(key)
+    raise TypeError(f"{what} must be bytes or str, not {type(key).__name__}")
+
+
+def _resolve_hash(hash: HashSpec) -> tuple[str | Callable[..., Any], int]:
+    """Return what ``hmac.digest`` takes for this hash (a name when possible: it is fastest)."""
+    if isinstance(hash, str):
+        try:
+            size = hashlib.new(hash).digest_size
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"unknown hash {hash!r}: {exc}") from exc
+        return hash, size
+    if not callable(hash):
+        raise TypeError("hash must be a hashlib name or constructor")
+    probe = hash()
+    name = getattr(probe, "name", None)
+    if isinstance(name, str):
+        try:
+            if hashlib.new(name).digest_size == probe.digest_size:
+                return name, probe.digest_size
+        except ValueError:
+            pass
+    return hash, int(probe.digest_size)
+
+
+class SecureCookie:
+    """A gorilla/securecookie codec: HMAC-signed, optionally AES-CTR encrypted values.
+
+    Args:
+        hash_key: the HMAC key, any non-empty length (32 or 64 bytes recommended). A ``str`` is
+            encoded as UTF-8.
+        block_key: the AES key, 16, 24 or 32 bytes (AES-128/192/256), or None to sign only.
+        hash: a :mod:`hashlib` name (``"sha256"``, the default) or a constructor such as
+            ``hashlib.sha512``.
+        serializer: turns values into bytes; :class:`~websession.MsgpackSerializer` by default.
+            Use :class:`~websession.GobSerializer` or :class:`~websession.JSONSerializer` to
+            share cookies with Go services.
+        max_age: the oldest value, in seconds, that decodes; 0 disables the check.
+        min_age: the youngest value, in seconds, that decodes; 0 disables the check.
+        max_length: the longest encoded value, checked on encode and decode; 0 means unlimited.
+        clock: returns the current time in seconds since the epoch; :func:`time.time` by default.
+
+    Raises:
+        ValueError: an empty hash key, a block key of the wrong length, an unknown hash, or a
+            negative limit.
+    """
+
+    __slots__ = (
+        "_block_key",
+        "_clock",
+        "_digest",
+        "_hash_key",
+        "_mac_size",
+        "max_age",
+        "max_length",
+        "min_age",
+        "serializer",
+    )
+
+    def __init__(
+        self,
+        hash_key: str | bytes,
+        block_key: str | bytes | None = None,
+        *,
+        hash: HashSpec = "sha256",  # noqa: A002 - the public name is fixed by the design
+        serializer: Serializer | None = None,
+        max_age: int = 2592000,
+        min_age: int = 0,
+        max_length: int = 4096,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        key = _as_bytes(hash_key, "hash_key") if hash_key is not None else b""
+        if not key:
+            raise ValueError("securecookie: hash key is not set")
+        self._hash_key = key
+        self._block_key: bytes | None = None
+        if block_key is not None:
+            block = _as_bytes(block_key, "block_key")
+            if len(block) not in (16, 24, 32):
+                raise ValueError(
+                    f"securecookie: error - caused by: crypto/aes: invalid key size {len(block)} "
+                    "(a block key is 16, 24 or 32 bytes)"
+                )
+            self._block_key = block
+        self._digest, self._mac_size = _resolve_hash(hash)
+        if max_length < 0 or min_age < 0:
+            raise ValueError("max_length and min_age must not be negative")
+        self.serializer: Serializer = serializer if serializer is not None else MsgpackSerializer()
+        self.max_age = max_age
+        self.min_age = min_age
+        self.max_length = max_length
+        self._clock = clock if clock is not None else time.time
+
+    @property
+    def key_count(self) -> int:
+        return 1
+
+    def _mac(self, name: bytes, signed: bytes) -> bytes:
+        return hmac.digest(self._hash_key, name + b"|" + signed, self._digest)
+
+    def _ctr(self, iv: bytes, data: bytes) -> bytes:
+        assert self._block_key is not None
+        ctx = Cipher(algorithms.AES(self._block_key), modes.CTR(iv)).encryptor()
+        return ctx.update(data) + ctx.finalize()
+
+    def encode(self, name: str, value: Any) -> str:
+        """Return ``value`` signed (and encrypted, with a block key) for the cookie ``name``.
+
+        Raises:
+            EncodeError: the serializer cannot encode the value, or the result is longer than
+                ``max_length``.
+        """
+        data = self.serializer.serialize(value)
+        if self._block_key is not None:
+            iv = os.urandom(16)
+            data = iv + self._ctr(iv, data)  # a new buffer: the caller's is never touched
+        signed = str(int(self._clock())).encode() + b"|" + b64encode(data)
+        mac = self._mac(name.encode("utf-8", "surrogatepass"), signed)
+        out = b64encode(signed + b"|" + mac)
+        if self.max_length and len(out) > self.max_length:
+            raise EncodeError(f"securecookie: the value is too long: {len(out)}")
+        return out.decode("ascii")
+
+    def decode(self, name: str, text: str) -> Any:
+        """Return the value ``text`` holds for the cookie ``name``.
+
+        Raises:
+            TooLong, Malformed, InvalidSignature, TooNew, Expired: as gorilla, in its order.
+        """
+        return self.decode_details(name, text).value
+
+    def decode_details(self, name: str, text: str) -> Decoded:
+        if not isinstance(text, (str, bytes)):
+            raise Malformed("securecookie: the value is not a string")
+        if self.max_length and len(text) > self.max_length:
+            raise TooLong(f"securecookie: the value is too long: {len(text)}")
+        try:
+            raw = text.encode("ascii") if isinstance(text, str) else bytes(text)
+            raw = b64decode_strict(raw.translate(None, _DROP_NEWLINES))
+        except (UnicodeEncodeError, binascii.Error) as exc:
+            raise Malformed(f"securecookie: base64 decode failed - caused by: {exc}") from exc
+        parts = raw.split(b"|", 2)
+        if len(parts) != 3:
+            raise InvalidSignature()
+        ts_raw, payload, mac = parts
+        signed = raw[: len(raw) - len(mac) - 1]
+        expected = self._mac(name.encode("utf-8", "surrogatepass"), signed)
+        if not hmac.compare_digest(mac, expected):
+            raise InvalidSignature()
+        if not _TIMESTAMP.fullmatch(ts_raw):
+            raise Malformed("securecookie: invalid timestamp")
+        ts = int(ts_raw)
+        if not _INT64_MIN <= ts <= _INT64_MAX:
+            raise Malformed("securecookie: invalid timestamp")
+        now = int(self._clock())
+        if self.min_age and ts > now - self.min_age:
+            raise TooNew()
+        if self.max_age and ts < now - self.max_age:
+            raise Expired()
+        try:
+            data = b64decode_strict(payload)
+        except binascii.Error as exc:
+            raise Malformed(f"securecookie: base64 decode failed - caused by: {exc}") from exc
+        if self._block_key is not None:
+            if len(data) <= 16:
+                raise Malformed("securecookie: the value could not be decrypted")
+            data = self._ctr(data[:16], data[16:])
+        try:
+            value = self.serializer.deserialize(data)
+        except Malformed as exc:
+            raise Malformed(f"securecookie: error - caused by: {exc}") from exc
+        return Decoded(value, ts, 0)
+
+    def __repr__(self) -> str:
+        enc = f"AES-{len(self._block_key) * 8}" if self._block_key else "no encryption"
+        return f"<SecureCookie {self._digest if isinstance(self._digest, str) else 'hmac'}, {enc}>"
+
+
+def codecs_from_pairs(*keys: str | bytes | None, **codec_options: Any) -> list[SecureCookie]:
+    """Build one :class:`SecureCookie` per (hash key, block key) pair, newest pair first.
+
+    ``codecs_from_pairs(hash1, block1, hash0, block0)`` as gorilla's ``CodecsFromPairs``: an odd
+    final hash key gets no block key, and a ``None`` block key means signing only. Every codec
+    gets ``codec_options`` (``serializer``, ``max_age``, ``hash``, ...).
+    """
+    if not keys:
+        raise ValueError("securecookie: no codecs provided")
+    codecs = []
+    for i in range(0, len(keys), 2):
+        hash_key = keys[i]
+        if hash_key is None:
+            raise ValueError(f"keys[{i}] is a hash key and cannot be None")
+        block = keys[i + 1] if i + 1 < len(keys) else None
+        codecs.append(SecureCookie(hash_key, block, **codec_options))
+    return codecs
