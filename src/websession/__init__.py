@@ -4,6 +4,7 @@ Signed and encrypted cookies, gorilla/securecookie compatibility, server-side st
 framework adapters, behind one small typed API. Everything public is re-exported here.
 """
 
+from .backends.base import Backend, Record
 from .codecs import (
     Codec,
     Decoded,
@@ -16,6 +17,7 @@ from .codecs import (
     encode_multi,
     generate_random_key,
 )
+from .cookies import CookieOptions, format_set_cookie, parse_cookie_header
 from .errors import (
     ConflictError,
     DecodeError,
@@ -23,11 +25,14 @@ from .errors import (
     Expired,
     InvalidSignature,
     Malformed,
+    SaveError,
+    SessionNotFound,
     StoreUnavailable,
     TooLong,
     TooNew,
     WebsessionError,
 )
+from .registry import Registry
 from .serializers import (
     GobSerializer,
     JSONSerializer,
@@ -35,25 +40,40 @@ from .serializers import (
     NopSerializer,
     Serializer,
 )
+from .session import FLASH_KEY, Session
+from .stores import CookieStore, FilesystemStore, MemoryStore, ServerStore, Store
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "FLASH_KEY",
+    "Backend",
     "Codec",
     "ConflictError",
+    "CookieOptions",
+    "CookieStore",
     "DecodeError",
     "Decoded",
     "EncodeError",
     "Expired",
+    "FilesystemStore",
     "GobSerializer",
     "InvalidSignature",
     "JSONSerializer",
     "Malformed",
+    "MemoryStore",
     "MsgpackSerializer",
     "NopSerializer",
+    "Record",
+    "Registry",
+    "SaveError",
     "SealedCookie",
     "SecureCookie",
     "Serializer",
+    "ServerStore",
+    "Session",
+    "SessionNotFound",
+    "Store",
     "StoreUnavailable",
     "TooLong",
     "TooNew",
@@ -64,5 +84,7 @@ __all__ = [
     "decode_multi",
     "derive_key",
     "encode_multi",
+    "format_set_cookie",
     "generate_random_key",
+    "parse_cookie_header",
 ]

@@ -16,6 +16,8 @@ __all__ = [
     "Expired",
     "InvalidSignature",
     "Malformed",
+    "SaveError",
+    "SessionNotFound",
     "StoreUnavailable",
     "TooLong",
     "TooNew",
@@ -77,7 +79,14 @@ class Malformed(DecodeError):
     go_message = "securecookie: the value could not be decoded"
 
 
+class SessionNotFound(DecodeError):
+    """The cookie was valid but its server-side record is gone (expired, deleted, purged)."""
+
+    go_message = "sessions: the session does not exist"
+
+
 _REASONS: dict[type[DecodeError], str] = {
+    SessionNotFound: "not_found",
     InvalidSignature: "invalid_signature",
     Expired: "expired",
     TooNew: "too_new",
@@ -96,3 +105,18 @@ class StoreUnavailable(WebsessionError):
 
 class ConflictError(WebsessionError):
     """Optimistic concurrency: the session changed (or was deleted) since it was loaded."""
+
+
+class SaveError(WebsessionError):
+    """Saving several sessions (a registry's ``save_all``) failed for some of them.
+
+    The others were saved: ``headers`` holds their Set-Cookie values, ``errors`` maps each
+    failed session's name to its exception.
+    """
+
+    def __init__(self, errors: dict[str, BaseException], headers: Sequence[str]) -> None:
+        names = ", ".join(repr(n) for n in errors)
+        first = next(iter(errors.values()))
+        super().__init__(f"could not save session(s) {names}: {first}")
+        self.errors = errors
+        self.headers = list(headers)

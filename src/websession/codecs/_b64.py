@@ -46,7 +46,7 @@ def b64decode_strict(data: bytes, *, pad: bool = True) -> bytes:
     elif len(data) % 4:
         raise binascii.Error("base64 input is not padded to a multiple of 4")
     if _STRICT:
-        return binascii.a2b_base64(data.translate(_TO_STD), strict_mode=True)  # type: ignore[call-arg]
+        return binascii.a2b_base64(data.translate(_TO_STD), strict_mode=True)
     if not _URLSAFE.fullmatch(data):
         raise binascii.Error("illegal base64 data")
     return binascii.a2b_base64(data.translate(_TO_STD))

@@ -26,6 +26,7 @@ import os
 import re
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -43,6 +44,22 @@ HashSpec = str | Callable[..., Any]
 _TIMESTAMP = re.compile(rb"[+-]?[0-9]+")
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _DROP_NEWLINES = b"\r\n"  # Go's base64 decoder skips these; mirror it
+_BLOCK = 16
+_COUNTER_SPACE = 1 << 128
+
+
+@lru_cache(maxsize=512)
+def _counter_terms(blocks: int) -> tuple[int, int]:
+    """(R, S) such that ``(c * R + S).to_bytes(16 * blocks)`` is the counter blocks c, c+1, ...
+
+    R repeats the 128-bit value 1 ``blocks`` times and S lays 0, 1, 2, ... side by side, so one
+    big-integer multiply-add builds every counter block at once (valid while c + blocks - 1 does
+    not wrap past 2**128).
+    """
+    one = (1).to_bytes(_BLOCK, "big")
+    r = int.from_bytes(one * blocks, "big")
+    s = int.from_bytes(b"".join(i.to_bytes(_BLOCK, "big") for i in range(blocks)), "big")
+    return r, s
 
 
 def _as_bytes(key: str | bytes, what: str) -> bytes:
@@ -100,6 +117,7 @@ class SecureCookie:
         "_block_key",
         "_clock",
         "_digest",
+        "_ecb",
         "_hash_key",
         "_mac_size",
         "max_age",
@@ -133,6 +151,7 @@ class SecureCookie:
                     "(a block key is 16, 24 or 32 bytes)"
                 )
             self._block_key = block
+            self._ecb = Cipher(algorithms.AES(block), modes.ECB()).encryptor()  # noqa: S305
         self._digest, self._mac_size = _resolve_hash(hash)
         if max_length < 0 or min_age < 0:
             raise ValueError("max_length and min_age must not be negative")
@@ -150,9 +169,24 @@ class SecureCookie:
         return hmac.digest(self._hash_key, name + b"|" + signed, self._digest)
 
     def _ctr(self, iv: bytes, data: bytes) -> bytes:
-        assert self._block_key is not None
-        ctx = Cipher(algorithms.AES(self._block_key), modes.CTR(iv)).encryptor()
-        return ctx.update(data) + ctx.finalize()
+        """AES-CTR with the whole 16-byte IV as the initial counter (Go's ``cipher.NewCTR``).
+
+        The keystream is AES-ECB over the counter blocks IV, IV+1, ... (big-endian, modulo
+        2**128) from one cached ECB context: the same bytes as ``modes.CTR(iv)`` without
+        building a new cipher context per call, which costs more than the encryption itself.
+        """
+        n = len(data)
+        blocks = (n + _BLOCK - 1) // _BLOCK
+        counter = int.from_bytes(iv, "big")
+        if counter + blocks <= _COUNTER_SPACE:
+            r, s = _counter_terms(blocks)
+            counters = (counter * r + s).to_bytes(blocks * _BLOCK, "big")
+        else:  # the counter wraps around 2**128 within this value
+            counters = b"".join(
+                ((counter + i) % _COUNTER_SPACE).to_bytes(_BLOCK, "big") for i in range(blocks)
+            )
+        stream = self._ecb.update(counters)
+        return (int.from_bytes(data, "big") ^ int.from_bytes(stream[:n], "big")).to_bytes(n, "big")
 
     def encode(self, name: str, value: Any) -> str:
         """Return ``value`` signed (and encrypted, with a block key) for the cookie ``name``.

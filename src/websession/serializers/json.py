@@ -39,18 +39,23 @@ class JSONSerializer:
         self._go = go_compatible
 
     def serialize(self, value: Any) -> bytes:
-        _check_str_keys(value)
         try:
-            text = json.dumps(
-                value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
-            )
+            _check_str_keys(value)
+            text = _ENCODER.encode(value)
+        except EncodeError:
+            raise
         except (TypeError, ValueError) as exc:
             raise EncodeError(f"JSONSerializer cannot encode this value: {exc}") from exc
         except RecursionError as exc:
             raise EncodeError("JSONSerializer: value nested too deeply") from exc
         if self._go:
-            text = text.translate(_GO_ESCAPES) + "\n"
-        return text.encode("utf-8")
+            if "<" in text or ">" in text or "&" in text or "\u2028" in text or "\u2029" in text:
+                text = text.translate(_GO_ESCAPES)
+            text += "\n"
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: not valid in UTF-8, nor in Go
+            raise EncodeError(f"JSONSerializer cannot encode this value: {exc}") from exc
 
     def deserialize(self, data: bytes) -> Any:
         try:
@@ -67,19 +72,34 @@ class JSONSerializer:
 _DECODER = json.JSONDecoder()
 
 
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
+)
+_STR = frozenset((str,))
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def _check_str_keys(value: Any) -> None:
-    """Raise EncodeError for a dict key that JSON would silently turn into a string."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for key, sub in item.items():
+    """Raise EncodeError for a dict key that JSON would silently turn into a string.
+
+    Hot path: whole dicts and lists of plain keys and scalars are checked with C-level set
+    operations; only nested containers are visited one by one.
+    """
+    if isinstance(value, dict):
+        if not _STR.issuperset(map(type, value)):
+            for key in value:
                 if not isinstance(key, str):
                     raise EncodeError(
                         f"JSONSerializer needs str keys, got {type(key).__name__} key {key!r}; "
                         "use MsgpackSerializer or GobSerializer for other keys"
                     )
-                if isinstance(sub, (dict, list, tuple)):
-                    stack.append(sub)
-        elif isinstance(item, (list, tuple)):
-            stack.extend(sub for sub in item if isinstance(sub, (dict, list, tuple)))
+        children: Any = value.values()
+    elif isinstance(value, (list, tuple)):
+        children = value
+    else:
+        return
+    if _SCALARS.issuperset(map(type, children)):
+        return
+    for sub in children:
+        if type(sub) not in _SCALARS:
+            _check_str_keys(sub)

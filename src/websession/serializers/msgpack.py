@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+import threading
 import uuid
 from typing import Any
 
@@ -54,7 +55,11 @@ class MsgpackSerializer:
 
     def serialize(self, value: Any) -> bytes:
         try:
-            return msgpack.packb(value, default=_default, use_bin_type=True, datetime=False)  # type: ignore[no-any-return]
+            packer = _local.packer
+        except AttributeError:
+            packer = _local.packer = _new_packer()
+        try:
+            return packer.pack(value)  # type: ignore[no-any-return]
         except EncodeError:
             raise
         except (TypeError, ValueError, OverflowError) as exc:
@@ -82,6 +87,15 @@ class MsgpackSerializer:
 
     def __repr__(self) -> str:
         return f"MsgpackSerializer(max_size={self._max_size}, max_depth={self._max_depth})"
+
+
+# One Packer per thread: reusing it saves building one per call (a Packer is not thread-safe, and
+# it resets itself when pack() fails). Nested values inside extension types go through _pack.
+_local = threading.local()
+
+
+def _new_packer() -> Any:
+    return msgpack.Packer(default=_default, use_bin_type=True, datetime=False)
 
 
 def _pack(value: Any) -> bytes:
@@ -147,16 +161,22 @@ _CONTAINER_TYPES = frozenset(_CONTAINERS)
 
 
 def _check_depth(obj: Any, remaining: int) -> None:
-    """Reject containers nested deeper than allowed. Recursion is bounded by ``remaining``."""
+    """Reject containers nested deeper than allowed. Recursion is bounded by ``remaining``.
+
+    Containers whose members are all scalars are cleared with one C-level set operation.
+    """
     if remaining <= 0:
         raise Malformed("msgpack data nested too deeply")
     if type(obj) is dict:
-        for key in obj:
-            if type(key) in _CONTAINER_TYPES:
-                _check_depth(key, remaining - 1)
+        if not _CONTAINER_TYPES.isdisjoint(map(type, obj)):
+            for key in obj:
+                if type(key) in _CONTAINER_TYPES:
+                    _check_depth(key, remaining - 1)
         items: Any = obj.values()
     else:
         items = obj
+    if _CONTAINER_TYPES.isdisjoint(map(type, items)):
+        return
     for item in items:
         if type(item) in _CONTAINER_TYPES:
             _check_depth(item, remaining - 1)

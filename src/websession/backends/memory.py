@@ -1,0 +1,112 @@
+"""MemoryBackend: records in a dict, for tests and single-process development."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from .base import Record
+
+__all__ = ["MemoryBackend"]
+
+
+class MemoryBackend:
+    """Records in this process's memory, expired on read and by :meth:`purge`.
+
+    Args:
+        clock: the time source (seconds since the epoch).
+        max_entries: when a write would exceed this many records, expired ones are purged first;
+            0 means no limit.
+    """
+
+    def __init__(self, *, clock: Callable[[], float] | None = None, max_entries: int = 0) -> None:
+        self._clock = clock if clock is not None else time.time
+        self._records: dict[str, Record] = {}
+        self._lock = threading.Lock()
+        self._max_entries = max_entries
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+        record = self._records.get(key)
+        if record is None:
+            return None
+        now = self._clock()
+        if record.expires_at <= now:
+            with self._lock:
+                if self._records.get(key) is record:
+                    del self._records[key]
+            return None
+        if touch is not None:
+            with self._lock:
+                if self._records.get(key) is record:
+                    record = Record(record.data, now + touch, record.version)
+                    self._records[key] = record
+        return record
+
+    def set(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        now = self._clock()
+        with self._lock:
+            current = self._records.get(key)
+            if current is not None and current.expires_at <= now:
+                current = None
+            if (must_exist or if_version is not None) and current is None:
+                return None
+            if if_version is not None and current is not None and current.version != if_version:
+                return None
+            version = current.version + 1 if current is not None else 1
+            if self._max_entries and current is None and len(self._records) >= self._max_entries:
+                self._purge_locked(now)
+            self._records[key] = Record(bytes(data), now + ttl, version)
+            return version
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._records.pop(key, None)
+
+    def purge(self) -> int:
+        with self._lock:
+            return self._purge_locked(self._clock())
+
+    def _purge_locked(self, now: float) -> int:
+        dead = [k for k, r in self._records.items() if r.expires_at <= now]
+        for k in dead:
+            del self._records[k]
+        return len(dead)
+
+    def close(self) -> None:
+        return None
+
+    # Memory I/O never blocks: the async twins call the sync methods directly.
+    async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
+        return self.get(key, touch=touch)
+
+    async def aset(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        return self.set(key, data, ttl, must_exist=must_exist, if_version=if_version)
+
+    async def adelete(self, key: str) -> None:
+        self.delete(key)
+
+    async def apurge(self) -> int:
+        return self.purge()
+
+    async def aclose(self) -> None:
+        return None

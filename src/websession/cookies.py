@@ -1,0 +1,182 @@
+"""Cookie options, name rules, and the Set-Cookie / Cookie header formats.
+
+Why not :mod:`http.cookies`: ``SimpleCookie`` stops parsing at the first cookie it dislikes
+(one bad cookie from another app on the domain hides every session cookie after it), quotes
+values we do not want quoted, and has no Partitioned attribute before Python 3.14. The header
+grammar we need is small, so it is written out here against RFC 6265 and Go's ``net/http``
+(which gorilla uses, and whose attribute order we keep).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, replace
+from email.utils import formatdate
+from typing import Literal
+
+__all__ = [
+    "BROWSER_COOKIE_LIMIT",
+    "CookieOptions",
+    "SameSite",
+    "format_set_cookie",
+    "parse_cookie_header",
+    "validate_cookie_name",
+]
+
+SameSite = Literal["Lax", "Strict", "None"]
+
+#: Browsers drop a cookie whose Set-Cookie line is longer than this (RFC 6265 section 6.1).
+BROWSER_COOKIE_LIMIT = 4096
+
+# RFC 7230 token characters: what a cookie name may contain (gorilla's lex.go, Go's net/http).
+_TOKEN = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z|~]+")
+# RFC 6265 cookie-octet: what a cookie value may contain unquoted.
+_COOKIE_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
+_PATH = re.compile(r"[\x20-\x3a\x3c-\x7e]*")
+_DOMAIN = re.compile(
+    r"\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*"
+)
+_SAME_SITE = ("Lax", "Strict", "None")
+_EXPIRED = "Thu, 01 Jan 1970 00:00:01 GMT"
+
+
+def validate_cookie_name(name: str) -> str:
+    """Return ``name`` if it is a valid cookie name (an RFC 7230 token), else raise ValueError."""
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        raise ValueError(f"invalid character in cookie name: {name!r}")
+    return name
+
+
+@dataclass(slots=True)
+class CookieOptions:
+    """How a session's cookie is sent. Each session gets its own copy of its store's options.
+
+    Args:
+        path: the cookie's Path.
+        domain: the cookie's Domain, or None for a host-only cookie (a leading dot is dropped
+            on output, as browsers ignore it).
+        max_age: seconds the browser keeps the cookie: ``> 0`` persistent (Max-Age and
+            Expires); ``0`` a browser-session cookie (neither attribute; a server-side record
+            still lives for its store's default lifetime); ``< 0`` delete it now.
+        secure: send only over HTTPS. On by default; turn it off for plain-HTTP development.
+        http_only: hide the cookie from JavaScript.
+        same_site: ``"Lax"``, ``"Strict"``, ``"None"`` (needs ``secure``), or None to omit.
+        partitioned: CHIPS partitioned cookie (needs ``secure``).
+
+    Raises:
+        ValueError: a combination browsers reject (SameSite=None or Partitioned without Secure),
+            an unknown SameSite, or a Path or Domain with characters a cookie cannot carry.
+    """
+
+    path: str = "/"
+    domain: str | None = None
+    max_age: int = 2592000
+    secure: bool = True
+    http_only: bool = True
+    same_site: SameSite | None = "Lax"
+    partitioned: bool = False
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self, name: str | None = None) -> None:
+        """Raise ValueError if these options (for the cookie ``name``, when given) are unusable."""
+        if self.same_site is not None and self.same_site not in _SAME_SITE:
+            raise ValueError(
+                f"same_site must be 'Lax', 'Strict', 'None' or None, not {self.same_site!r}"
+            )
+        if self.same_site == "None" and not self.secure:
+            raise ValueError("same_site='None' requires secure=True (browsers reject it otherwise)")
+        if self.partitioned and not self.secure:
+            raise ValueError("partitioned=True requires secure=True")
+        if not isinstance(self.max_age, int) or isinstance(self.max_age, bool):
+            raise ValueError(f"max_age must be an int, not {self.max_age!r}")
+        if (
+            not isinstance(self.path, str)
+            or not self.path.startswith("/")
+            or not _PATH.fullmatch(self.path)
+        ):
+            raise ValueError(
+                f"invalid cookie path {self.path!r}: it must start with / "
+                "and contain no ; or control characters"
+            )
+        if self.domain is not None and (
+            not isinstance(self.domain, str) or not _DOMAIN.fullmatch(self.domain)
+        ):
+            raise ValueError(f"invalid cookie domain {self.domain!r}")
+        if name is None:
+            return
+        validate_cookie_name(name)
+        if name.startswith("__Host-") and (not self.secure or self.path != "/" or self.domain):
+            raise ValueError(
+                f"cookie {name!r}: the __Host- prefix needs secure=True, path='/' and no domain"
+            )
+        if name.startswith("__Secure-") and not self.secure:
+            raise ValueError(f"cookie {name!r}: the __Secure- prefix needs secure=True")
+
+    def copy(self, **changes: object) -> CookieOptions:
+        """Return a copy with ``changes`` applied (and validated)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def format_set_cookie(
+    name: str, value: str, options: CookieOptions, *, now: float | None = None
+) -> str:
+    """Return the Set-Cookie header value, with attributes in Go's ``net/http`` order.
+
+    ``options.max_age < 0`` (or an empty ``value`` with it) makes a deletion cookie:
+    ``Expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0``.
+
+    Raises:
+        ValueError: an invalid name, a value with characters a cookie cannot carry, or options
+            that break the name's ``__Host-``/``__Secure-`` prefix rules.
+    """
+    options.validate(name)
+    if not _COOKIE_VALUE.fullmatch(value):
+        raise ValueError(f"cookie {name!r}: the value contains characters a cookie cannot carry")
+    parts = [f"{name}={value}", f"Path={options.path}"]
+    if options.domain:
+        parts.append(f"Domain={options.domain.lstrip('.')}")
+    if options.max_age > 0:
+        expires = (time.time() if now is None else now) + options.max_age
+        parts.append(f"Expires={formatdate(expires, usegmt=True)}")
+        parts.append(f"Max-Age={options.max_age}")
+    elif options.max_age < 0:
+        parts.append(f"Expires={_EXPIRED}")
+        parts.append("Max-Age=0")
+    if options.http_only:
+        parts.append("HttpOnly")
+    if options.secure:
+        parts.append("Secure")
+    if options.same_site is not None:
+        parts.append(f"SameSite={options.same_site}")
+    if options.partitioned:
+        parts.append("Partitioned")
+    return "; ".join(parts)
+
+
+def parse_cookie_header(header: str | bytes | None) -> dict[str, list[str]]:
+    """Parse a ``Cookie`` request header into ``{name: [value, ...]}``, in header order.
+
+    Several values for one name (the same cookie set for two paths or domains) are all kept, so a
+    store can try each until one verifies. Pairs with invalid names are skipped without losing
+    the rest; one pair of surrounding double quotes is removed, as Go does.
+    """
+    if not header:
+        return {}
+    if isinstance(header, bytes):
+        header = header.decode("latin-1")
+    out: dict[str, list[str]] = {}
+    for chunk in header.split(";"):
+        name, sep, value = chunk.strip().partition("=")
+        if not sep:
+            continue
+        name = name.strip()
+        if not _TOKEN.fullmatch(name):
+            continue
+        value = value.strip()
+        if len(value) > 1 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        out.setdefault(name, []).append(value)
+    return out

@@ -1,0 +1,135 @@
+"""Registry: the sessions of one request, from any stores, saved together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from .cookies import parse_cookie_header, validate_cookie_name
+from .errors import SaveError
+from .session import Session, SessionState
+from .stores.base import Store
+
+__all__ = ["Registry"]
+
+CookieInput = Mapping[str, str] | Mapping[str, Sequence[str]] | str | bytes | None
+
+
+class Registry:
+    """The sessions of one request, cached by name, saved together.
+
+    Args:
+        cookies: the request's cookies: a ``Cookie`` header (str or bytes), or a mapping of
+            name to value (or to a list of values, when a name was sent more than once; each is
+            tried in turn until one verifies).
+
+    A registry belongs to one request: make a new one per request and drop it afterwards. It
+    holds no global state.
+    """
+
+    __slots__ = ("_cookies", "_sessions", "errors")
+
+    def __init__(self, cookies: CookieInput = None) -> None:
+        if cookies is None or isinstance(cookies, (str, bytes)):
+            self._cookies = parse_cookie_header(cookies)
+        else:
+            self._cookies = {
+                name: [value] if isinstance(value, str) else list(value)
+                for name, value in cookies.items()
+            }
+        self._sessions: dict[str, Session] = {}
+        #: errors of the last :meth:`save_all`, by session name
+        self.errors: dict[str, BaseException] = {}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._sessions
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._sessions.values())
+
+    @property
+    def sessions(self) -> dict[str, Session]:
+        """The sessions loaded so far, by name."""
+        return self._sessions
+
+    def cookie_values(self, name: str) -> list[str]:
+        """Every value the request sent for the cookie ``name``."""
+        return self._cookies.get(name, [])
+
+    def _cached(self, store: Store, name: str) -> Session | None:
+        validate_cookie_name(name)
+        session = self._sessions.get(name)
+        if session is not None and session.store is not store:
+            raise ValueError(
+                f"session {name!r} was already loaded from another store in this request"
+            )
+        return session
+
+    def get(self, store: Store, name: str) -> Session:
+        """The session ``name`` from ``store``: loaded on first use, then cached.
+
+        Never raises for a bad cookie (the session is new and ``rejected`` says why).
+
+        Raises:
+            ValueError: an invalid cookie name, or a name already loaded from another store.
+        """
+        session = self._cached(store, name)
+        if session is not None:
+            return session
+        values: list[str | None] = [*self._cookies.get(name, ())] or [None]
+        for value in values:
+            session = store.new(name, value)
+            if not session.is_new:
+                break
+        assert session is not None
+        self._sessions[name] = session
+        return session
+
+    async def aget(self, store: Store, name: str) -> Session:
+        """Async twin of :meth:`get`."""
+        session = self._cached(store, name)
+        if session is not None:
+            return session
+        values: list[str | None] = [*self._cookies.get(name, ())] or [None]
+        for value in values:
+            session = await store.anew(name, value)
+            if not session.is_new:
+                break
+        assert session is not None
+        self._sessions[name] = session
+        return session
+
+    def pending(self) -> list[Session]:
+        """The sessions a save would write or delete (modified, invalidated, or stale)."""
+        return [s for s in self._sessions.values() if s.state is not SessionState.CLEAN]
+
+    def save_all(self) -> list[str]:
+        """Save every modified session; return their Set-Cookie header values.
+
+        One failing store does not stop the others: every session is attempted, and then a
+        :class:`~websession.SaveError` carries the failures and the headers of those saved.
+        """
+        headers: list[str] = []
+        self.errors = {}
+        for session in self.pending():
+            try:
+                assert session.store is not None
+                headers.append(session.store.save(session))
+            except Exception as exc:  # collected and re-raised below
+                self.errors[session.name] = exc
+        if self.errors:
+            raise SaveError(self.errors, headers)
+        return headers
+
+    async def asave_all(self) -> list[str]:
+        """Async twin of :meth:`save_all`."""
+        headers: list[str] = []
+        self.errors = {}
+        for session in self.pending():
+            try:
+                assert session.store is not None
+                headers.append(await session.store.asave(session))
+            except Exception as exc:  # collected and re-raised below
+                self.errors[session.name] = exc
+        if self.errors:
+            raise SaveError(self.errors, headers)
+        return headers

@@ -1,0 +1,99 @@
+"""Stores: where sessions live (the cookie itself, or a backend behind a session id)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+
+from ..backends.filesystem import FilesystemBackend
+from ..backends.memory import MemoryBackend
+from ..codecs.base import Codec
+from ..codecs.keys import SecretKeys
+from ..cookies import CookieOptions
+from .base import BaseStore, Store
+from .cookie import CookieStore
+from .server import ServerStore, new_session_id
+
+__all__ = [
+    "BaseStore",
+    "CookieStore",
+    "FilesystemStore",
+    "MemoryStore",
+    "ServerStore",
+    "Store",
+    "new_session_id",
+]
+
+
+class FilesystemStore(ServerStore):
+    """Sessions in files under ``path``: the cookie holds only a sealed session id.
+
+    Args:
+        path: the directory (created if missing); a ``websession`` folder in the system's
+            temporary directory by default.
+        secret_keys: secrets, newest first (see :class:`ServerStore`).
+        codecs: gorilla-compatible codecs instead: then the directory uses gorilla/sessions'
+            ``session_<ID>`` layout and Go services can share it.
+        options: cookie options every session starts with.
+        fsync: fsync every write (durable across power loss, slower).
+        **kwargs: ``ttl``, ``rolling``, ``optimistic``, ``clock`` (see :class:`ServerStore`).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        secret_keys: SecretKeys | None = None,
+        *,
+        codecs: Sequence[Codec] | None = None,
+        options: CookieOptions | None = None,
+        fsync: bool = False,
+        ttl: int = 2592000,
+        rolling: bool = False,
+        optimistic: bool = False,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        directory = path if path is not None else os.path.join(tempfile.gettempdir(), "websession")
+        backend = FilesystemBackend(
+            directory,
+            layout="gorilla" if codecs is not None else "sharded",
+            ttl=max(ttl, options.max_age if options else 0),
+            fsync=fsync,
+            clock=clock,
+        )
+        super().__init__(
+            backend,
+            secret_keys,
+            codecs=codecs,
+            options=options,
+            ttl=ttl,
+            rolling=rolling,
+            optimistic=optimistic,
+            clock=clock,
+        )
+
+
+class MemoryStore(ServerStore):
+    """Sessions in this process's memory (tests, development). Same options as ServerStore."""
+
+    def __init__(
+        self,
+        secret_keys: SecretKeys | None = None,
+        *,
+        codecs: Sequence[Codec] | None = None,
+        options: CookieOptions | None = None,
+        ttl: int = 2592000,
+        rolling: bool = False,
+        optimistic: bool = False,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__(
+            MemoryBackend(clock=clock),
+            secret_keys,
+            codecs=codecs,
+            options=options,
+            ttl=ttl,
+            rolling=rolling,
+            optimistic=optimistic,
+            clock=clock,
+        )

@@ -1,0 +1,111 @@
+"""CookieStore: the whole session, sealed, in the cookie."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+
+from ..codecs.base import Codec, decode_details_multi, encode_multi
+from ..codecs.keys import SecretKeys
+from ..codecs.sealed import SealedCookie
+from ..cookies import CookieOptions
+from ..errors import DecodeError, Malformed
+from ..session import Session, SessionState
+from .base import BaseStore
+
+__all__ = ["CookieStore", "build_codecs"]
+
+
+def build_codecs(
+    secret_keys: SecretKeys | None,
+    codecs: Sequence[Codec] | None,
+    *,
+    max_age: int,
+    clock: Callable[[], float] | None,
+) -> list[Codec]:
+    """The codecs a store uses: the given ones, or one SealedCookie over ``secret_keys``."""
+    if codecs is not None:
+        if secret_keys is not None:
+            raise ValueError("give secret_keys or codecs, not both")
+        if not codecs:
+            raise ValueError("codecs is empty")
+        return list(codecs)
+    if secret_keys is None:
+        raise ValueError(
+            "a store needs secret_keys (a secret, or a list of them, newest first) or codecs; "
+            "`websession keygen` prints a new secret"
+        )
+    return [SealedCookie(secret_keys, max_age=max_age, clock=clock)]
+
+
+def with_limits(
+    codec: Codec, *, max_age: int | None = None, max_length: int | None = None
+) -> Codec:
+    """A copy of ``codec`` (sharing its keys) with other limits, or ``codec`` if it has none."""
+    clone = copy.copy(codec)
+    if max_age is not None and hasattr(clone, "max_age"):
+        clone.max_age = max_age
+    if max_length is not None and hasattr(clone, "max_length"):
+        clone.max_length = max_length
+    return clone
+
+
+class CookieStore(BaseStore):
+    """Keeps the whole session in its cookie, sealed (encrypted and authenticated).
+
+    Args:
+        secret_keys: a secret or a list of secrets, newest first, for the default
+            :class:`~websession.SealedCookie` codec. A cookie sealed with an older secret still
+            opens, and is re-sealed with the newest on the next save.
+        codecs: instead of ``secret_keys``: codecs to use, the first encodes, all decode. Use
+            :func:`~websession.codecs_from_pairs` with the gob or JSON serializer to share
+            cookies with Go services that use gorilla/sessions.
+        options: the cookie options every session starts with (a copy each).
+        clock: the time source for cookie expiry (seconds since the epoch).
+
+    A cookie is valid on the server for ``options.max_age`` seconds after it was issued (30
+    days by default; for browser-session cookies too), whatever the browser does.
+    """
+
+    def __init__(
+        self,
+        secret_keys: SecretKeys | None = None,
+        *,
+        codecs: Sequence[Codec] | None = None,
+        options: CookieOptions | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__(options=options, clock=clock)
+        lifetime = self.options.max_age if self.options.max_age > 0 else 2592000
+        self.codecs = build_codecs(secret_keys, codecs, max_age=lifetime, clock=clock)
+
+    def new(self, name: str, cookie_value: str | None) -> Session:
+        session = self._blank(name)
+        if cookie_value:
+            try:
+                found = decode_details_multi(name, cookie_value, self.codecs)
+                if not isinstance(found.value, dict):
+                    raise Malformed("the cookie does not hold a mapping of session values")
+            except DecodeError as exc:
+                session.reject(exc)
+            else:
+                session.load(found.value, issued_at=found.issued_at, stale=found.stale)
+        return session
+
+    def save(self, session: Session) -> str:
+        if session.state is SessionState.INVALIDATED:
+            header = self._deletion_cookie(session)
+        else:
+            value = encode_multi(session.name, session.to_dict(), self.codecs)
+            header = self._set_cookie(session, value)
+        session.mark_saved()
+        return header
+
+    async def anew(self, name: str, cookie_value: str | None) -> Session:
+        return self.new(name, cookie_value)
+
+    async def asave(self, session: Session) -> str:
+        return self.save(session)
+
+    def __repr__(self) -> str:
+        return f"<CookieStore codecs={self.codecs!r}>"

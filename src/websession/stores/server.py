@@ -1,0 +1,273 @@
+"""ServerStore: the cookie holds a sealed session id; the data lives in a Backend.
+
+How a session is kept, with ``secret_keys`` (the default, "sealed" mode):
+
+- the id is 256 random bits (52 base32 characters), sealed into the cookie by the codec;
+- the backend key is a keyed hash of the id (HMAC-SHA256 under a key derived from the secret
+  that sealed the cookie), so a database dump yields no usable cookie;
+- the data is sealed with the same secrets, the id bound in as associated data, so a dump yields
+  no readable data and records cannot be swapped between ids.
+
+With ``codecs`` (gorilla-compatible mode) the id is the backend key and the data is encoded by
+the codecs under the session name, exactly as gorilla/sessions' FilesystemStore does.
+
+The store's logic is written once, as generators that yield backend operations (sans-IO);
+:func:`_run` and :func:`_arun` carry those operations out synchronously or asynchronously.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import logging
+import os
+import re
+from collections.abc import Callable, Generator, Hashable, Sequence
+from typing import Any, NamedTuple
+
+from ..backends.base import Backend, Record
+from ..codecs.base import Codec, decode_details_multi, encode_multi
+from ..codecs.keys import SecretKeys, derive_key, normalize_secrets
+from ..cookies import CookieOptions
+from ..errors import ConflictError, DecodeError, Malformed, SessionNotFound
+from ..session import Session, SessionState
+from .base import BaseStore
+from .cookie import build_codecs, with_limits
+
+__all__ = ["ServerStore", "new_session_id"]
+
+log = logging.getLogger("websession")
+
+_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_DATA_PREFIX = "data:"  # ':' is not a cookie-name character: data AAD never equals a cookie's
+
+
+def new_session_id() -> str:
+    """256 random bits as 52 base32 characters, the format gorilla/sessions uses."""
+    return base64.b32encode(os.urandom(32)).decode("ascii").rstrip("=")
+
+
+class _Op(NamedTuple):
+    method: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
+def _op(method: str, *args: Any, **kwargs: Any) -> _Op:
+    return _Op(method, args, kwargs)
+
+
+Steps = Generator[_Op, Any, Any]
+
+
+def _run(steps: Steps, backend: Backend) -> Any:
+    try:
+        op = next(steps)
+        while True:
+            op = steps.send(getattr(backend, op.method)(*op.args, **op.kwargs))
+    except StopIteration as stop:
+        return stop.value
+
+
+async def _arun(steps: Steps, backend: Backend) -> Any:
+    try:
+        op = next(steps)
+        while True:
+            op = steps.send(await getattr(backend, "a" + op.method)(*op.args, **op.kwargs))
+    except StopIteration as stop:
+        return stop.value
+
+
+class ServerStore(BaseStore):
+    """A session id in the cookie; the session's data in a :class:`~websession.Backend`.
+
+    Args:
+        backend: where records live (memory, files, Redis, SQL, ...).
+        secret_keys: a secret or a list of them, newest first: seal the cookie, the data, and
+            key the id hash. Records sealed with an older secret are re-sealed (and re-keyed) on
+            their next save.
+        codecs: instead of ``secret_keys``, gorilla-compatible codecs (see module docs).
+        options: the cookie options every session starts with (a copy each).
+        ttl: how long a record lives after its last save when its cookie is a browser-session
+            cookie (``max_age == 0``); otherwise a record lives ``max_age`` seconds.
+        rolling: extend a record's life on every load, not only on save (Redis ``GETEX``).
+        optimistic: check a record's version on save: a session changed by another request since
+            it was loaded raises :class:`~websession.ConflictError` instead of losing the other
+            request's update.
+        clock: time source for cookie expiry.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        secret_keys: SecretKeys | None = None,
+        *,
+        codecs: Sequence[Codec] | None = None,
+        options: CookieOptions | None = None,
+        ttl: int = 2592000,
+        rolling: bool = False,
+        optimistic: bool = False,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__(options=options, clock=clock)
+        if ttl <= 0:
+            raise ValueError("ttl must be positive")
+        self.backend = backend
+        self.ttl = ttl
+        self.rolling = rolling
+        self.optimistic = optimistic
+        lifetime = max(self.options.max_age, ttl)
+        self.codecs = build_codecs(secret_keys, codecs, max_age=lifetime, clock=clock)
+        self.gorilla = codecs is not None
+        # Stored data is not a cookie: no browser length limit; records expire by their TTL
+        # (gorilla-compatible files also by their own timestamp, as gorilla checks it).
+        data_age = lifetime if self.gorilla else 0
+        self.data_codecs = [with_limits(c, max_age=data_age, max_length=0) for c in self.codecs]
+        self._id_keys: list[bytes] = (
+            []
+            if self.gorilla
+            else [derive_key(s, "session-id-hash v1") for s in normalize_secrets(secret_keys)]
+        )
+
+    # -- keys and ids ------------------------------------------------------------------------
+    def backend_key(self, session_id: str, key_index: int = 0) -> str:
+        """Where the backend keeps the record of ``session_id`` (sealed by key ``key_index``)."""
+        if self.gorilla:
+            return session_id
+        key = self._id_keys[min(key_index, len(self._id_keys) - 1)]
+        mac = hmac.digest(key, session_id.encode("ascii"), "sha256")
+        return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
+
+    def _data_name(self, session: Session, session_id: str) -> str:
+        return session.name if self.gorilla else _DATA_PREFIX + session_id
+
+    def _ttl(self, session: Session) -> int:
+        return session.options.max_age if session.options.max_age > 0 else self.ttl
+
+    # -- the logic, once (sans-IO) ------------------------------------------------------------
+    def _load(self, name: str, cookie_value: str | None) -> Steps:
+        session = self._blank(name)
+        if not cookie_value:
+            return session
+        try:
+            found = decode_details_multi(name, cookie_value, self.codecs)
+            session_id = found.value
+            if not isinstance(session_id, str) or not _ID.fullmatch(session_id):
+                raise Malformed("the cookie does not hold a valid session id")
+        except DecodeError as exc:
+            session.reject(exc)
+            return session
+        key = self.backend_key(session_id, found.key_index)
+        touch = self._ttl(session) if self.rolling else None
+        record: Record | None = yield (_op("get", key, touch=touch) if touch else _op("get", key))
+        if record is None:
+            # Never adopt an id the store does not know (session fixation): a new one is made
+            # on save.
+            session.reject(SessionNotFound("the session has expired or was deleted"))
+            return session
+        try:
+            data = decode_details_multi(
+                self._data_name(session, session_id), record.data.decode("ascii"), self.data_codecs
+            )
+            if not isinstance(data.value, dict):
+                raise Malformed("the stored record does not hold a mapping of session values")
+        except (DecodeError, UnicodeDecodeError) as exc:
+            error = exc if isinstance(exc, DecodeError) else Malformed(str(exc))
+            log.warning("websession: unreadable record for session %r: %s", name, error)
+            session.reject(error)
+            return session
+        values: dict[Hashable, Any] = data.value
+        session.load(values, issued_at=found.issued_at, stale=found.stale or data.stale)
+        session.id = session_id
+        session.backend_key = key
+        session.version = record.version
+        return session
+
+    def _save(self, session: Session) -> Steps:
+        state = session.state
+        old_key = session.backend_key
+        if state is SessionState.INVALIDATED:
+            if old_key is not None:
+                yield _op("delete", old_key)
+            session.id = None
+            session.backend_key = None
+            header = self._deletion_cookie(session)
+            session.mark_saved()
+            return header
+        if session.id is None:  # new, or regenerate_id() was called
+            if old_key is not None:
+                yield _op("delete", old_key)
+            session.id = new_session_id()
+            old_key = None
+        session_id = session.id
+        key = self.backend_key(session_id)
+        ttl = self._ttl(session)
+        data = encode_multi(
+            self._data_name(session, session_id), session.to_dict(), self.data_codecs
+        )
+        payload = data.encode("ascii")
+        if old_key is None:
+            version = yield _op("set", key, payload, ttl)
+        elif old_key != key:  # loaded under an older secret: re-key under the newest
+            version = yield _op("set", key, payload, ttl)
+            yield _op("delete", old_key)
+        else:
+            check = session.version if self.optimistic else None
+            version = yield _op("set", key, payload, ttl, must_exist=True, if_version=check)
+            if version is None:
+                if self.optimistic:
+                    raise ConflictError(
+                        f"session {session.name!r} was changed or deleted by another request "
+                        "since it was loaded; load it again and retry"
+                    )
+                # Deleted meanwhile (log out in another tab): do not bring it back.
+                log.info("websession: session %r was deleted concurrently; not saved", session.name)
+                session.invalidate()
+                session.id = None
+                session.backend_key = None
+                header = self._deletion_cookie(session)
+                session.mark_saved()
+                return header
+        cookie = encode_multi(session.name, session_id, self.codecs)
+        header = self._set_cookie(session, cookie)
+        session.backend_key = key
+        session.version = version
+        session.mark_saved()
+        return header
+
+    # -- the Store API -----------------------------------------------------------------------
+    def new(self, name: str, cookie_value: str | None) -> Session:
+        result: Session = _run(self._load(name, cookie_value), self.backend)
+        return result
+
+    def save(self, session: Session) -> str:
+        result: str = _run(self._save(session), self.backend)
+        return result
+
+    async def anew(self, name: str, cookie_value: str | None) -> Session:
+        result: Session = await _arun(self._load(name, cookie_value), self.backend)
+        return result
+
+    async def asave(self, session: Session) -> str:
+        result: str = await _arun(self._save(session), self.backend)
+        return result
+
+    def purge(self) -> int:
+        """Remove expired records from the backend; return how many."""
+        return self.backend.purge()
+
+    async def apurge(self) -> int:
+        """Async twin of :meth:`purge`."""
+        return await self.backend.apurge()
+
+    def close(self) -> None:
+        """Release the backend's connections."""
+        self.backend.close()
+
+    async def aclose(self) -> None:
+        """Async twin of :meth:`close`."""
+        await self.backend.aclose()
+
+    def __repr__(self) -> str:
+        mode = "gorilla" if self.gorilla else "sealed"
+        return f"<{type(self).__name__} {mode} backend={self.backend!r}>"

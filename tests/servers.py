@@ -1,0 +1,39 @@
+"""Where the test servers are: URLs exported by ``tools/testenv.py run``.
+
+A test that needs a server calls :func:`server_url`. Without the server it is skipped when
+running locally, and FAILS under ``CI=true``: CI must never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+#: name -> environment variable that ``tools/testenv.py`` exports
+SERVERS = {
+    "redis": "WEBSESSION_TEST_REDIS_URL",  # redis://127.0.0.1:PORT/0
+    "redis-cluster": "WEBSESSION_TEST_REDIS_CLUSTER_URL",  # redis://127.0.0.1:PORT (any node)
+    "memcached": "WEBSESSION_TEST_MEMCACHED",  # 127.0.0.1:PORT
+    "postgresql": "WEBSESSION_TEST_POSTGRES_URL",  # postgresql://postgres@127.0.0.1:PORT/sessions
+    "mysql": "WEBSESSION_TEST_MYSQL_URL",  # mysql://sess:sess@127.0.0.1:PORT/sessions
+    "mongodb": "WEBSESSION_TEST_MONGODB_URL",  # mongodb://127.0.0.1:PORT/?directConnection=true
+    "dynamodb": "WEBSESSION_TEST_DYNAMODB_URL",  # http://127.0.0.1:PORT (DynamoDB Local)
+    "chromium": "WEBSESSION_TEST_CHROMIUM",  # /usr/bin/chromium
+}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def server_url(name: str) -> str:
+    """The URL of test server ``name``; skip (locally) or fail (CI) when it is not running."""
+    var = SERVERS[name]
+    value = os.environ.get(var)
+    if value:
+        return value
+    message = f"{name} is not available: {var} is not set (run the tests with `make test`)"
+    if in_ci():
+        pytest.fail(message)
+    pytest.skip(message)
