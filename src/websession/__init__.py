@@ -42,6 +42,7 @@ from .serializers import (
 )
 from .session import FLASH_KEY, Session
 from .stores import CookieStore, FilesystemStore, MemoryStore, ServerStore, Store
+from .urls import open_store
 
 __version__ = "0.1.0"
 
@@ -86,5 +87,6 @@ __all__ = [
     "encode_multi",
     "format_set_cookie",
     "generate_random_key",
+    "open_store",
     "parse_cookie_header",
 ]

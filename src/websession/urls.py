@@ -1,0 +1,239 @@
+"""open_store: a server-side store from one URL.
+
+======================================================  ==========================================
+URL                                                     backend
+======================================================  ==========================================
+``memory://``                                           :class:`~websession.MemoryStore`
+``file:///abs/dir``, ``file://relative/dir``            :class:`~websession.FilesystemStore`
+``sqlite:///relative.db``, ``sqlite:////abs.db``,       SQLite (stdlib ``sqlite3``); the path
+``sqlite://:memory:``                                   rules are SQLAlchemy's
+``lmdb:///abs/dir``, ``lmdb://relative/dir``            LMDB
+``redis://``, ``rediss://``, ``unix://`` (``?cluster=true`` for Redis Cluster)  Redis
+``memcached://host:port[,host:port...]``                Memcached
+``postgresql://``, ``postgres://``                      PostgreSQL (psycopg 3)
+``mysql://``, ``mariadb://``                            MySQL/MariaDB (PyMySQL, aiomysql)
+``sqlalchemy+<SQLAlchemy URL>``                         SQLAlchemy, e.g.
+                                                        ``sqlalchemy+postgresql+psycopg://...``
+``mongodb://``, ``mongodb+srv://``                      MongoDB (pymongo)
+``dynamodb://table?endpoint_url=...&region=...``        DynamoDB (boto3)
+======================================================  ==========================================
+
+Query parameters ``ttl``, ``rolling`` and ``optimistic`` configure the
+:class:`~websession.ServerStore`; every other parameter belongs to the backend (for network
+databases the URL is handed to the backend's own ``from_url`` with the store's parameters
+removed, so driver parameters such as ``connect_timeout`` or ``sslmode`` pass through).
+Keyword arguments to :func:`open_store` named ``ttl``, ``rolling``, ``optimistic``, ``codecs``
+or ``clock`` also configure the store; the rest go to the backend.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from .backends.base import Backend
+from .codecs.keys import SecretKeys
+from .cookies import CookieOptions
+from .stores import FilesystemStore, MemoryStore, ServerStore
+
+__all__ = ["SCHEMES", "open_store"]
+
+#: scheme -> what it opens (for error messages and docs)
+SCHEMES: dict[str, str] = {
+    "memory": "MemoryStore",
+    "file": "FilesystemStore",
+    "sqlite": "SQLite",
+    "lmdb": "LMDB",
+    "redis": "Redis",
+    "rediss": "Redis (TLS)",
+    "unix": "Redis (unix socket)",
+    "memcached": "Memcached",
+    "postgresql": "PostgreSQL",
+    "postgres": "PostgreSQL",
+    "mysql": "MySQL/MariaDB",
+    "mariadb": "MySQL/MariaDB",
+    "sqlalchemy+...": "SQLAlchemy (any database it supports)",
+    "mongodb": "MongoDB",
+    "mongodb+srv": "MongoDB",
+    "dynamodb": "DynamoDB",
+}
+
+#: query parameters and keyword arguments that configure the ServerStore, not the backend
+STORE_OPTIONS = ("ttl", "rolling", "optimistic")
+_STORE_KWARGS = (*STORE_OPTIONS, "codecs", "clock")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _coerce(value: str) -> Any:
+    """A query-string value as a bool, int or float where it looks like one."""
+    low = value.lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    try:
+        return int(value)
+    except ValueError:
+        pass
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    low = str(value).lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
+def _split_query(url: str, names: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """Remove the parameters ``names`` from ``url``'s query; return the URL and them."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url, {}
+    kept: list[tuple[str, str]] = []
+    taken: dict[str, str] = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key in names:
+            taken[key] = value
+        else:
+            kept.append((key, value))
+    if not taken:
+        return url, {}
+    return urlunsplit(parts._replace(query=urlencode(kept))), taken
+
+
+def _local_path(url: str) -> tuple[str | None, dict[str, Any]]:
+    """The path and coerced query of ``file://``/``lmdb://`` URLs (netloc = relative path)."""
+    parts = urlsplit(url)
+    netloc, path = parts.netloc, unquote(parts.path)
+    full = (path or None) if netloc in ("", "localhost") else unquote(netloc) + path
+    query = {k: _coerce(v) for k, v in parse_qsl(parts.query, keep_blank_values=True)}
+    return full, query
+
+
+def _backend_class(module: str, name: str, extra: str) -> Any:
+    hint = f"pip install 'websession[{extra}]'"
+    try:
+        mod = importlib.import_module(f"websession.backends.{module}")
+    except ImportError as exc:
+        raise ImportError(f"the {extra} backend is not available ({exc}): {hint}") from exc
+    try:
+        return getattr(mod, name)
+    except AttributeError as exc:  # pragma: no cover - a broken install
+        raise ImportError(f"websession.backends.{module} has no {name}: {hint}") from exc
+
+
+def _make_backend(
+    url: str, scheme: str, clock: Callable[[], float] | None, opts: dict[str, Any]
+) -> Backend:
+    if scheme == "sqlite":
+        cls = _backend_class("sqlite", "SQLiteBackend", "sqlite")
+        if clock is not None:
+            opts.setdefault("clock", clock)
+        backend: Backend = cls.from_url(url, **opts)
+        return backend
+    if scheme.startswith("sqlalchemy+"):
+        cls = _backend_class("sqlalchemy", "SQLAlchemyBackend", "sqlalchemy")
+        backend = cls.from_url(url[len("sqlalchemy+") :], **opts)
+        return backend
+    if scheme in ("postgresql", "postgres"):
+        cls = _backend_class("postgresql", "PostgreSQLBackend", "postgresql")
+        backend = cls.from_url(url, **opts)
+        return backend
+    if scheme in ("mysql", "mariadb"):
+        cls = _backend_class("mysql", "MySQLBackend", "mysql")
+        backend = cls.from_url(url, **opts)
+        return backend
+    if scheme in ("redis", "rediss", "unix"):
+        url, taken = _split_query(url, ("cluster",))
+        cluster = _flag("cluster", taken.get("cluster", opts.pop("cluster", False)))
+        cls = _backend_class("redis", "RedisBackend", "redis")
+        backend = cls.from_url(url, cluster=cluster, **opts)
+        return backend
+    if scheme == "memcached":
+        cls = _backend_class("memcached", "MemcachedBackend", "memcached")
+        backend = cls.from_url(url, **opts)
+        return backend
+    if scheme == "lmdb":
+        path, query = _local_path(url)
+        if path is None:
+            raise ValueError("an lmdb:// URL needs a path: lmdb:///abs/dir or lmdb://relative/dir")
+        cls = _backend_class("lmdb", "LMDBBackend", "lmdb")
+        backend = cls(path, **{**query, **opts})
+        return backend
+    if scheme in ("mongodb", "mongodb+srv"):
+        cls = _backend_class("mongodb", "MongoBackend", "mongodb")
+        backend = cls.from_url(url, **opts)
+        return backend
+    if scheme == "dynamodb":
+        cls = _backend_class("dynamodb", "DynamoDBBackend", "dynamodb")
+        backend = cls.from_url(url, **opts)
+        return backend
+    supported = ", ".join(f"{s}://" for s in SCHEMES)
+    raise ValueError(f"unsupported store URL scheme {scheme!r}: use one of {supported}")
+
+
+def open_store(
+    url: str,
+    secret_keys: SecretKeys | None = None,
+    *,
+    options: CookieOptions | None = None,
+    **backend_options: Any,
+) -> ServerStore:
+    """A :class:`~websession.ServerStore` over the backend ``url`` names (see the module docs).
+
+    Args:
+        url: e.g. ``"memory://"``, ``"redis://localhost:6379/0?ttl=3600"``,
+            ``"postgresql://user@host/db?table=sessions"``.
+        secret_keys: a secret or a list of them, newest first.
+        options: the cookie options every session starts with.
+        **backend_options: options for the backend (``table=``, ``pool_size=``, ...); ``ttl``,
+            ``rolling``, ``optimistic``, ``codecs`` and ``clock`` configure the store instead.
+
+    Raises:
+        ValueError: unknown scheme or bad option value.
+        ImportError: the backend's client library is missing (the message names the extra).
+    """
+    if not isinstance(url, str) or "://" not in url:
+        raise ValueError(f"not a store URL: {url!r} (e.g. 'memory://', 'redis://localhost')")
+    scheme = url.split("://", 1)[0].lower()
+    url, query = _split_query(url, STORE_OPTIONS)
+    store_kw: dict[str, Any] = {
+        k: backend_options.pop(k) for k in _STORE_KWARGS if k in backend_options
+    }
+    if "ttl" in query:
+        store_kw.setdefault("ttl", int(query["ttl"]))
+    for name in ("rolling", "optimistic"):
+        if name in query:
+            store_kw.setdefault(name, _flag(name, query[name]))
+    clock: Callable[[], float] | None = store_kw.get("clock")
+
+    if scheme == "memory":
+        parts = urlsplit(url)
+        if parts.netloc or parts.path not in ("", "/"):
+            raise ValueError(f"a memory:// URL takes no host or path: {url!r}")
+        mem_opts = {k: _coerce(v) for k, v in parse_qsl(parts.query)}
+        mem_opts.update(backend_options)
+        store: ServerStore = MemoryStore(secret_keys, options=options, **store_kw)
+        if mem_opts:
+            from .backends.memory import MemoryBackend
+
+            store.backend = MemoryBackend(clock=clock, **mem_opts)
+        return store
+    if scheme == "file":
+        path, query_opts = _local_path(url)
+        query_opts.update(backend_options)
+        return FilesystemStore(path, secret_keys, options=options, **query_opts, **store_kw)
+
+    backend = _make_backend(url, scheme, clock, backend_options)
+    return ServerStore(backend, secret_keys, options=options, **store_kw)

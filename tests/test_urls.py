@@ -1,0 +1,131 @@
+"""open_store: one URL -> a ServerStore over the right backend."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import websession
+from websession import CookieOptions, FilesystemStore, MemoryStore, ServerStore, open_store
+from websession.backends.filesystem import FilesystemBackend
+from websession.backends.memory import MemoryBackend
+from websession.urls import SCHEMES
+
+SECRET = "a test secret that is long enough"
+
+
+def roundtrip(store: ServerStore) -> None:
+    session = store.new("s", None)
+    session["n"] = 42
+    header = store.save(session)
+    cookie = header.split(";", 1)[0].split("=", 1)[1]
+    again = store.new("s", cookie)
+    assert not again.is_new
+    assert again["n"] == 42
+
+
+def test_reexported() -> None:
+    assert websession.open_store is open_store
+
+
+def test_memory() -> None:
+    store = open_store("memory://", SECRET)
+    assert isinstance(store, MemoryStore)
+    assert isinstance(store.backend, MemoryBackend)
+    roundtrip(store)
+
+
+def test_memory_backend_options_from_query_and_kwargs() -> None:
+    store = open_store("memory://?max_entries=10", SECRET)
+    assert isinstance(store.backend, MemoryBackend)
+    assert store.backend._max_entries == 10
+    store = open_store("memory://", SECRET, max_entries=5)
+    assert store.backend._max_entries == 5  # type: ignore[attr-defined]
+    roundtrip(store)
+
+
+def test_memory_rejects_host_or_path() -> None:
+    with pytest.raises(ValueError, match="memory"):
+        open_store("memory://somewhere", SECRET)
+
+
+def test_store_options_from_query() -> None:
+    store = open_store("memory://?ttl=60&rolling=true&optimistic=1", SECRET)
+    assert store.ttl == 60
+    assert store.rolling is True
+    assert store.optimistic is True
+
+
+def test_store_options_from_kwargs_and_cookie_options() -> None:
+    options = CookieOptions(max_age=0, secure=False)
+    store = open_store("memory://", SECRET, options=options, ttl=120, rolling=True)
+    assert store.ttl == 120
+    assert store.rolling is True
+    assert store.optimistic is False
+    assert store.options.max_age == 0
+    assert store.options.secure is False
+
+
+def test_bad_flag() -> None:
+    with pytest.raises(ValueError, match="rolling"):
+        open_store("memory://?rolling=maybe", SECRET)
+
+
+def test_file_absolute(tmp_path: Path) -> None:
+    store = open_store(f"file://{tmp_path}/sessions", SECRET)
+    assert isinstance(store, FilesystemStore)
+    assert isinstance(store.backend, FilesystemBackend)
+    assert store.backend.path == str(tmp_path / "sessions")
+    roundtrip(store)
+    assert any((tmp_path / "sessions").rglob("*"))
+
+
+def test_file_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = open_store("file://rel/dir?fsync=true", SECRET)
+    assert isinstance(store.backend, FilesystemBackend)
+    assert store.backend.path == str(tmp_path / "rel" / "dir")
+    assert store.backend.fsync is True
+    roundtrip(store)
+
+
+def test_unknown_scheme_lists_supported() -> None:
+    with pytest.raises(ValueError, match="unsupported") as info:
+        open_store("gopher://x", SECRET)
+    for scheme in ("memory://", "redis://", "postgresql://", "sqlalchemy+...://"):
+        assert scheme in str(info.value)
+
+
+def test_not_a_url() -> None:
+    with pytest.raises(ValueError, match="not a store URL"):
+        open_store("localhost:6379", SECRET)
+
+
+@pytest.mark.parametrize(
+    ("url", "module", "extra"),
+    [
+        ("redis://127.0.0.1:1/0", "redis", "redis"),
+        ("memcached://127.0.0.1:1", "memcached", "memcached"),
+        ("lmdb:///tmp/nowhere", "lmdb", "lmdb"),
+        ("mongodb://127.0.0.1:1", "mongodb", "mongodb"),
+        ("dynamodb://table?region=us-east-1", "dynamodb", "dynamodb"),
+        ("postgresql://127.0.0.1:1/x", "postgresql", "postgresql"),
+        ("mysql://127.0.0.1:1/x", "mysql", "mysql"),
+        ("sqlite:///x.db", "sqlite", "sqlite"),
+        ("sqlalchemy+sqlite:///x.db", "sqlalchemy", "sqlalchemy"),
+    ],
+)
+def test_missing_backend_names_the_extra(
+    url: str, module: str, extra: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A module set to None in sys.modules fails to import, as a missing client would.
+    monkeypatch.setitem(sys.modules, f"websession.backends.{module}", None)
+    with pytest.raises(ImportError, match=rf"pip install 'websession\[{extra}\]'"):
+        open_store(url, SECRET)
+
+
+def test_schemes_documented() -> None:
+    assert "memory" in SCHEMES
+    assert "sqlalchemy+..." in SCHEMES
