@@ -1,0 +1,109 @@
+"""Flask integration: ``app.session_interface = websession.flask.SessionInterface(store)``.
+
+``flask.session`` becomes a websession :class:`~websession.Session` (any hashable key, sealed or
+server-side, key rotation) that also speaks Flask's session protocol: ``permanent``, ``new``,
+``modified``, ``accessed``; ``flask.flash`` and ``get_flashed_messages`` keep working. Flask's
+``SESSION_COOKIE_*`` settings and ``PERMANENT_SESSION_LIFETIME`` shape the cookie, as Flask
+users expect. Further named sessions, from any store, are one call away in a view::
+
+    prefs = websession.flask.get_session("prefs", prefs_store)
+
+and are saved together with ``flask.session`` when the response is sent.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, Request, Response, current_app
+from flask import request as _request
+from flask.sessions import SessionInterface as _FlaskSessionInterface
+from werkzeug.exceptions import ServiceUnavailable
+
+from ._flasklike import (
+    REGISTRY_KEY,
+    FlaskSession,
+    UnavailableSession,
+    adopt,
+    apply_lifetime,
+    handle_save_error,
+    registry_of,
+    write_headers,
+)
+from .errors import SaveError, StoreUnavailable
+from .registry import Registry
+from .session import Session
+from .stores.base import Store
+
+if TYPE_CHECKING:
+    from flask.sessions import SessionMixin
+
+__all__ = ["FlaskSession", "SessionInterface", "get_session"]
+
+
+def get_session(name: str = "session", store: Store | None = None) -> Session:
+    """A named session for the current request, saved with ``flask.session``.
+
+    Args:
+        name: the cookie name.
+        store: its store; the app's session interface store by default.
+    """
+    if store is None:
+        interface = current_app.session_interface
+        if not isinstance(interface, SessionInterface):
+            raise RuntimeError(
+                "set app.session_interface = websession.flask.SessionInterface(store)"
+            )
+        store = interface.store
+    try:
+        return registry_of(_request.environ, _request.headers.get("Cookie")).get(store, name)
+    except StoreUnavailable as exc:
+        raise ServiceUnavailable(str(exc)) from exc
+
+
+class SessionInterface(_FlaskSessionInterface):
+    """Serve ``flask.session`` from a websession store.
+
+    Args:
+        store: any websession store (``CookieStore``, ``FilesystemStore``, ``open_store(...)``).
+        use_flask_config: take the cookie's name, domain, path, Secure, HttpOnly, SameSite and
+            Partitioned from Flask's ``SESSION_COOKIE_*`` settings and its lifetime from
+            ``PERMANENT_SESSION_LIFETIME`` (sessions are browser-session cookies unless
+            ``session.permanent`` is set, as in Flask). With False the store's options apply.
+
+    A store that cannot reach its database makes the request a 503, not a 500.
+    """
+
+    pickle_based = False
+
+    def __init__(self, store: Store, *, use_flask_config: bool = True) -> None:
+        self.store = store
+        self.use_flask_config = use_flask_config
+
+    def get_cookie_name(self, app: Flask) -> str:
+        return str(app.config["SESSION_COOKIE_NAME"]) if self.use_flask_config else "session"
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        name = self.get_cookie_name(app)
+        try:
+            session = registry_of(request.environ, request.headers.get("Cookie")).get(
+                self.store, name
+            )
+        except StoreUnavailable as exc:
+            return UnavailableSession(name, self.store, exc)  # type: ignore[return-value]
+        return adopt(session, self, app, self.use_flask_config)  # type: ignore[return-value]
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        registry: Registry | None = _request.environ.get(REGISTRY_KEY)
+        if registry is None or isinstance(session, UnavailableSession):
+            return
+        apply_lifetime(session, app, self.use_flask_config)
+        try:
+            headers = registry.save_all()
+        except SaveError as exc:
+            handle_save_error(response, registry, exc)
+            return
+        write_headers(response, registry, headers)
+
+
+
