@@ -1,0 +1,185 @@
+"""What the WSGI and ASGI middlewares share: where the registry lives, the save policy, headers.
+
+The middlewares put three keys into the WSGI environ or the ASGI scope:
+
+- ``"websession.registry"``: the request's :class:`~websession.Registry`;
+- ``"websession.store"``: the middleware's default store;
+- ``"websession.name"``: the middleware's default session name.
+
+:func:`get_session` and :func:`aget_session` find them in an environ or a scope, or in a
+framework's request object that carries one (``.scope`` for Starlette, FastAPI, Quart;
+``.environ`` for Werkzeug and Flask; ``.META`` for Django's WSGIRequest).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, MutableMapping
+from http import HTTPStatus
+from typing import Any
+
+from .backends.memory import MemoryBackend
+from .errors import SaveError, StoreUnavailable
+from .registry import Registry
+from .session import Session
+from .stores.base import Store
+from .stores.cookie import CookieStore
+from .stores.server import ServerStore
+
+__all__ = [
+    "NAME_KEY",
+    "REGISTRY_KEY",
+    "STORE_KEY",
+    "UNAVAILABLE_BODY",
+    "aget_session",
+    "find_environ",
+    "get_session",
+    "is_unavailable",
+    "merged_vary",
+    "reason_phrase",
+    "should_save",
+    "vary_needed",
+]
+
+log = logging.getLogger("websession")
+
+REGISTRY_KEY = "websession.registry"
+STORE_KEY = "websession.store"
+NAME_KEY = "websession.name"
+
+#: The body of the response sent when a store cannot be reached.
+UNAVAILABLE_BODY = b"Service unavailable: the session store cannot be reached. Try again shortly.\n"
+
+_NO_MIDDLEWARE = (
+    "no websession middleware ran for this request: wrap the application in "
+    "websession.wsgi.SessionMiddleware (WSGI) or websession.asgi.SessionMiddleware (ASGI)"
+)
+
+
+def reason_phrase(status: int) -> str:
+    """The reason phrase for ``status`` (for a WSGI status line)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def find_environ(obj: object) -> MutableMapping[str, Any]:
+    """The WSGI environ or ASGI scope a middleware prepared, from it or a request object.
+
+    Raises:
+        RuntimeError: no websession middleware ran for this request.
+    """
+    if isinstance(obj, Mapping):
+        if REGISTRY_KEY in obj:
+            return obj  # type: ignore[return-value]
+        raise RuntimeError(_NO_MIDDLEWARE)
+    for attribute in ("scope", "environ", "META"):
+        env = getattr(obj, attribute, None)
+        if isinstance(env, Mapping) and REGISTRY_KEY in env:
+            return env  # type: ignore[return-value]
+    # Quart and some others keep the request behind ``_get_current_object`` (a proxy).
+    target = getattr(obj, "_get_current_object", None)
+    if callable(target):
+        return find_environ(target())
+    raise RuntimeError(
+        _NO_MIDDLEWARE
+        if any(hasattr(obj, a) for a in ("scope", "environ", "META"))
+        else f"cannot find a WSGI environ or ASGI scope in {type(obj).__name__!r}; pass the "
+        "environ, the scope, or a request object with .environ or .scope"
+    )
+
+
+def _resolve(
+    env: MutableMapping[str, Any], name: str | None, store: Store | None
+) -> tuple[Registry, Store, str]:
+    registry: Registry = env[REGISTRY_KEY]
+    return (
+        registry,
+        store if store is not None else env[STORE_KEY],
+        name if name is not None else env[NAME_KEY],
+    )
+
+
+def _is_asgi(env: Mapping[str, Any]) -> bool:
+    return "asgi" in env and env.get("type") in ("http", "websocket")
+
+
+def _loads_without_io(registry: Registry, store: Store, name: str) -> bool:
+    if isinstance(store, CookieStore) or not registry.cookie_values(name):
+        return True
+    return isinstance(store, ServerStore) and isinstance(store.backend, MemoryBackend)
+
+
+def _remember_default(env: MutableMapping[str, Any], session: Session, store: Store) -> None:
+    # Starlette's ``request.session`` reads ``scope["session"]``: the default session.
+    if _is_asgi(env) and session.name == env[NAME_KEY] and store is env[STORE_KEY]:
+        env["session"] = session
+
+
+def get_session(obj: object, name: str | None = None, store: Store | None = None) -> Session:
+    """The session ``name`` of this request, loaded on first use and then cached.
+
+    Args:
+        obj: a WSGI environ, an ASGI scope, or a request object carrying one (``.environ``,
+            ``.scope`` or ``.META``).
+        name: the cookie name; the middleware's ``name`` (``"session"``) by default.
+        store: the store to load it from; the middleware's store by default.
+
+    Raises:
+        RuntimeError: no websession middleware ran; or, under ASGI, loading would need I/O
+            (a server-side store and a session cookie): use ``await aget_session(...)``.
+        StoreUnavailable: the store cannot be reached (the middleware turns it into a 503).
+    """
+    env = find_environ(obj)
+    registry, store, name = _resolve(env, name, store)
+    if name not in registry and _is_asgi(env) and not _loads_without_io(registry, store, name):
+        raise RuntimeError(
+            f"loading session {name!r} from {type(store).__name__} needs I/O: under ASGI use "
+            f"`await websession.aget_session(request, {name!r})` (or keep autoload=True for "
+            "the default session)"
+        )
+    session = registry.get(store, name)
+    _remember_default(env, session, store)
+    return session
+
+
+async def aget_session(obj: object, name: str | None = None, store: Store | None = None) -> Session:
+    """Async twin of :func:`get_session`: async stores are awaited natively."""
+    env = find_environ(obj)
+    registry, store, name = _resolve(env, name, store)
+    session = await registry.aget(store, name)
+    _remember_default(env, session, store)
+    return session
+
+
+# -- the save policy -------------------------------------------------------------------------
+def should_save(status: int, save_on_error: bool) -> bool:
+    """Sessions are saved with any response but a 5xx, unless ``save_on_error``."""
+    return status < 500 or save_on_error
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True for StoreUnavailable, and for a SaveError that contains one."""
+    if isinstance(exc, StoreUnavailable):
+        return True
+    return isinstance(exc, SaveError) and any(
+        isinstance(e, StoreUnavailable) for e in exc.errors.values()
+    )
+
+
+def vary_needed(registry: Registry, cookies: Iterable[str]) -> bool:
+    """True when the response depends on the request's cookies: a session was read or saved."""
+    if any(True for _ in cookies):
+        return True
+    return any(session.accessed for session in registry.sessions.values())
+
+
+def merged_vary(current: str | None) -> str | None:
+    """The Vary value with ``Cookie`` added, or None when ``current`` already covers it."""
+    if current is None or not current.strip():
+        return "Cookie"
+    tokens = {t.strip().lower() for t in current.split(",")}
+    if "cookie" in tokens or "*" in tokens:
+        return None
+    return f"{current}, Cookie"
