@@ -4,6 +4,7 @@ Signed and encrypted cookies, gorilla/securecookie compatibility, server-side st
 framework adapters, behind one small typed API. Everything public is re-exported here.
 """
 
+from ._adapter import aget_session, get_session
 from .backends.base import Backend, Record
 from .codecs import (
     Codec,
@@ -80,6 +81,7 @@ __all__ = [
     "TooNew",
     "WebsessionError",
     "__version__",
+    "aget_session",
     "codecs_from_pairs",
     "decode_details_multi",
     "decode_multi",
@@ -87,6 +89,7 @@ __all__ = [
     "encode_multi",
     "format_set_cookie",
     "generate_random_key",
+    "get_session",
     "open_store",
     "parse_cookie_header",
 ]
