@@ -1,0 +1,216 @@
+"""Django integration: ``SESSION_ENGINE = "websession.django"``.
+
+``request.session``, ``login()``'s ``cycle_key()``, ``logout()``'s ``flush()``, ``set_expiry()``,
+``clear_expired()`` (so ``manage.py clearsessions``) and ``django.contrib.messages``' session
+storage all work on any websession store, with Django's async session methods served by the
+store's native async twins.
+
+Configure the store in settings (all keys optional)::
+
+    WEBSESSION = {
+        "STORE": "redis://127.0.0.1:6379/0",  # a URL for open_store, a Store, or a dotted path
+                                              # to a callable returning one; default: a
+                                              # CookieStore (the whole session, sealed, in the
+                                              # cookie)
+        "SECRET_KEYS": [...],                 # default: SECRET_KEY, then SECRET_KEY_FALLBACKS
+        "OPTIONS": {"optimistic": True},      # extra open_store options
+    }
+
+The value of Django's session cookie is the store's sealed cookie value (for server-side stores,
+the sealed session id), so nothing readable or forgeable ever reaches the browser. Django's own
+``SessionMiddleware`` still sets the cookie with Django's ``SESSION_COOKIE_*`` settings.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase, UpdateError
+from django.utils.module_loading import import_string
+
+from .cookies import CookieOptions
+from .session import Session
+from .stores.base import Store
+from .stores.cookie import CookieStore
+
+__all__ = ["SessionStore", "get_store", "reset_store"]
+
+_lock = threading.Lock()
+_store: Store | None = None
+
+
+def _options() -> CookieOptions:
+    same_site = settings.SESSION_COOKIE_SAMESITE
+    return CookieOptions(
+        path=settings.SESSION_COOKIE_PATH,
+        domain=settings.SESSION_COOKIE_DOMAIN,
+        max_age=int(settings.SESSION_COOKIE_AGE),
+        secure=bool(settings.SESSION_COOKIE_SECURE) or same_site == "None",
+        http_only=bool(settings.SESSION_COOKIE_HTTPONLY),
+        same_site=same_site if same_site in ("Lax", "Strict", "None") else None,
+    )
+
+
+def _build() -> Store:
+    config: dict[str, Any] = dict(getattr(settings, "WEBSESSION", {}) or {})
+    secrets = config.get("SECRET_KEYS") or [
+        settings.SECRET_KEY,
+        *getattr(settings, "SECRET_KEY_FALLBACKS", []),
+    ]
+    spec = config.get("STORE")
+    if spec is None or spec == "cookie":
+        return CookieStore(secrets, options=_options())
+    if isinstance(spec, str) and "://" in spec:
+        from .urls import open_store
+
+        extra = {"ttl": int(settings.SESSION_COOKIE_AGE), **config.get("OPTIONS", {})}
+        return open_store(spec, secrets, options=_options(), **extra)
+    if isinstance(spec, str):
+        spec = import_string(spec)
+    if callable(spec) and not isinstance(spec, Store):
+        spec = spec()
+    return cast(Store, spec)
+
+
+def get_store() -> Store:
+    """The store the session engine uses (built once from settings)."""
+    global _store
+    if _store is None:
+        with _lock:
+            if _store is None:
+                _store = _build()
+    return _store
+
+
+def reset_store() -> None:
+    """Forget the store (after changing settings, e.g. in tests)."""
+    global _store
+    with _lock:
+        _store = None
+
+
+def _cookie_value(header: str) -> str:
+    return header.split(";", 1)[0].split("=", 1)[1]
+
+
+class SessionStore(SessionBase):
+    """Django's SessionBase over a websession store (see the module docs)."""
+
+    _session_key: str | None
+
+    def __init__(self, session_key: str | None = None) -> None:
+        super().__init__(session_key)
+        self._ws: Session | None = None
+
+    @property
+    def store(self) -> Store:
+        return get_store()
+
+    @property
+    def cookie_name(self) -> str:
+        return str(settings.SESSION_COOKIE_NAME)
+
+    # -- loading -----------------------------------------------------------------------------
+    def _adopt(self, session: Session) -> dict[Any, Any]:
+        self._ws = session
+        if session.is_new:
+            self._session_key = None
+            return {}
+        return dict(session.to_dict())
+
+    def load(self) -> dict[Any, Any]:
+        return self._adopt(self.store.new(self.cookie_name, self.session_key))
+
+    async def aload(self) -> dict[Any, Any]:
+        return self._adopt(await self.store.anew(self.cookie_name, self.session_key))
+
+    def exists(self, session_key: str | None) -> bool:
+        return bool(session_key) and not self.store.new(self.cookie_name, session_key).is_new
+
+    async def aexists(self, session_key: str | None) -> bool:
+        if not session_key:
+            return False
+        return not (await self.store.anew(self.cookie_name, session_key)).is_new
+
+    # -- saving ------------------------------------------------------------------------------
+    def _prepare(self, fresh: Session | None, must_create: bool) -> Session:
+        session = fresh if fresh is not None else self._ws
+        if session is None:
+            raise RuntimeError("no websession session to save")
+        data = self._get_session(no_load=must_create)
+        values = session.to_dict()
+        values.clear()
+        values.update(data)
+        session.mark_modified()
+        session.options.max_age = (
+            0 if self.get_expire_at_browser_close() else int(self.get_expiry_age())
+        )
+        return session
+
+    def _finish(self, session: Session, header: str) -> None:
+        if session.options.max_age < 0:
+            # the store found the session deleted by a concurrent request: Django's contract
+            raise UpdateError
+        self._ws = session
+        self._session_key = _cookie_value(header)
+
+    def save(self, must_create: bool = False) -> None:
+        fresh = None
+        if must_create or self._ws is None:
+            fresh = self.store.new(self.cookie_name, None if must_create else self.session_key)
+        session = self._prepare(fresh, must_create)
+        self._finish(session, self.store.save(session))
+
+    async def asave(self, must_create: bool = False) -> None:
+        fresh = None
+        if must_create or self._ws is None:
+            key: str | None = None if must_create else self.session_key
+            fresh = await self.store.anew(self.cookie_name, key)
+        session = self._prepare(fresh, must_create)
+        self._finish(session, await self.store.asave(session))
+
+    def create(self) -> None:
+        self._session_cache: dict[Any, Any] = {}
+        self.save(must_create=True)
+        self.modified = True
+
+    async def acreate(self) -> None:
+        self._session_cache = {}
+        await self.asave(must_create=True)
+        self.modified = True
+
+    # -- deleting ----------------------------------------------------------------------------
+    def delete(self, session_key: str | None = None) -> None:
+        key = session_key if session_key is not None else self.session_key
+        if key:
+            session = self.store.new(self.cookie_name, key)
+            if not session.is_new:
+                session.invalidate()
+                self.store.save(session)
+        if session_key is None:
+            self._ws = None
+
+    async def adelete(self, session_key: str | None = None) -> None:
+        key = session_key if session_key is not None else self.session_key
+        if key:
+            session = await self.store.anew(self.cookie_name, key)
+            if not session.is_new:
+                session.invalidate()
+                await self.store.asave(session)
+        if session_key is None:
+            self._ws = None
+
+    @classmethod
+    def clear_expired(cls) -> None:
+        purge: Callable[[], int] | None = getattr(get_store(), "purge", None)
+        if purge is not None:
+            purge()
+
+    @classmethod
+    async def aclear_expired(cls) -> None:
+        apurge = getattr(get_store(), "apurge", None)
+        if apurge is not None:
+            await apurge()
