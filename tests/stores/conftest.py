@@ -3,20 +3,36 @@
 A backend joins by adding a module ``tests/stores/cases_<name>.py`` that defines
 ``CASES: list[BackendCase]``. Each case makes a fresh, empty backend; the contract builds a
 :class:`websession.ServerStore` over it and checks every behaviour, sync and async.
+
+Fixtures given to the contract:
+
+- ``backend_case``: the :class:`BackendCase` under test (parametrized over every case);
+- ``clock``: a :class:`FakeClock`; backends that follow an injected clock are made with it;
+- ``backend``: a fresh backend from the case (``make_with_clock(clock)`` when it has one);
+- ``api``: the same test written once, run twice: ``sync`` calls ``store.new``/``store.save``
+  and the backend's sync methods; ``async`` runs ``store.anew``/``store.asave`` and the
+  backend's ``a*`` methods on an event loop in a worker thread (so the test body stays plain
+  and backends whose sync methods need no running loop are never called inside one).
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
-from websession.backends.base import Backend
+from websession.backends.base import Backend, Record
+from websession.session import Session
+from websession.stores.server import ServerStore
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -39,6 +55,89 @@ class BackendCase:
     marks: list[Any] = field(default_factory=list)
 
 
+class FakeClock:
+    """A clock that moves only when told to: ``clock()`` returns seconds since the epoch."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Api:
+    """One test body, two paths: sync calls, or the async twins on a private event loop."""
+
+    def __init__(self, mode: str, backend: Backend) -> None:
+        self.mode = mode
+        self.backend = backend
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        if mode == "async":
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+            self._thread.start()
+
+    @property
+    def is_async(self) -> bool:
+        return self._loop is not None
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=60)
+
+    def _call(self, sync: Callable[[], T], make_async: Callable[[], Awaitable[T]]) -> T:
+        if self._loop is None:
+            return sync()
+
+        async def go() -> T:
+            return await make_async()
+
+        return self.run(go())
+
+    # -- the store ---------------------------------------------------------------------------
+    def new(self, store: ServerStore, name: str, cookie: str | None) -> Session:
+        return self._call(lambda: store.new(name, cookie), lambda: store.anew(name, cookie))
+
+    def save(self, session: Session) -> str:
+        store = session.store
+        assert store is not None
+        return self._call(lambda: store.save(session), lambda: store.asave(session))
+
+    def purge(self, store: ServerStore) -> int:
+        return self._call(store.purge, store.apurge)
+
+    # -- the backend directly ----------------------------------------------------------------
+    def get(self, key: str) -> Record | None:
+        backend = self.backend
+        return self._call(lambda: backend.get(key), lambda: backend.aget(key))
+
+    def set(self, key: str, data: bytes, ttl: int, **kwargs: Any) -> int | None:
+        backend = self.backend
+        return self._call(
+            lambda: backend.set(key, data, ttl, **kwargs),
+            lambda: backend.aset(key, data, ttl, **kwargs),
+        )
+
+    def delete(self, key: str) -> None:
+        backend = self.backend
+        self._call(lambda: backend.delete(key), lambda: backend.adelete(key))
+
+    def close(self) -> None:
+        if self._loop is None:
+            return
+        try:
+            self.run(self.backend.aclose())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            assert self._thread is not None
+            self._thread.join(timeout=10)
+            self._loop.close()
+
+
 def _collect() -> list[BackendCase]:
     cases: list[BackendCase] = []
     here = Path(__file__).parent
@@ -59,11 +158,28 @@ def backend_case(request: pytest.FixtureRequest) -> BackendCase:
 
 
 @pytest.fixture
-def backend(backend_case: BackendCase) -> Iterator[Backend]:
-    made = backend_case.make()
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def backend(backend_case: BackendCase, clock: FakeClock) -> Iterator[Backend]:
+    if backend_case.follows_clock and backend_case.make_with_clock is not None:
+        made = backend_case.make_with_clock(clock)
+    else:
+        made = backend_case.make()
     try:
         yield made
     finally:
         if backend_case.cleanup is not None:
             backend_case.cleanup(made)
         made.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest, backend: Backend) -> Iterator[Api]:
+    runner = Api(request.param, backend)
+    try:
+        yield runner
+    finally:
+        runner.close()

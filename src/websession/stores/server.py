@@ -117,8 +117,14 @@ class ServerStore(BaseStore):
         self.rolling = rolling
         self.optimistic = optimistic
         lifetime = max(self.options.max_age, ttl)
-        self.codecs = build_codecs(secret_keys, codecs, max_age=lifetime, clock=clock)
         self.gorilla = codecs is not None
+        # Sealed mode: the record's expiry is the session's lifetime, so the sealed id in the
+        # cookie has no age limit of its own. One would cut short what the record allows: a
+        # rolling session kept alive by loads (the cookie is only re-issued on save), and a
+        # "remember me" session whose max_age is longer than the store's (gorilla's pitfall).
+        self.codecs = build_codecs(
+            secret_keys, codecs, max_age=0 if codecs is None else lifetime, clock=clock
+        )
         # Stored data is not a cookie: no browser length limit; records expire by their TTL
         # (gorilla-compatible files also by their own timestamp, as gorilla checks it).
         data_age = lifetime if self.gorilla else 0
