@@ -26,9 +26,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from reference_gorilla import ReferenceSecureCookie  # noqa: E402
+from reference_gorilla import ReferenceSecureCookie
 
-import websession  # noqa: E402
+import websession
 
 NAME = "session"
 
@@ -47,7 +47,7 @@ TYPICAL: dict[Any, Any] = {
 #: The same session for the pipelines that only take JSON objects (string keys).
 TYPICAL_STR: dict[str, Any] = {str(k): v for k, v in TYPICAL.items()}
 
-SECRET = "a long random secret key, 32+ bytes of it, really"  # noqa: S105 - a benchmark
+SECRET = "a long random secret key, 32+ bytes of it, really"
 
 
 @dataclass
@@ -261,8 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.repeat} x {args.number} round trips (encode + decode) of a typical 8-key session"
     )
     print()
-    header = f"| {'pipeline':<48} | {'µs/round trip':>13} | {'vs sealed':>9} | {'cookie chars':>12} |"
-    print(header)
+    print(f"| {'pipeline':<48} | {'µs/round trip':>13} | {'vs sealed':>9} | {'cookie chars':>12} |")
     print(f"|{'-' * 50}|{'-' * 14}:|{'-' * 10}:|{'-' * 13}:|")
     for p in sorted(pipelines.values(), key=lambda p: p.best):
         length = len(p.encode())
@@ -286,8 +285,11 @@ def main(argv: list[str] | None = None) -> int:
             ratio_time("secure_json", "reference"),
             0.8,
         ),
-        ("sealed cookie length vs SecureCookie (JSON, AES-256)", ratio_len("sealed", "secure_json"),
-         0.7),
+        (
+            "sealed cookie length vs SecureCookie (JSON, AES-256)",
+            ratio_len("sealed", "secure_json"),
+            0.7,
+        ),
     ]
     failed = 0
     print("| target | measured | limit | result |")

@@ -9,15 +9,26 @@ let ``binascii`` decode in strict mode, so both rules hold in two C calls.
 from __future__ import annotations
 
 import binascii
+import functools
 import re
 import sys
 
 __all__ = ["b64decode_strict", "b64encode"]
 
 _TO_STD = bytes.maketrans(b"-_+/", b"+/!!")
+_TO_STD_NOPAD = bytes.maketrans(b"-_+/=", b"+/!!!")  # unpadded input has no "=" at all
 _FROM_STD = bytes.maketrans(b"+/", b"-_")
-_STRICT = sys.version_info >= (3, 11)
-_URLSAFE = re.compile(rb"[A-Za-z0-9_-]*={0,2}")
+_PADDING = (b"", None, b"==", b"=")  # indexed by len(data) % 4; 1 is never valid
+
+if sys.version_info >= (3, 11):
+    _a2b = functools.partial(binascii.a2b_base64, strict_mode=True)
+else:  # pragma: no cover - Python 3.10
+    _STANDARD = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+
+    def _a2b(data: bytes) -> bytes:
+        if not _STANDARD.fullmatch(data):
+            raise binascii.Error("illegal base64 data")
+        return binascii.a2b_base64(data)
 
 
 def b64encode(data: bytes, *, pad: bool = True) -> bytes:
@@ -29,6 +40,9 @@ def b64encode(data: bytes, *, pad: bool = True) -> bytes:
 def b64decode_strict(data: bytes, *, pad: bool = True) -> bytes:
     """Decode URL-safe base64, rejecting anything Go's decoder would reject.
 
+    The URL-safe alphabet is translated to the standard one while ``+`` and ``/`` (and ``=`` in
+    unpadded input) become an invalid byte, then ``binascii`` decodes in strict mode.
+
     Args:
         data: the text, as bytes.
         pad: True for padded input (length a multiple of 4); False for unpadded input.
@@ -36,17 +50,11 @@ def b64decode_strict(data: bytes, *, pad: bool = True) -> bytes:
     Raises:
         binascii.Error: illegal characters, bad padding or bad length.
     """
-    if not pad:
-        rem = len(data) % 4
-        if rem == 1:
-            raise binascii.Error("invalid base64 length")
-        if b"=" in data:
-            raise binascii.Error("unexpected padding")
-        data += b"=" * ((4 - rem) % 4)
-    elif len(data) % 4:
-        raise binascii.Error("base64 input is not padded to a multiple of 4")
-    if _STRICT:
-        return binascii.a2b_base64(data.translate(_TO_STD), strict_mode=True)
-    if not _URLSAFE.fullmatch(data):
-        raise binascii.Error("illegal base64 data")
-    return binascii.a2b_base64(data.translate(_TO_STD))
+    if pad:
+        if len(data) & 3:
+            raise binascii.Error("base64 input is not padded to a multiple of 4")
+        return _a2b(data.translate(_TO_STD))
+    tail = _PADDING[len(data) & 3]
+    if tail is None:
+        raise binascii.Error("invalid base64 length")
+    return _a2b(data.translate(_TO_STD_NOPAD) + tail)

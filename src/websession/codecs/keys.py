@@ -36,11 +36,9 @@ def normalize_secrets(secret_keys: SecretKeys | None) -> list[bytes]:
     """
     if secret_keys is None:
         raise ValueError("secret_keys is required: a str, bytes, or a list of them, newest first")
-    items: Sequence[str | bytes]
-    if isinstance(secret_keys, (str, bytes, bytearray)):
-        items = [secret_keys]
-    else:
-        items = list(secret_keys)
+    items: Sequence[str | bytes] = (
+        [secret_keys] if isinstance(secret_keys, (str, bytes, bytearray)) else list(secret_keys)
+    )
     if not items:
         raise ValueError("secret_keys is empty: give at least one secret")
     out: list[bytes] = []

@@ -40,7 +40,10 @@ _V_ZLIB = 2
 _HEADER = 10
 _NONCE = 12
 _TAG = 16
+_BODY = _HEADER + _NONCE
 _MIN_ENVELOPE = _HEADER + _NONCE + _TAG
+_V_PLAIN_BYTE = bytes((_V_PLAIN,))
+_V_ZLIB_BYTE = bytes((_V_ZLIB,))
 _PURPOSE = "sealed-cookie aes-256-gcm-siv v1"
 
 
@@ -116,20 +119,19 @@ class SealedCookie:
             EncodeError: the serializer cannot encode the value, or the text is longer than
                 ``max_length``.
         """
-        data = self.serializer.serialize(value)
-        return self.seal(name, data)
+        return self.seal(name, self.serializer.serialize(value))
 
     def seal(self, name: str, data: bytes, *, issued_at: int | None = None) -> str:
         """Seal bytes that are already serialized (see :meth:`encode`)."""
-        version = _V_PLAIN
+        version = _V_PLAIN_BYTE
         if len(data) > self._compress_threshold:
             packed = zlib.compress(data, 6)
             if len(packed) < len(data):
-                data, version = packed, _V_ZLIB
+                data, version = packed, _V_ZLIB_BYTE
         ts = int(self._clock()) if issued_at is None else issued_at
         if not 0 <= ts < 1 << 40:
             raise EncodeError(f"issue time {ts} is out of range")
-        header = bytes((version,)) + self._header_ids[0] + ts.to_bytes(5, "big")
+        header = version + self._header_ids[0] + ts.to_bytes(5, "big")
         nonce = os.urandom(_NONCE)
         sealed = self._aeads[0].encrypt(nonce, data, header + name.encode("utf-8", "surrogatepass"))
         out = b64encode(header + nonce + sealed, pad=False)
@@ -145,41 +147,37 @@ class SealedCookie:
         Raises:
             TooLong, Malformed, InvalidSignature, Expired: why the text cannot be trusted.
         """
-        return self.decode_details(name, text).value
+        return self.serializer.deserialize(self.unseal(name, text)[0])
 
     def decode_details(self, name: str, text: str) -> Decoded:
         data, issued_at, index = self.unseal(name, text)
-        try:
-            value = self.serializer.deserialize(data)
-        except Malformed:
-            raise
-        return Decoded(value, issued_at, index)
+        return Decoded(self.serializer.deserialize(data), issued_at, index)
 
     def unseal(self, name: str, text: str) -> tuple[bytes, int, int]:
         """Open ``text`` and return (serialized bytes, issue time, key index)."""
-        if not isinstance(text, (str, bytes)):
-            raise Malformed("sealed value is not a string")
-        if self.max_length and len(text) > self.max_length:
-            raise TooLong(f"sealed value is too long: {len(text)} characters")
-        try:
-            raw = text.encode("ascii") if isinstance(text, str) else bytes(text)
-            env = b64decode_strict(raw, pad=False)
-        except (UnicodeEncodeError, binascii.Error) as exc:
-            raise Malformed(f"sealed value is not base64url: {exc}") from exc
+        if type(text) is str:
+            if self.max_length and len(text) > self.max_length:
+                raise TooLong(f"sealed value is too long: {len(text)} characters")
+            try:
+                env = b64decode_strict(text.encode("ascii"), pad=False)
+            except (UnicodeEncodeError, binascii.Error) as exc:
+                raise Malformed(f"sealed value is not base64url: {exc}") from exc
+        else:
+            env = self._decode_other(text)
         if len(env) < _MIN_ENVELOPE:
             raise Malformed("sealed value is too short")
         version = env[0]
-        if version not in (_V_PLAIN, _V_ZLIB):
+        if version != _V_PLAIN and version != _V_ZLIB:
             raise Malformed(f"unknown sealed format version {version}")
         indexes = self._by_id.get(env[1:5])
         if indexes is None:
             raise InvalidSignature("sealed with a key this codec does not hold (unknown key id)")
-        header = env[:_HEADER]
-        nonce = env[_HEADER : _HEADER + _NONCE]
-        aad = header + name.encode("utf-8", "surrogatepass")
+        aad = env[:_HEADER] + name.encode("utf-8", "surrogatepass")
+        nonce = env[_HEADER:_BODY]
+        body = env[_BODY:]
         for index in indexes:
             try:
-                data = self._aeads[index].decrypt(nonce, env[_HEADER + _NONCE :], aad)
+                data = self._aeads[index].decrypt(nonce, body, aad)
                 break
             except InvalidTag:
                 continue
@@ -199,6 +197,19 @@ class SealedCookie:
             except zlib.error as exc:
                 raise Malformed(f"sealed value does not decompress: {exc}") from exc
         return data, issued_at, index
+
+    def _decode_other(self, text: Any) -> bytes:
+        """The slow path of :meth:`unseal` for bytes (and a clear error for anything else)."""
+        if not isinstance(text, (str, bytes)):
+            raise Malformed("sealed value is not a string")
+        if self.max_length and len(text) > self.max_length:
+            raise TooLong(f"sealed value is too long: {len(text)} characters")
+        try:
+            return b64decode_strict(
+                text.encode("ascii") if isinstance(text, str) else text, pad=False
+            )
+        except (UnicodeEncodeError, binascii.Error) as exc:
+            raise Malformed(f"sealed value is not base64url: {exc}") from exc
 
     def __repr__(self) -> str:
         return f"<SealedCookie AES-256-GCM-SIV, {len(self._aeads)} key(s), newest {self.key_id()}>"

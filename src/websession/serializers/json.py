@@ -11,13 +11,15 @@ __all__ = ["JSONSerializer"]
 
 # Go's encoding/json escapes these inside strings by default (SetEscapeHTML(true)). They can only
 # occur inside JSON strings, so replacing them in the output is exact.
-_GO_ESCAPES = str.maketrans({
-    "<": "\\u003c",
-    ">": "\\u003e",
-    "&": "\\u0026",
-    "\u2028": "\\u2028",
-    "\u2029": "\\u2029",
-})
+_GO_ESCAPES = str.maketrans(
+    {
+        "<": "\\u003c",
+        ">": "\\u003e",
+        "&": "\\u0026",
+        "\u2028": "\\u2028",
+        "\u2029": "\\u2029",
+    }
+)
 
 
 class JSONSerializer:

@@ -81,7 +81,7 @@ class MsgpackSerializer:
             raise
         except Exception as exc:  # msgpack raises a zoo of types on hostile input
             raise Malformed(f"invalid msgpack data: {exc}") from exc
-        if type(value) in _CONTAINER_TYPES:
+        if type(value) in _CONTAINER_TYPES and _header_bytes(data) > self._max_depth:
             _check_depth(value, self._max_depth)
         return value
 
@@ -94,15 +94,20 @@ class MsgpackSerializer:
 _local = threading.local()
 
 
+# strict_types: without it msgpack packs tuples (and subclasses of dict, list, str, ...) natively,
+# and a tuple would come back as a list; with it they reach _default, which keeps tuples as an
+# extension type and turns subclasses into their base type.
 def _new_packer() -> Any:
-    return msgpack.Packer(default=_default, use_bin_type=True, datetime=False)
+    return msgpack.Packer(default=_default, use_bin_type=True, datetime=False, strict_types=True)
 
 
 def _pack(value: Any) -> bytes:
-    return msgpack.packb(value, default=_default, use_bin_type=True, datetime=False)  # type: ignore[no-any-return]
+    return msgpack.packb(  # type: ignore[no-any-return]
+        value, default=_default, use_bin_type=True, datetime=False, strict_types=True
+    )
 
 
-def _default(obj: Any) -> msgpack.ExtType:
+def _default(obj: Any) -> Any:
     if isinstance(obj, tuple):
         return msgpack.ExtType(_EXT_TUPLE, _pack(list(obj)))
     if isinstance(obj, _dt.datetime):
@@ -121,6 +126,19 @@ def _default(obj: Any) -> msgpack.ExtType:
         return msgpack.ExtType(_EXT_UUID, obj.bytes)
     if isinstance(obj, decimal.Decimal):
         return msgpack.ExtType(_EXT_DECIMAL, str(obj).encode())
+    # Subclasses of the natively packed types (strict_types sends them here): their base value.
+    if isinstance(obj, str):
+        return str.__str__(obj)
+    if isinstance(obj, int):
+        return int.__int__(obj)
+    if isinstance(obj, float):
+        return float.__float__(obj)
+    if isinstance(obj, (bytes, bytearray)):
+        return bytes(obj)
+    if isinstance(obj, dict):
+        return dict(obj)
+    if isinstance(obj, list):
+        return list(obj)
     raise EncodeError(
         f"MsgpackSerializer cannot encode {type(obj).__module__}.{type(obj).__qualname__}; "
         "store plain data (str, int, float, bool, None, bytes, list, dict, tuple, set, "
@@ -129,9 +147,7 @@ def _default(obj: Any) -> msgpack.ExtType:
 
 
 def _unpack(data: bytes) -> Any:
-    return msgpack.unpackb(
-        data, ext_hook=_ext_hook, raw=False, strict_map_key=False, timestamp=0
-    )
+    return msgpack.unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False, timestamp=0)
 
 
 def _ext_hook(code: int, data: bytes) -> Any:
@@ -159,24 +175,29 @@ def _ext_hook(code: int, data: bytes) -> Any:
 
 _CONTAINER_TYPES = frozenset(_CONTAINERS)
 
+# Every container at nesting level L needs L array or map headers in the data (tuples and sets
+# are extension types whose payload is an array), and no two share a header byte. So data with at
+# most max_depth bytes that look like such headers (fixmap, fixarray, array 16/32, map 16/32;
+# counting those inside strings too only overestimates) cannot nest too deeply: one C-level pass
+# spares walking the decoded value in the common case.
+_NOT_HEADER_BYTES = bytes(b for b in range(256) if not (0x80 <= b <= 0x9F or 0xDC <= b <= 0xDF))
+
+
+def _header_bytes(data: bytes) -> int:
+    return len(bytes(data).translate(None, _NOT_HEADER_BYTES))
+
 
 def _check_depth(obj: Any, remaining: int) -> None:
-    """Reject containers nested deeper than allowed. Recursion is bounded by ``remaining``.
-
-    Containers whose members are all scalars are cleared with one C-level set operation.
-    """
+    """Reject containers nested deeper than allowed. Recursion is bounded by ``remaining``."""
     if remaining <= 0:
         raise Malformed("msgpack data nested too deeply")
     if type(obj) is dict:
-        if not _CONTAINER_TYPES.isdisjoint(map(type, obj)):
-            for key in obj:
-                if type(key) in _CONTAINER_TYPES:
-                    _check_depth(key, remaining - 1)
+        for key in obj:
+            if type(key) in _CONTAINER_TYPES:
+                _check_depth(key, remaining - 1)
         items: Any = obj.values()
     else:
         items = obj
-    if _CONTAINER_TYPES.isdisjoint(map(type, items)):
-        return
     for item in items:
         if type(item) in _CONTAINER_TYPES:
             _check_depth(item, remaining - 1)
