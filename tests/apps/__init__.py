@@ -1,0 +1,1 @@
+"""Small applications the end-to-end tests run under real servers (gunicorn, uvicorn)."""

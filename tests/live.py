@@ -1,0 +1,146 @@
+"""Real servers for end-to-end tests: start one on a free port, wait until it answers.
+
+``gunicorn(app, env)`` and ``uvicorn(app, env)`` are context managers that run the server in a
+subprocess (``--bind 127.0.0.1:<free port>``), yield its base URL once it accepts connections,
+and stop it afterwards. :class:`Browser` is a small cookie-keeping HTTP client over httpx that
+keeps cookies by hand, so the tests see exactly the Set-Cookie headers each response carried.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with status {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"the server did not listen on {HOST}:{port} within {timeout}s")
+
+
+@contextlib.contextmanager
+def serve(argv: list[str], port: int, env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Run ``argv`` (a server listening on ``port``); yield ``http://127.0.0.1:<port>``."""
+    environment = {**os.environ, **(env or {})}
+    environment["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT), environment.get("PYTHONPATH", "")) if p
+    )
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(argv, cwd=ROOT, env=environment, stdout=log, stderr=log)
+        try:
+            try:
+                wait_until_listening(port, process, timeout=30)
+            except RuntimeError as exc:
+                log.seek(0)
+                output = log.read().decode(errors="replace")
+                raise RuntimeError(f"{exc}: {' '.join(argv)}\n{output}") from None
+            yield f"http://{HOST}:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def gunicorn(
+    app: str, env: Mapping[str, str] | None = None
+) -> contextlib.AbstractContextManager[str]:
+    """gunicorn serving the WSGI ``app`` ("module:attribute"), one worker, four threads."""
+    port = free_port()
+    argv = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", "1",
+            "--threads", "4", "--graceful-timeout", "2", app]  # fmt: skip
+    return serve(argv, port, env)
+
+
+def uvicorn(
+    app: str, env: Mapping[str, str] | None = None
+) -> contextlib.AbstractContextManager[str]:
+    """uvicorn serving the ASGI ``app`` ("module:attribute"), WebSockets through wsproto."""
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "--host", HOST, "--port", str(port),
+            "--ws", "wsproto", "--lifespan", "on", "--no-access-log", app]  # fmt: skip
+    return serve(argv, port, env)
+
+
+# -- a client that keeps cookies by hand ---------------------------------------------------------
+@dataclass
+class SetCookie:
+    name: str
+    value: str
+    attributes: dict[str, str]  # lower-cased attribute name -> value ("" for flags)
+    raw: str
+
+    @property
+    def deletes(self) -> bool:
+        return self.attributes.get("max-age") == "0" or self.value == ""
+
+
+def parse_set_cookie(header: str) -> SetCookie:
+    first, *rest = header.split(";")
+    name, _, value = first.strip().partition("=")
+    attributes = {}
+    for part in rest:
+        key, _, val = part.strip().partition("=")
+        attributes[key.lower()] = val
+    return SetCookie(name, value, attributes, header)
+
+
+@dataclass
+class Browser:
+    """Keeps the cookies a server sets and sends them back, like a browser (minus Secure)."""
+
+    base: str
+    cookies: dict[str, str] = field(default_factory=dict)
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
+
+    def get(self, path: str, **params: str) -> httpx.Response:
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = self.client.get(self.base + path, params=params, headers=headers)
+        self.client.cookies.clear()  # we keep cookies ourselves
+        for cookie in set_cookies(response).values():
+            if cookie.deletes:
+                self.cookies.pop(cookie.name, None)
+            else:
+                self.cookies[cookie.name] = cookie.value
+        return response
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def set_cookies(response: httpx.Response) -> dict[str, SetCookie]:
+    """The response's Set-Cookie headers by cookie name (each name at most once)."""
+    out: dict[str, SetCookie] = {}
+    for header in response.headers.get_list("set-cookie"):
+        cookie = parse_set_cookie(header)
+        assert cookie.name not in out, f"two Set-Cookie headers for {cookie.name!r}"
+        out[cookie.name] = cookie
+    return out
