@@ -1,0 +1,366 @@
+"""MongoBackend: sessions in a MongoDB collection (pymongo, sync and native async).
+
+Each record is one document ``{_id: key, d: Binary(data), e: expires_at (a date), v: version}``.
+A TTL index on ``e`` (``expireAfterSeconds=0``, created on first use) lets MongoDB delete expired
+documents by itself; as its TTL monitor runs only every 60 seconds, reads also filter
+``e > now``, so an expired session is never returned. :meth:`MongoBackend.purge` deletes expired
+documents at once and returns how many (harmless where the TTL monitor runs too).
+
+Every operation is one round trip: a load is one ``find_one`` (``find_one_and_update`` with
+sliding expiry), a save one ``find_one_and_update`` whose filter carries the condition
+(``e > now`` for ``must_exist``, ``v == if_version`` for optimistic saves) and whose update
+bumps the version with ``$inc``.
+
+The sync methods use :class:`pymongo.MongoClient`; the async ones use pymongo's native
+:class:`pymongo.AsyncMongoClient` (pymongo >= 4.9), not a thread pool, made lazily for the
+running event loop. Unreachable servers raise :class:`~websession.StoreUnavailable` after a
+short server selection timeout (2 seconds by default).
+
+The MongoDB store is tested against a wire-compatible server (nx-27017, a MongoDB wire-protocol
+server backed by SQLite), not MongoDB itself: no ``mongod`` could be installed where the test
+suite runs. It uses only plain operations (``find_one``, ``find_one_and_update`` with ``$set``,
+``$inc`` and upsert, ``delete_one``, ``delete_many``, a TTL index) so that it runs unchanged on
+MongoDB, and it reads expiry dates back whether the server returns them as dates or (as
+nx-27017 does after a ``$set``) as ISO strings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from bson.binary import Binary
+from pymongo import AsyncMongoClient, MongoClient, ReturnDocument
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure, PyMongoError
+
+from ..errors import StoreUnavailable
+from .base import Record
+
+__all__ = ["MongoBackend"]
+
+_UTC = dt.timezone.utc
+#: options websession gives a client it makes itself (the caller's options win)
+_CLIENT_DEFAULTS: dict[str, Any] = {
+    "serverSelectionTimeoutMS": 2000,
+    "connectTimeoutMS": 2000,
+    "socketTimeoutMS": 5000,
+    "tz_aware": True,
+}
+_PROJECTION = {"d": 1, "e": 1, "v": 1}
+_TTL_INDEX = "websession_expiry"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(_UTC)
+
+
+def _expiry(ttl: float, now: dt.datetime) -> dt.datetime:
+    return now + dt.timedelta(seconds=ttl)
+
+
+def _timestamp(value: Any) -> float:
+    """A document's ``e`` as seconds since the epoch (dates, ISO strings, numbers)."""
+    if isinstance(value, dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=_UTC)).timestamp()
+    if isinstance(value, str):  # nx-27017 returns a $set date as "YYYY-MM-DD HH:MM:SS.ffffff"
+        parsed = dt.datetime.fromisoformat(value)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=_UTC)).timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    raise TypeError(f"unexpected expiry value {value!r}")
+
+
+def _record(doc: Mapping[str, Any] | None) -> Record | None:
+    if doc is None or "d" not in doc:
+        return None
+    return Record(bytes(doc["d"]), _timestamp(doc["e"]), int(doc.get("v", 1)))
+
+
+def _write(
+    key: str, data: bytes, ttl: int, must_exist: bool, if_version: int | None
+) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """The filter, update and upsert flag of one save."""
+    now = _now()
+    update = {"$set": {"d": Binary(bytes(data)), "e": _expiry(ttl, now)}, "$inc": {"v": 1}}
+    if if_version is not None:
+        return {"_id": key, "v": if_version, "e": {"$gt": now}}, update, False
+    if must_exist:
+        return {"_id": key, "e": {"$gt": now}}, update, False
+    return {"_id": key}, update, True
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except ConnectionFailure as exc:  # AutoReconnect, NetworkTimeout, ServerSelectionTimeout...
+        raise StoreUnavailable(f"MongoDB is unavailable: {exc}") from exc
+
+
+class MongoBackend:
+    """Session records in a MongoDB collection.
+
+    Args:
+        client: a :class:`pymongo.MongoClient` (the backend does not close a client it was
+            given).
+        database: the database name.
+        collection: the collection name.
+        async_client: a :class:`pymongo.AsyncMongoClient` for the async methods (the backend
+            does not close it). Without one, a backend made by :meth:`from_url` makes its own
+            for the running event loop; a backend given only a sync client runs the sync
+            methods in a worker thread.
+        create_index: create the TTL index on first use.
+
+    Use :meth:`from_url` to let the backend make (and close) its clients.
+    """
+
+    def __init__(
+        self,
+        client: MongoClient[Any],
+        *,
+        database: str = "websession",
+        collection: str = "sessions",
+        async_client: AsyncMongoClient[Any] | None = None,
+        create_index: bool = True,
+    ) -> None:
+        self.client = client
+        self.database = database
+        self.collection_name = collection
+        self.collection = client[database][collection]
+        self.create_index = create_index
+        self._url: str | None = None
+        self._client_options: dict[str, Any] = {}
+        self._owns_client = False
+        self._async_client = async_client
+        self._owns_async_client = False
+        self._async_loop: asyncio.AbstractEventLoop | None = None
+        self._indexed = not create_index
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        database: str | None = None,
+        collection: str = "sessions",
+        create_index: bool = True,
+        **client_options: Any,
+    ) -> MongoBackend:
+        """A backend with its own clients for ``url`` (``mongodb://`` or ``mongodb+srv://``).
+
+        The database is ``database``, else the one the URL names (``mongodb://host/mydb``),
+        else ``"websession"``. ``database`` and ``collection`` may also be URL query
+        parameters; every other parameter and keyword argument goes to the client, over
+        websession's defaults (2 s server selection and connect timeouts, 5 s socket timeout).
+        """
+        parts = urlsplit(url)
+        query = []
+        for name, value in parse_qsl(parts.query, keep_blank_values=True):
+            if name == "database":
+                database = database or value
+            elif name == "collection":
+                collection = value
+            elif name == "create_index":
+                create_index = value.lower() in ("1", "true", "yes", "on")
+            else:
+                query.append((name, value))
+        url = urlunsplit(parts._replace(query=urlencode(query)))
+        if database is None:
+            database = parts.path.lstrip("/") or "websession"
+        options = {**_CLIENT_DEFAULTS, **client_options}
+        backend = cls(
+            MongoClient(url, **options),
+            database=database,
+            collection=collection,
+            create_index=create_index,
+        )
+        backend._url = url
+        backend._client_options = options
+        backend._owns_client = True
+        return backend
+
+    def __repr__(self) -> str:
+        return f"MongoBackend({self.database}.{self.collection_name})"
+
+    # -- setup -------------------------------------------------------------------------------
+    def _ensure_index(self) -> None:
+        if not self._indexed:
+            with self._lock, _errors():
+                self._create_index()
+
+    def _create_index(self) -> None:
+        # OperationFailure: an index on "e" exists under another name or with other options;
+        # reads filter on expiry anyway, so sessions stay correct.
+        with contextlib.suppress(OperationFailure):
+            self.collection.create_index("e", name=_TTL_INDEX, expireAfterSeconds=0)
+        self._indexed = True
+
+    async def _aensure_index(self, collection: Any) -> None:
+        if not self._indexed:
+            with contextlib.suppress(OperationFailure):
+                await collection.create_index("e", name=_TTL_INDEX, expireAfterSeconds=0)
+            self._indexed = True
+
+    def _acollection(self) -> Any:
+        """The collection through the async client (made for the running loop), or None."""
+        if self._async_client is not None and not self._owns_async_client:
+            return self._async_client[self.database][self.collection_name]
+        if self._url is None:
+            return None  # a sync client was given without an async one: use threads
+        loop = asyncio.get_running_loop()
+        if self._async_client is None or self._async_loop is not loop:
+            self._async_client = AsyncMongoClient(self._url, **self._client_options)
+            self._owns_async_client = True
+            self._async_loop = loop
+        return self._async_client[self.database][self.collection_name]
+
+    # -- the Backend protocol ----------------------------------------------------------------
+    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+        self._ensure_index()
+        now = _now()
+        with _errors():
+            if touch is None:
+                doc = self.collection.find_one({"_id": key, "e": {"$gt": now}}, _PROJECTION)
+            else:
+                doc = self.collection.find_one_and_update(
+                    {"_id": key, "e": {"$gt": now}},
+                    {"$set": {"e": _expiry(touch, now)}},
+                    projection=_PROJECTION,
+                    return_document=ReturnDocument.AFTER,
+                )
+        record = _record(doc)
+        if record is not None and record.expires_at <= now.timestamp():
+            return None
+        return record
+
+    def set(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        self._ensure_index()
+        filter_, update, upsert = _write(key, data, ttl, must_exist, if_version)
+        with _errors():
+            for attempt in range(2):
+                try:
+                    doc = self.collection.find_one_and_update(
+                        filter_,
+                        update,
+                        projection={"v": 1},
+                        upsert=upsert,
+                        return_document=ReturnDocument.AFTER,
+                    )
+                    break
+                except DuplicateKeyError:
+                    # Two upserts of a new key raced; the other inserted it: update it now.
+                    if attempt:
+                        raise
+        return None if doc is None else int(doc["v"])
+
+    def delete(self, key: str) -> None:
+        with _errors():
+            self.collection.delete_one({"_id": key})
+
+    def purge(self) -> int:
+        """Delete expired documents now; return how many (the TTL monitor may beat it to it)."""
+        self._ensure_index()
+        with _errors():
+            return int(self.collection.delete_many({"e": {"$lte": _now()}}).deleted_count)
+
+    def close(self) -> None:
+        """Close the sync client the backend made (a client passed in is left open).
+
+        An async client the backend made is closed by :meth:`aclose` (it must be closed on its
+        own event loop).
+        """
+        if self._owns_client:
+            self.client.close()
+
+    # -- async twins (AsyncMongoClient) -----------------------------------------------------
+    async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
+        with _errors():
+            collection = self._acollection()
+            if collection is None:
+                return await asyncio.to_thread(self.get, key, touch=touch)
+            await self._aensure_index(collection)
+            now = _now()
+            if touch is None:
+                doc = await collection.find_one({"_id": key, "e": {"$gt": now}}, _PROJECTION)
+            else:
+                doc = await collection.find_one_and_update(
+                    {"_id": key, "e": {"$gt": now}},
+                    {"$set": {"e": _expiry(touch, now)}},
+                    projection=_PROJECTION,
+                    return_document=ReturnDocument.AFTER,
+                )
+        record = _record(doc)
+        if record is not None and record.expires_at <= now.timestamp():
+            return None
+        return record
+
+    async def aset(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        with _errors():
+            collection = self._acollection()
+            if collection is None:
+                return await asyncio.to_thread(
+                    self.set, key, data, ttl, must_exist=must_exist, if_version=if_version
+                )
+            filter_, update, upsert = _write(key, data, ttl, must_exist, if_version)
+            await self._aensure_index(collection)
+            for attempt in range(2):
+                try:
+                    doc = await collection.find_one_and_update(
+                        filter_,
+                        update,
+                        projection={"v": 1},
+                        upsert=upsert,
+                        return_document=ReturnDocument.AFTER,
+                    )
+                    break
+                except DuplicateKeyError:
+                    if attempt:
+                        raise
+        return None if doc is None else int(doc["v"])
+
+    async def adelete(self, key: str) -> None:
+        with _errors():
+            collection = self._acollection()
+            if collection is None:
+                return await asyncio.to_thread(self.delete, key)
+            await collection.delete_one({"_id": key})
+
+    async def apurge(self) -> int:
+        with _errors():
+            collection = self._acollection()
+            if collection is None:
+                return await asyncio.to_thread(self.purge)
+            await self._aensure_index(collection)
+            result = await collection.delete_many({"e": {"$lte": _now()}})
+        return int(result.deleted_count)
+
+    async def aclose(self) -> None:
+        """Close the clients the backend made."""
+        if self._owns_async_client and self._async_client is not None:
+            client, self._async_client = self._async_client, None
+            self._owns_async_client = False
+            with contextlib.suppress(PyMongoError, RuntimeError):
+                await client.close()
+        await asyncio.to_thread(self.close)
