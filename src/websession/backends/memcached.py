@@ -1,0 +1,347 @@
+"""MemcachedBackend: records in one or several memcached servers, expired by memcached itself.
+
+A record is one memcached item, ``b"<version>:<expires_at_ms>:" + data``. Writes read the
+current item with ``gets`` and write it back with ``cas`` (or ``add`` when there is none), so
+``must_exist`` and ``if_version`` are atomic and the version goes up by one on every write.
+
+Several servers: each key goes to one server, picked by rendezvous hashing (pymemcache's
+``RendezvousHash``, the same mapping as pymemcache's ``HashClient``), identically by the sync
+(pymemcache) and async (aiomcache) sides, so both see the same records. Unlike ``HashClient``,
+a server that is down is never silently skipped (which would remap its sessions, log users out
+and lose writes): its keys raise :class:`websession.StoreUnavailable` until it is back.
+
+Memcached reads an expiry above 30 days as a Unix timestamp; longer TTLs are sent that way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from ..errors import StoreUnavailable
+from .base import Record
+
+__all__ = ["MemcachedBackend"]
+
+_MAX_RELATIVE_TTL = 60 * 60 * 24 * 30  # memcached: larger exptimes are Unix timestamps
+_CAS_ATTEMPTS = 16
+
+try:
+    import aiomcache as _aiomcache
+    from pymemcache.client.base import PooledClient as _PooledClient
+    from pymemcache.client.rendezvous import RendezvousHash as _RendezvousHash
+    from pymemcache.exceptions import MemcacheUnexpectedCloseError as _UnexpectedClose
+
+    _IMPORT_ERROR: ImportError | None = None
+    _SYNC_UNAVAILABLE: tuple[type[BaseException], ...] = (OSError, _UnexpectedClose)
+except ImportError as exc:  # pragma: no cover - only without the extra installed
+    _IMPORT_ERROR = exc
+    _SYNC_UNAVAILABLE = (OSError,)
+
+_ASYNC_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    asyncio.TimeoutError,
+    asyncio.IncompleteReadError,
+    ConnectionError,
+)
+
+
+def _parse_servers(servers: str | list[str] | list[tuple[str, int]]) -> list[tuple[str, int]]:
+    items: list[Any] = servers.split(",") if isinstance(servers, str) else list(servers)
+    parsed: list[tuple[str, int]] = []
+    for item in items:
+        if isinstance(item, tuple):
+            parsed.append((str(item[0]), int(item[1])))
+            continue
+        text = item.strip()
+        if not text:
+            continue
+        host, sep, port = text.rpartition(":")
+        if not sep or not host:
+            host, port = text, "11211"
+        parsed.append((host.strip("[]"), int(port)))
+    if not parsed:
+        raise ValueError("MemcachedBackend needs at least one server (host:port)")
+    return parsed
+
+
+def _pack(version: int, ttl: int, data: bytes) -> bytes:
+    expires_ms = int(time.time() * 1000) + ttl * 1000
+    return b"%d:%d:" % (version, expires_ms) + data
+
+
+def _unpack(value: bytes, touch: int | None = None) -> Record | None:
+    try:
+        version, expires_ms, data = value.split(b":", 2)
+        expires_at = time.time() + touch if touch else int(expires_ms) / 1000.0
+        return Record(data, expires_at, int(version))
+    except ValueError:
+        return None
+
+
+def _exptime(ttl: int) -> int:
+    """Memcached's exptime for a TTL: relative up to 30 days, a Unix timestamp beyond."""
+    if ttl <= 0:
+        raise ValueError("ttl must be positive")
+    return ttl if ttl <= _MAX_RELATIVE_TTL else int(time.time()) + ttl
+
+
+class MemcachedBackend:
+    """Session records in memcached.
+
+    Args:
+        servers: ``"host:port"``, ``"host:port,host:port"``, or a list of them (or of
+            ``(host, port)`` tuples).
+        key_prefix: prepended to every key.
+        timeout: seconds before a call gives up (raising StoreUnavailable); also the connect
+            timeout.
+        max_pool_size: connections per server (sync and async each).
+    """
+
+    def __init__(
+        self,
+        servers: str | list[str] | list[tuple[str, int]],
+        *,
+        key_prefix: str = "websession:",
+        timeout: float = 2.0,
+        max_pool_size: int = 16,
+    ) -> None:
+        if _IMPORT_ERROR is not None:
+            raise ImportError(
+                "MemcachedBackend needs pymemcache and aiomcache: "
+                "pip install 'websession[memcached]'"
+            ) from _IMPORT_ERROR
+        self.servers = _parse_servers(servers)
+        self.key_prefix = key_prefix
+        self.timeout = timeout
+        self.max_pool_size = max_pool_size
+        # Node names as pymemcache's HashClient makes them, so keys map the same way.
+        self._names = [f"{host}:{port}" for host, port in self.servers]
+        self._hasher = _RendezvousHash(nodes=list(self._names)) if len(self.servers) > 1 else None
+        self._sync: dict[str, Any] = {}
+        self._async: dict[str, Any] = {}
+        self._async_loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> MemcachedBackend:
+        """``memcached://host:port[,host:port...][?key_prefix=...&timeout=...]``."""
+        parts = urlsplit(url)
+        if parts.scheme != "memcached":
+            raise ValueError(f"not a memcached:// URL: {url!r}")
+        servers = unquote(parts.netloc) or "127.0.0.1:11211"
+        for name, value in parse_qsl(parts.query):
+            if name == "key_prefix":
+                options.setdefault("key_prefix", value)
+            elif name == "timeout":
+                options.setdefault("timeout", float(value))
+            elif name == "max_pool_size":
+                options.setdefault("max_pool_size", int(value))
+            else:
+                raise ValueError(f"unknown memcached:// option {name!r}")
+        return cls(servers, **options)
+
+    # -- routing -------------------------------------------------------------------------------
+    def _key(self, key: str) -> bytes:
+        return (self.key_prefix + key).encode("ascii")
+
+    def _node(self, full_key: bytes) -> str:
+        if self._hasher is None:
+            return self._names[0]
+        node: str = self._hasher.get_node(full_key.decode("ascii"))
+        return node
+
+    def node_for(self, key: str) -> str:
+        """The ``host:port`` of the server that holds ``key``."""
+        return self._node(self._key(key))
+
+    def _client(self, node: str) -> Any:
+        client = self._sync.get(node)
+        if client is None:
+            host, port = self.servers[self._names.index(node)]
+            client = _PooledClient(
+                (host, port),
+                connect_timeout=self.timeout,
+                timeout=self.timeout,
+                default_noreply=False,
+                max_pool_size=self.max_pool_size,
+                no_delay=True,
+            )
+            self._sync[node] = client
+        return client
+
+    def _aclient(self, node: str) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._async_loop is not loop:
+            self._async = {}  # aiomcache connections belong to the loop that made them
+            self._async_loop = loop
+        client = self._async.get(node)
+        if client is None:
+            host, port = self.servers[self._names.index(node)]
+            client = _aiomcache.Client(host, port, pool_size=self.max_pool_size)
+            self._async[node] = client
+        return client
+
+    def _unavailable(self, node: str, exc: BaseException) -> StoreUnavailable:
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return StoreUnavailable(f"memcached {node} is unavailable: {detail}")
+
+    # -- sync ----------------------------------------------------------------------------------
+    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+        k = self._key(key)
+        node = self._node(k)
+        client = self._client(node)
+        try:
+            if touch and not client.touch(k, _exptime(touch), noreply=False):
+                return None
+            value = client.get(k)
+        except _SYNC_UNAVAILABLE as exc:
+            raise self._unavailable(node, exc) from exc
+        return None if value is None else _unpack(value, touch)
+
+    def set(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        exptime = _exptime(ttl)
+        k = self._key(key)
+        node = self._node(k)
+        client = self._client(node)
+        conditional = must_exist or if_version is not None
+        try:
+            for _ in range(_CAS_ATTEMPTS):
+                value, cas = client.gets(k)
+                current = None if value is None else _unpack(value)
+                if current is None:
+                    if conditional:
+                        return None
+                    if client.add(k, _pack(1, ttl, data), exptime, noreply=False):
+                        return 1
+                    continue  # created meanwhile: read it again
+                if if_version is not None and current.version != if_version:
+                    return None
+                version = current.version + 1
+                stored = client.cas(k, _pack(version, ttl, data), cas, exptime, noreply=False)
+                if stored:
+                    return version
+                # False: changed meanwhile; None: deleted meanwhile. Read again.
+            if conditional:
+                return None
+            # Heavy contention on an unconditional write: the last writer wins.
+            value = client.get(k)
+            current = None if value is None else _unpack(value)
+            version = current.version + 1 if current is not None else 1
+            client.set(k, _pack(version, ttl, data), exptime, noreply=False)
+            return version
+        except _SYNC_UNAVAILABLE as exc:
+            raise self._unavailable(node, exc) from exc
+
+    def delete(self, key: str) -> None:
+        k = self._key(key)
+        node = self._node(k)
+        try:
+            self._client(node).delete(k, noreply=False)
+        except _SYNC_UNAVAILABLE as exc:
+            raise self._unavailable(node, exc) from exc
+
+    def purge(self) -> int:
+        return 0  # memcached expires items itself
+
+    def close(self) -> None:
+        clients, self._sync = self._sync, {}
+        for client in clients.values():
+            client.close()
+        self._async = {}  # closed by aclose() from their own loop
+        self._async_loop = None
+
+    # -- async ---------------------------------------------------------------------------------
+    async def _acall(self, node: str, op: Any) -> Any:
+        client = self._aclient(node)
+        try:
+            return await asyncio.wait_for(op(client), self.timeout)
+        except _ASYNC_UNAVAILABLE as exc:
+            # A timed-out or broken connection may still have a reply in flight: drop this
+            # server's whole client (its pool) so nothing half-read is ever reused.
+            if self._async.get(node) is client:
+                del self._async[node]
+            with contextlib.suppress(Exception):  # already failing: raise the first error
+                await asyncio.wait_for(client.close(), self.timeout)
+            raise self._unavailable(node, exc) from exc
+
+    async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
+        k = self._key(key)
+        node = self._node(k)
+
+        async def op(client: Any) -> bytes | None:
+            if touch and not await client.touch(k, _exptime(touch)):
+                return None
+            value: bytes | None = await client.get(k)
+            return value
+
+        value = await self._acall(node, op)
+        return None if value is None else _unpack(value, touch)
+
+    async def aset(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        exptime = _exptime(ttl)
+        k = self._key(key)
+        node = self._node(k)
+        conditional = must_exist or if_version is not None
+
+        async def op(client: Any) -> int | None:
+            for _ in range(_CAS_ATTEMPTS):
+                value, cas = await client.gets(k)
+                current = None if value is None else _unpack(value)
+                if current is None:
+                    if conditional:
+                        return None
+                    if await client.add(k, _pack(1, ttl, data), exptime):
+                        return 1
+                    continue
+                if if_version is not None and current.version != if_version:
+                    return None
+                version = current.version + 1
+                if await client.cas(k, _pack(version, ttl, data), cas, exptime):
+                    return version
+            if conditional:
+                return None
+            value = await client.get(k)
+            current = None if value is None else _unpack(value)
+            version = current.version + 1 if current is not None else 1
+            await client.set(k, _pack(version, ttl, data), exptime)
+            return version
+
+        result: int | None = await self._acall(node, op)
+        return result
+
+    async def adelete(self, key: str) -> None:
+        k = self._key(key)
+        await self._acall(self._node(k), lambda client: client.delete(k))
+
+    async def apurge(self) -> int:
+        return 0
+
+    async def aclose(self) -> None:
+        clients, self._async = self._async, {}
+        self._async_loop = None
+        for client in clients.values():
+            await client.close()
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"MemcachedBackend({','.join(self._names)!r}, key_prefix={self.key_prefix!r})"

@@ -1,0 +1,352 @@
+"""RedisBackend: records in Redis (single node or Redis Cluster), expired by Redis itself.
+
+Each record is ONE Redis string, so a load is one ``GET`` (or ``GETEX`` for sliding expiry) and
+works unchanged on Redis Cluster::
+
+    b"<version>:<expires_at_ms>:" + data
+
+Writes are one ``EVALSHA`` of a small Lua script that reads the current version, checks the
+condition (``must_exist`` / ``if_version``), and writes the new value with ``PX``: atomic, one
+round trip, on one key (so Cluster-safe). Redis removes expired records itself; ``purge`` is 0.
+
+Connection errors and timeouts raise :class:`websession.StoreUnavailable`; a broken pooled
+connection is dropped and the next call reconnects, so the backend recovers by itself when Redis
+comes back. ``socket_timeout`` (2 s by default) bounds every call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ..errors import StoreUnavailable
+from .base import Record
+
+if TYPE_CHECKING:  # pragma: no cover
+    import redis as redis_lib
+    import redis.asyncio as aredis_lib
+
+__all__ = ["RedisBackend"]
+
+try:
+    import redis as _redis
+    import redis.asyncio as _aredis
+    from redis.asyncio.cluster import RedisCluster as _AsyncRedisCluster
+    from redis.backoff import NoBackoff as _NoBackoff
+    from redis.cluster import RedisCluster as _RedisCluster
+    from redis.exceptions import ClusterError as _ClusterError
+    from redis.exceptions import ConnectionError as _ConnectionError
+    from redis.exceptions import NoScriptError as _NoScriptError
+    from redis.exceptions import ReadOnlyError as _ReadOnlyError
+    from redis.exceptions import TimeoutError as _TimeoutError
+    from redis.retry import Retry as _Retry
+
+    _UNAVAILABLE: tuple[type[BaseException], ...] = (
+        _ConnectionError,  # includes BusyLoadingError, MaxConnectionsError...
+        _TimeoutError,
+        _ClusterError,  # ClusterDownError, MasterDownError...
+        _ReadOnlyError,  # a replica answers during failover
+        OSError,
+        asyncio.TimeoutError,
+    )
+    _IMPORT_ERROR: ImportError | None = None
+except ImportError as exc:  # pragma: no cover - exercised only without redis installed
+    _IMPORT_ERROR = exc
+    _UNAVAILABLE = (OSError,)
+
+# KEYS[1] = key; ARGV = data, ttl_ms, mode ("0" plain, "1" must_exist, "2" if_version),
+# expected version, expires_at_ms. Returns the new version, or nil when the condition fails.
+_SET_SCRIPT = """
+local cur = redis.call('GET', KEYS[1])
+local v = 0
+if cur then v = tonumber(string.match(cur, '^(%d+):')) or 0 end
+local mode = ARGV[3]
+if mode ~= '0' then
+  if not cur then return false end
+  if mode == '2' and v ~= tonumber(ARGV[4]) then return false end
+end
+v = v + 1
+redis.call('SET', KEYS[1], v .. ':' .. ARGV[5] .. ':' .. ARGV[1], 'PX', ARGV[2])
+return v
+"""
+
+_OWN_URL_OPTIONS = ("key_prefix", "prefix")
+
+
+def _require_redis() -> None:
+    if _IMPORT_ERROR is not None:
+        raise ImportError(
+            "RedisBackend needs the redis client: pip install 'websession[redis]'"
+        ) from _IMPORT_ERROR
+
+
+def _script_sha(script: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+
+
+_SET_SHA = _script_sha(_SET_SCRIPT)
+
+
+def _parse(value: bytes, touch: int | None) -> Record | None:
+    """A record from its stored form ``b"<version>:<expires_ms>:" + data``."""
+    try:
+        version, expires_ms, data = value.split(b":", 2)
+        expires_at = time.time() + touch if touch else int(expires_ms) / 1000.0
+        return Record(data, expires_at, int(version))
+    except ValueError:
+        return None  # not ours (written by something else): treat as absent
+
+
+class RedisBackend:
+    """Session records in Redis or Redis Cluster.
+
+    Args:
+        client: a ``redis.Redis`` or ``redis.cluster.RedisCluster`` for the sync methods.
+            It must not decode responses (``decode_responses=False``, the default).
+        async_client: a ``redis.asyncio.Redis`` or ``redis.asyncio.cluster.RedisCluster`` for
+            the async methods.
+        url: instead of clients, a ``redis://``, ``rediss://`` or ``unix://`` URL; both clients
+            are then made (lazily) by this backend, with ``socket_timeout``, one immediate retry
+            on a broken connection, and the other ``client_options``.
+        cluster: with ``url``, connect to a Redis Cluster.
+        key_prefix: prepended to every key (``"websession:"``).
+        socket_timeout: seconds before a call to Redis gives up (raising StoreUnavailable).
+        socket_connect_timeout: seconds before connecting gives up.
+        **client_options: passed to the redis-py client constructors (``max_connections``,
+            ``ssl_ca_certs``, ``password``, ...).
+
+    Use :meth:`from_url` for the common case.
+    """
+
+    def __init__(
+        self,
+        client: redis_lib.Redis | redis_lib.RedisCluster | None = None,
+        async_client: aredis_lib.Redis | aredis_lib.RedisCluster | None = None,
+        *,
+        url: str | None = None,
+        cluster: bool = False,
+        key_prefix: str = "websession:",
+        socket_timeout: float = 2.0,
+        socket_connect_timeout: float | None = None,
+        **client_options: Any,
+    ) -> None:
+        _require_redis()
+        if client is None and async_client is None and url is None:
+            raise ValueError("RedisBackend needs client=, async_client= or url=")
+        self.key_prefix = key_prefix
+        self.cluster = cluster
+        self._url = url
+        connect_timeout = socket_connect_timeout if socket_connect_timeout else socket_timeout
+        self._client_options: dict[str, Any] = {
+            "socket_timeout": socket_timeout,
+            "socket_connect_timeout": connect_timeout,
+            **client_options,
+        }
+        self._client = client
+        self._own_client = client is None
+        self._async_client = async_client
+        self._own_async_client = async_client is None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    @classmethod
+    def from_url(cls, url: str, cluster: bool = False, **options: Any) -> RedisBackend:
+        """A backend for ``url`` (``redis://[[user]:password@]host[:port][/db][?options]``).
+
+        ``key_prefix`` may be given in the URL's query or as a keyword; the other query
+        parameters are redis-py's (``socket_timeout``, ``ssl_cert_reqs``, ...). Keywords are
+        this class's arguments (``key_prefix``, ``socket_timeout``, ...) or client options.
+        """
+        _require_redis()
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        own = {k: v for k, v in query if k in _OWN_URL_OPTIONS}
+        rest = [(k, v) for k, v in query if k not in _OWN_URL_OPTIONS]
+        if rest and any(k == "cluster" for k, _ in rest):
+            flag = dict(rest)["cluster"].lower()
+            cluster = cluster or flag in ("1", "true", "yes", "on")
+            rest = [(k, v) for k, v in rest if k != "cluster"]
+        url = urlunsplit(parts._replace(query=urlencode(rest)))
+        for name, value in own.items():
+            options.setdefault("key_prefix" if name == "prefix" else name, value)
+        return cls(url=url, cluster=cluster, **options)
+
+    # -- clients -------------------------------------------------------------------------------
+    def _retry(self) -> Any:
+        # One immediate retry: a pooled connection that broke (Redis restarted) is replaced by a
+        # fresh one. No backoff, so a Redis that is really down fails fast.
+        return _Retry(_NoBackoff(), 1)
+
+    @property
+    def client(self) -> Any:
+        """The sync redis-py client (made on first use when the backend was given a URL)."""
+        client = self._client
+        if client is None:
+            if self._url is None:
+                raise RuntimeError(
+                    "this RedisBackend was given only an async client: use the a* methods, "
+                    "or pass client= too"
+                )
+            if self.cluster:
+                client = _RedisCluster.from_url(self._url, **self._client_options)
+            else:
+                client = _redis.Redis.from_url(
+                    self._url, retry=self._retry(), **self._client_options
+                )
+            self._client = client
+        return client
+
+    def _aclient(self) -> Any:
+        client = self._async_client
+        if self._own_async_client:
+            loop = asyncio.get_running_loop()
+            if client is not None and self._async_loop is not loop:
+                # redis.asyncio connections belong to the loop that made them: a client made in
+                # another (finished) event loop would fail here. Make a new one.
+                client = None
+            if client is None:
+                if self._url is None:
+                    raise RuntimeError(
+                        "this RedisBackend was given only a sync client: use the sync methods, "
+                        "or pass async_client= too"
+                    )
+                if self.cluster:
+                    client = _AsyncRedisCluster.from_url(self._url, **self._client_options)
+                else:
+                    client = _aredis.Redis.from_url(
+                        self._url, retry=self._retry(), **self._client_options
+                    )
+                self._async_client = client
+                self._async_loop = loop
+        return client
+
+    def _key(self, key: str) -> str:
+        return self.key_prefix + key
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        where = "Redis Cluster" if self.cluster else "Redis"
+        return StoreUnavailable(f"{where} is unavailable: {type(exc).__name__}: {exc}")
+
+    @staticmethod
+    def _set_args(
+        data: bytes, ttl: int, must_exist: bool, if_version: int | None
+    ) -> tuple[bytes, int, str, int, int]:
+        if ttl <= 0:
+            raise ValueError("ttl must be positive")
+        mode = "2" if if_version is not None else ("1" if must_exist else "0")
+        expires_ms = int(time.time() * 1000) + ttl * 1000
+        return data, ttl * 1000, mode, if_version or 0, expires_ms
+
+    # -- sync ----------------------------------------------------------------------------------
+    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+        client = self.client
+        try:
+            if touch:
+                value = client.getex(self._key(key), px=touch * 1000)
+            else:
+                value = client.get(self._key(key))
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+        return None if value is None else _parse(value, touch)
+
+    def set(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        args = self._set_args(data, ttl, must_exist, if_version)
+        client = self.client
+        k = self._key(key)
+        try:
+            try:
+                result = client.evalsha(_SET_SHA, 1, k, *args)
+            except _NoScriptError:
+                result = client.eval(_SET_SCRIPT, 1, k, *args)  # also caches it in Redis
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+        return None if result is None else int(result)
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete(self._key(key))
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+
+    def purge(self) -> int:
+        return 0  # Redis expires keys itself
+
+    def close(self) -> None:
+        self._closed = True
+        client, self._client = self._client, None
+        if client is not None and self._own_client:
+            client.close()
+        if self._own_async_client and self._async_client is not None:
+            # Async connections can only be closed from their loop (see aclose); drop them.
+            self._async_client = None
+            self._async_loop = None
+
+    # -- async ---------------------------------------------------------------------------------
+    async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
+        client = self._aclient()
+        try:
+            if touch:
+                value = await client.getex(self._key(key), px=touch * 1000)
+            else:
+                value = await client.get(self._key(key))
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+        return None if value is None else _parse(value, touch)
+
+    async def aset(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        args = self._set_args(data, ttl, must_exist, if_version)
+        client = self._aclient()
+        k = self._key(key)
+        try:
+            try:
+                result = await client.evalsha(_SET_SHA, 1, k, *args)
+            except _NoScriptError:
+                result = await client.eval(_SET_SCRIPT, 1, k, *args)
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+        return None if result is None else int(result)
+
+    async def adelete(self, key: str) -> None:
+        client = self._aclient()
+        try:
+            await client.delete(self._key(key))
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+
+    async def apurge(self) -> int:
+        return 0
+
+    async def aclose(self) -> None:
+        client, self._async_client = self._async_client, None
+        loop, self._async_loop = self._async_loop, None
+        if client is not None and self._own_async_client:
+            running = asyncio.get_running_loop()
+            if loop is None or loop is running:
+                await client.aclose()
+        if self._client is not None and self._own_client:
+            self._client.close()
+            self._client = None
+
+    def __repr__(self) -> str:
+        kind = "cluster" if self.cluster else "single"
+        return f"RedisBackend({kind}, key_prefix={self.key_prefix!r})"
