@@ -78,6 +78,8 @@ class CookieOptions:
     partitioned: bool = False
 
     def __post_init__(self) -> None:
+        if self.domain == "":  # Go's zero value: a host-only cookie
+            self.domain = None
         self.validate()
 
     def validate(self, name: str | None = None) -> None:

@@ -149,8 +149,11 @@ class Session(MutableMapping[Hashable, Any]):
     # -- change tracking ---------------------------------------------------------------------
     @property
     def modified(self) -> bool:
-        """True when the next save has something to write (or delete)."""
-        return self._state is not SessionState.CLEAN or self.needs_reseal
+        """True when the next save has something to write (or delete).
+
+        Setting ``options.max_age`` below 0 counts: the save must delete the session.
+        """
+        return self.state is not SessionState.CLEAN
 
     @modified.setter
     def modified(self, value: bool) -> None:
@@ -188,6 +191,8 @@ class Session(MutableMapping[Hashable, Any]):
             self._data[key] = [value]
         elif isinstance(current, list):
             current.append(value)
+        elif isinstance(current, tuple):  # a serializer that gives sequences back as tuples
+            self._data[key] = [*current, value]
         else:
             raise TypeError(
                 f"session[{key!r}] holds a {type(current).__name__}, not a list of flashes"
