@@ -117,7 +117,7 @@ class Browser:
 
     base: str
     cookies: dict[str, str] = field(default_factory=dict)
-    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
+    client: httpx.Client = field(default_factory=lambda: shared_client())
 
     def get(self, path: str, **params: str) -> httpx.Response:
         headers = {}
@@ -133,7 +133,18 @@ class Browser:
         return response
 
     def close(self) -> None:
-        self.client.close()
+        self.cookies.clear()
+
+
+_client: httpx.Client | None = None
+
+
+def shared_client() -> httpx.Client:
+    """One httpx client for every Browser (making one builds an SSL context: slow)."""
+    global _client
+    if _client is None:
+        _client = httpx.Client(timeout=10)
+    return _client
 
 
 def set_cookies(response: httpx.Response) -> dict[str, SetCookie]:
@@ -144,3 +155,65 @@ def set_cookies(response: httpx.Response) -> dict[str, SetCookie]:
         assert cookie.name not in out, f"two Set-Cookie headers for {cookie.name!r}"
         out[cookie.name] = cookie
     return out
+
+
+# -- a WebSocket client (wsproto, over a plain socket) -------------------------------------------
+@dataclass
+class Handshake:
+    """What a WebSocket handshake gave: the status (101 when accepted), headers, messages."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    messages: list[str]
+    body: bytes = b""
+
+    def header_list(self, name: str) -> list[str]:
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+
+def websocket(base: str, path: str, cookies: Mapping[str, str] | None = None) -> Handshake:
+    """Open a WebSocket on ``base + path``, read every text message until the server closes."""
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import (
+        AcceptConnection,
+        CloseConnection,
+        RejectConnection,
+        RejectData,
+        Request,
+        TextMessage,
+    )
+
+    host, port = base.removeprefix("http://").split(":")
+    connection = WSConnection(ConnectionType.CLIENT)
+    extra = []
+    if cookies:
+        extra.append((b"cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()).encode()))
+    result = Handshake(0, [], [])
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            connection.send(Request(host=f"{host}:{port}", target=path, extra_headers=extra))
+        )
+        done = False
+        while not done:
+            data = sock.recv(65536)
+            connection.receive_data(data or None)
+            for event in connection.events():
+                if isinstance(event, AcceptConnection):
+                    result.status = 101
+                    result.headers = [(k.decode(), v.decode()) for k, v in event.extra_headers]
+                elif isinstance(event, RejectConnection):
+                    result.status = event.status_code
+                    result.headers = [(k.decode(), v.decode()) for k, v in event.headers]
+                    done = not event.has_body
+                elif isinstance(event, RejectData):
+                    result.body += event.data
+                    done = event.body_finished
+                elif isinstance(event, TextMessage):
+                    result.messages.append(event.data)
+                elif isinstance(event, CloseConnection):
+                    with contextlib.suppress(Exception):
+                        sock.sendall(connection.send(event.response()))
+                    done = True
+            if not data:
+                done = True
+    return result
