@@ -1,0 +1,322 @@
+"""DynamoDBBackend: sessions in a DynamoDB table (boto3).
+
+The table has the hash key ``k`` (a string); each item is ``{k, d: data (binary), e: expiry
+(a number, seconds since the epoch), v: version (a number)}``. ``e`` is the table's TTL
+attribute: DynamoDB deletes expired items by itself, within a few days of expiry, so every read
+also checks ``e > now`` and never returns an expired session. :meth:`DynamoDBBackend.purge`
+scans for expired items and deletes them at once.
+
+Every operation is one request:
+
+- a load is a strongly consistent ``GetItem`` (``UpdateItem`` with sliding expiry);
+- a save is one ``UpdateItem`` (``SET d = :d, e = :e ADD v :one``, returning the new version),
+  conditional on ``attribute_exists(k) AND e > :now`` (``must_exist``) or ``v = :v AND e >
+  :now`` (``if_version``); a failed condition means the save did not happen (None).
+
+The table is created on first use (on-demand capacity, TTL enabled on ``e``) unless
+``create_table=False``. Network failures and timeouts (2 s to connect, 5 s to read, 2
+attempts by default) raise :class:`~websession.StoreUnavailable`.
+
+boto3 is synchronous: the async methods run the sync ones in a worker thread (boto3 clients are
+thread-safe).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from ..errors import StoreUnavailable
+from .base import AsyncFromSync, Record
+
+__all__ = ["DynamoDBBackend"]
+
+#: error codes that mean "the service cannot serve us now", not "the request is wrong"
+_UNAVAILABLE_CODES = frozenset(
+    {
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ThrottlingException",
+        "Throttling",
+    }
+)
+_LIVE = "attribute_exists(k) AND e > :now"
+
+
+def _code(exc: botocore.exceptions.ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except (
+        botocore.exceptions.ConnectionError,  # EndpointConnectionError, ConnectTimeoutError...
+        botocore.exceptions.HTTPClientError,  # ReadTimeoutError, ConnectionClosedError...
+    ) as exc:
+        raise StoreUnavailable(f"DynamoDB is unavailable: {exc}") from exc
+    except botocore.exceptions.ClientError as exc:
+        if _code(exc) in _UNAVAILABLE_CODES:
+            raise StoreUnavailable(f"DynamoDB is unavailable: {exc}") from exc
+        raise
+
+
+def _number(value: float) -> str:
+    return repr(float(value))
+
+
+class DynamoDBBackend(AsyncFromSync):
+    """Session records in the DynamoDB table ``table``.
+
+    Args:
+        table: the table name.
+        client: a boto3 DynamoDB client (the backend does not close it); without one the
+            backend makes one from the options below (credentials come from the usual places:
+            environment, profile, role).
+        endpoint_url: e.g. ``http://127.0.0.1:8000`` for DynamoDB Local.
+        region: the AWS region.
+        profile: a named profile from the AWS configuration files.
+        create_table: create the table (and enable TTL on ``e``) if it does not exist.
+        connect_timeout, read_timeout, max_attempts: the client's limits (seconds, tries).
+        clock: the time source (seconds since the epoch) for expiry checks; DynamoDB's own TTL
+            deletion follows real time.
+    """
+
+    def __init__(
+        self,
+        table: str,
+        *,
+        client: Any = None,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        profile: str | None = None,
+        create_table: bool = True,
+        connect_timeout: float = 2.0,
+        read_timeout: float = 5.0,
+        max_attempts: int = 2,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if not table:
+            raise ValueError("a DynamoDB table name is required")
+        self.table = table
+        self._owns_client = client is None
+        if client is None:
+            session = boto3.session.Session(profile_name=profile, region_name=region)
+            client = session.client(
+                "dynamodb",
+                endpoint_url=endpoint_url,
+                config=Config(
+                    connect_timeout=connect_timeout,
+                    read_timeout=read_timeout,
+                    retries={"max_attempts": max_attempts, "mode": "standard"},
+                ),
+            )
+        self.client = client
+        self._clock = clock if clock is not None else time.time
+        self._ready = not create_table
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> DynamoDBBackend:
+        """A backend for ``dynamodb://TABLE?endpoint_url=...&region=...``.
+
+        Query parameters: ``endpoint_url``, ``region`` (or ``region_name``), ``profile``,
+        ``create_table``, ``connect_timeout``, ``read_timeout``, ``max_attempts``; keyword
+        arguments override them.
+        """
+        parts = urlsplit(url)
+        if parts.scheme != "dynamodb":
+            raise ValueError(f"not a dynamodb:// URL: {url!r}")
+        table = unquote(parts.netloc + parts.path).strip("/")
+        query: dict[str, Any] = {}
+        for name, value in parse_qsl(parts.query, keep_blank_values=True):
+            if name == "region_name":
+                name = "region"
+            if name in ("endpoint_url", "region", "profile"):
+                query[name] = value
+            elif name == "create_table":
+                query[name] = value.lower() in ("1", "true", "yes", "on")
+            elif name in ("connect_timeout", "read_timeout"):
+                query[name] = float(value)
+            elif name == "max_attempts":
+                query[name] = int(value)
+            else:
+                raise ValueError(f"unknown dynamodb:// URL parameter {name!r}")
+        return cls(table, **{**query, **options})
+
+    def __repr__(self) -> str:
+        return f"DynamoDBBackend({self.table!r})"
+
+    # -- setup -------------------------------------------------------------------------------
+    def _ensure_table(self) -> None:
+        if self._ready:
+            return
+        with self._lock, _errors():
+            self._create_table()
+
+    def _create_table(self) -> None:
+        if self._ready:  # another thread made it while we waited
+            return
+        try:
+            self.client.describe_table(TableName=self.table)
+        except botocore.exceptions.ClientError as exc:
+            if _code(exc) != "ResourceNotFoundException":
+                raise
+            try:
+                self.client.create_table(
+                    TableName=self.table,
+                    KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                    AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                    BillingMode="PAY_PER_REQUEST",
+                )
+            except botocore.exceptions.ClientError as exc2:
+                if _code(exc2) != "ResourceInUseException":  # another process made it
+                    raise
+            self.client.get_waiter("table_exists").wait(
+                TableName=self.table, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+            )
+            try:
+                self.client.update_time_to_live(
+                    TableName=self.table,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": "e"},
+                )
+            except botocore.exceptions.ClientError as exc3:
+                if _code(exc3) != "ValidationException":  # TTL already enabled
+                    raise
+        self._ready = True
+
+    # -- the Backend protocol ----------------------------------------------------------------
+    @staticmethod
+    def _record(item: Mapping[str, Any] | None) -> Record | None:
+        if not item or "d" not in item:
+            return None
+        return Record(bytes(item["d"]["B"]), float(item["e"]["N"]), int(Decimal(item["v"]["N"])))
+
+    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+        self._ensure_table()
+        now = self._clock()
+        with _errors():
+            if touch is None:
+                item = self.client.get_item(
+                    TableName=self.table, Key={"k": {"S": key}}, ConsistentRead=True
+                ).get("Item")
+            else:
+                try:
+                    item = self.client.update_item(
+                        TableName=self.table,
+                        Key={"k": {"S": key}},
+                        UpdateExpression="SET e = :e",
+                        ConditionExpression=_LIVE,
+                        ExpressionAttributeValues={
+                            ":e": {"N": _number(now + touch)},
+                            ":now": {"N": _number(now)},
+                        },
+                        ReturnValues="ALL_NEW",
+                    ).get("Attributes")
+                except self.client.exceptions.ConditionalCheckFailedException:
+                    return None
+        record = self._record(item)
+        if record is None or record.expires_at <= now:
+            return None
+        return record
+
+    def set(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        self._ensure_table()
+        now = self._clock()
+        values: dict[str, Any] = {
+            ":d": {"B": bytes(data)},
+            ":e": {"N": _number(now + ttl)},
+            ":one": {"N": "1"},
+        }
+        condition: dict[str, Any] = {}
+        if if_version is not None:
+            condition["ConditionExpression"] = "v = :v AND e > :now"
+            values[":v"] = {"N": str(int(if_version))}
+            values[":now"] = {"N": _number(now)}
+        elif must_exist:
+            condition["ConditionExpression"] = _LIVE
+            values[":now"] = {"N": _number(now)}
+        with _errors():
+            try:
+                attributes = self.client.update_item(
+                    TableName=self.table,
+                    Key={"k": {"S": key}},
+                    UpdateExpression="SET d = :d, e = :e ADD v :one",
+                    ExpressionAttributeValues=values,
+                    ReturnValues="UPDATED_NEW",
+                    **condition,
+                )["Attributes"]
+            except self.client.exceptions.ConditionalCheckFailedException:
+                return None
+        return int(Decimal(attributes["v"]["N"]))
+
+    def delete(self, key: str) -> None:
+        self._ensure_table()
+        with _errors():
+            self.client.delete_item(TableName=self.table, Key={"k": {"S": key}})
+
+    def purge(self) -> int:
+        """Scan for expired items and delete them; return how many.
+
+        Each delete is conditional on the item still being expired, so a session saved again
+        during the scan is kept.
+        """
+        self._ensure_table()
+        now = _number(self._clock())
+        removed = 0
+        with _errors():
+            paginator = self.client.get_paginator("scan")
+            pages = paginator.paginate(
+                TableName=self.table,
+                FilterExpression="e <= :now",
+                ProjectionExpression="k",
+                ExpressionAttributeValues={":now": {"N": now}},
+                ConsistentRead=True,
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    try:
+                        self.client.delete_item(
+                            TableName=self.table,
+                            Key={"k": item["k"]},
+                            ConditionExpression="e <= :now",
+                            ExpressionAttributeValues={":now": {"N": now}},
+                        )
+                        removed += 1
+                    except self.client.exceptions.ConditionalCheckFailedException:
+                        pass
+        return removed
+
+    def drop_table(self) -> None:
+        """Delete the whole table (tests, teardown)."""
+        with _errors(), contextlib.suppress(self.client.exceptions.ResourceNotFoundException):
+            self.client.delete_table(TableName=self.table)
+        self._ready = False
+
+    def close(self) -> None:
+        """Close the client the backend made (a client passed in is left open)."""
+        if self._owns_client:
+            with contextlib.suppress(Exception):
+                self.client.close()
