@@ -1,0 +1,292 @@
+"""CookieStore: the whole session sealed in its cookie."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+
+import pytest
+
+from websession import (
+    CookieOptions,
+    CookieStore,
+    EncodeError,
+    JSONSerializer,
+    Registry,
+    SecureCookie,
+    codecs_from_pairs,
+    decode_multi,
+)
+from websession.session import SessionState
+
+SECRET = "cookie-store-secret-0123456789abcdefgh"
+OLD = "cookie-store-old-secret-9876543210zyxw"
+HASH_KEY = bytes(range(32))
+BLOCK_KEY = bytes(range(32, 64))
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def value_of(header: str) -> str:
+    return header.split(";", 1)[0].split("=", 1)[1]
+
+
+def test_round_trip_and_default_attributes() -> None:
+    store = CookieStore(SECRET)
+    s = store.new("s", None)
+    assert s.is_new
+    assert s.id is None  # cookie sessions have no id
+    s["user"] = "alice"
+    s[42] = 43
+    s["raw"] = b"\x00\x01"
+    header = store.save(s)
+    attrs = header.split("; ")[1:]
+    assert attrs[0] == "Path=/"
+    assert attrs[1].startswith("Expires=")
+    assert attrs[2:] == ["Max-Age=2592000", "HttpOnly", "Secure", "SameSite=Lax"]
+    assert "alice" not in header  # sealed, not just signed
+    loaded = store.new("s", value_of(header))
+    assert not loaded.is_new
+    assert loaded == {"user": "alice", 42: 43, "raw": b"\x00\x01"}
+    assert loaded.id is None
+    assert loaded.issued_at is not None
+
+
+def test_async_twins() -> None:
+    store = CookieStore(SECRET)
+
+    async def go() -> dict[object, object]:
+        s = await store.anew("s", None)
+        s["a"] = 1
+        header = await store.asave(s)
+        return (await store.anew("s", value_of(header))).to_dict()
+
+    assert asyncio.run(go()) == {"a": 1}
+
+
+def test_needs_keys() -> None:
+    with pytest.raises(ValueError, match="secret_keys"):
+        CookieStore()
+    with pytest.raises(ValueError, match="not both"):
+        CookieStore(SECRET, codecs=codecs_from_pairs(HASH_KEY))
+    with pytest.raises(ValueError):
+        CookieStore(codecs=[])
+    with pytest.raises(ValueError):
+        CookieStore("")
+
+
+def test_too_large_for_a_browser_says_how_large() -> None:
+    store = CookieStore(SECRET)
+    s = store.new("s", None)
+    # find a payload whose sealed value fits the codec's 4096 but whose header does not
+    for size in range(2900, 3100):
+        s["blob"] = os.urandom(size)
+        try:
+            header = store.save(s)
+        except EncodeError as exc:
+            message = str(exc)
+            break
+        assert len(header) <= 4096
+    else:
+        pytest.fail("no payload size crossed the browser limit")
+    match = re.search(r"would be (\d+) bytes", message)
+    assert match, message
+    assert 4096 < int(match.group(1)) < 4300
+    assert "4096" in message
+    # far too large: the codec refuses it, and says how long it would be
+    s["blob"] = os.urandom(10_000)
+    with pytest.raises(EncodeError, match=r"\d{4,}"):
+        store.save(s)
+
+
+def test_large_but_compressible_sessions_fit() -> None:
+    store = CookieStore(SECRET)
+    s = store.new("s", None)
+    s["text"] = "the same words again " * 400  # 8 KB of text
+    header = store.save(s)
+    assert len(header) < 4096
+    assert store.new("s", value_of(header))["text"] == "the same words again " * 400
+
+
+def test_unmodified_session_is_not_saved_again() -> None:
+    store = CookieStore(SECRET)
+    first = Registry()
+    first.get(store, "s")["n"] = 1
+    (header,) = first.save_all()
+    reg = Registry(f"s={value_of(header)}")
+    s = reg.get(store, "s")
+    assert s["n"] == 1
+    assert reg.save_all() == []
+    s["n"] = 2
+    assert len(reg.save_all()) == 1
+    assert reg.save_all() == []  # saved: clean again
+
+
+def test_key_rotation_reseals() -> None:
+    old_store = CookieStore([OLD])
+    s = old_store.new("s", None)
+    s["v"] = 1
+    old_cookie = value_of(old_store.save(s))
+
+    rotated = CookieStore([SECRET, OLD])
+    reg = Registry(f"s={old_cookie}")
+    loaded = reg.get(rotated, "s")
+    assert loaded == {"v": 1}
+    assert loaded.needs_reseal
+    assert loaded.state is SessionState.MODIFIED
+    (header,) = reg.save_all()  # re-sealed although nothing changed
+    new_only = CookieStore([SECRET])
+    assert new_only.new("s", value_of(header)) == {"v": 1}
+    assert new_only.new("s", old_cookie).reason == "invalid_signature"
+
+
+def test_bad_cookies() -> None:
+    clock = Clock()
+    store = CookieStore(SECRET, options=CookieOptions(max_age=100), clock=clock)
+    s = store.new("s", None)
+    s["v"] = 1
+    good = value_of(store.save(s))
+    cases = {
+        "tampered": (
+            good[:-3] + ("A" if good[-3] != "A" else "B") + good[-2:],
+            "invalid_signature",
+        ),
+        "garbage": ("%%%", "malformed"),
+        "huge": (good + "A" * 5000, "too_long"),
+        "other secret": (value_of(CookieStore(OLD).save(CookieStore(OLD).new("s", None))), None),
+    }
+    for label, (value, reason) in cases.items():
+        got = store.new("s", value)
+        assert got.is_new, label
+        assert len(got) == 0, label
+        if reason:
+            assert got.reason == reason, label
+        else:
+            assert got.reason == "invalid_signature", label
+    assert store.new("other", good).reason == "invalid_signature"
+    # valid cookie that does not hold a mapping
+    not_a_dict = store.codecs[0].encode("s", [1, 2, 3])
+    assert store.new("s", not_a_dict).reason == "malformed"
+    clock.now += 101
+    expired = store.new("s", good)
+    assert expired.is_new
+    assert expired.reason == "expired"
+
+
+def test_server_side_validity_follows_a_longer_store_max_age() -> None:
+    clock = Clock()
+    store = CookieStore(SECRET, options=CookieOptions(max_age=3600), clock=clock)
+    s = store.new("s", None)
+    s["v"] = 1
+    cookie = value_of(store.save(s))
+    clock.now += 3500
+    assert not store.new("s", cookie).is_new
+    clock.now += 200
+    assert store.new("s", cookie).reason == "expired"
+
+
+def test_max_age_settings() -> None:
+    store = CookieStore(SECRET)
+    s = store.new("s", None)
+    s["v"] = 1
+    s.options.max_age = 0
+    session_cookie = store.save(s)
+    assert "Max-Age" not in session_cookie
+    assert "Expires" not in session_cookie
+    assert store.new("s", value_of(session_cookie)) == {"v": 1}
+    s.options.max_age = -1
+    deletion = store.save(s)
+    assert deletion.startswith("s=;")  # unlike gorilla, no copy of the data rides along
+    assert "Max-Age=0" in deletion
+    assert "Expires=Thu, 01 Jan 1970 00:00:01 GMT" in deletion
+
+
+def test_deleting_a_session_too_large_to_save_still_works() -> None:
+    """gorilla's C.38: deleting an oversized session failed because it encoded the data."""
+    store = CookieStore(SECRET)
+    s = store.new("s", None)
+    s["blob"] = os.urandom(8000)
+    with pytest.raises(EncodeError):
+        store.save(s)
+    s.invalidate()
+    assert "Max-Age=0" in store.save(s)
+
+
+def test_gorilla_codecs_with_json() -> None:
+    codecs = codecs_from_pairs(HASH_KEY, BLOCK_KEY, serializer=JSONSerializer())
+    store = CookieStore(
+        codecs=codecs, options=CookieOptions(http_only=False, same_site="None", max_age=86400)
+    )
+    s = store.new("gorilla", None)
+    s["user"] = "alice"
+    s["n"] = 5
+    s["list"] = [1, "two", None, True]
+    header = store.save(s)
+    assert re.fullmatch(
+        r"gorilla=[A-Za-z0-9_=-]+; Path=/; Expires=[^;]+; Max-Age=86400; Secure; SameSite=None",
+        header,
+    ), header
+    value = value_of(header)
+    # a plain securecookie decode (as Go's DecodeMulti would) reads it
+    assert decode_multi("gorilla", value, codecs) == {
+        "user": "alice",
+        "n": 5,
+        "list": [1, "two", None, True],
+    }
+    loaded = store.new("gorilla", value)
+    assert loaded == {"user": "alice", "n": 5, "list": [1, "two", None, True]}
+    # rotation with gorilla pairs: new pair first, old pair still decodes
+    rotated = CookieStore(
+        codecs=codecs_from_pairs(
+            b"n" * 32, b"m" * 32, HASH_KEY, BLOCK_KEY, serializer=JSONSerializer()
+        )
+    )
+    again = rotated.new("gorilla", value)
+    assert again == loaded
+    assert again.needs_reseal
+
+
+def test_gorilla_codec_from_go_vectors() -> None:
+    """A cookie made by Go's securecookie with the JSON encoder opens in a CookieStore."""
+    import json
+    from pathlib import Path
+
+    path = Path("/work/shared/interop/gorilla-vectors.json")
+    if not path.exists():
+        pytest.skip("no vectors")
+    vectors = [
+        v
+        for v in json.loads(path.read_text())["vectors"]
+        if v["id"].startswith("json-") and isinstance(json.loads(v["value_json"]), dict)
+    ]
+    assert vectors
+    for v in vectors[:10]:
+        codec = SecureCookie(
+            bytes.fromhex(v["hash_key"]),
+            bytes.fromhex(v["block_key"]) if v["block_key"] else None,
+            hash=v["hash"],
+            serializer=JSONSerializer(),
+            clock=lambda ts=v["timestamp"]: float(ts),
+        )
+        got = CookieStore(codecs=[codec]).new(v["name"], v["cookie"])
+        assert not got.is_new, (v["id"], got.reason)
+        assert got.to_dict() == json.loads(v["value_json"]), v["id"]
+
+
+def test_json_serializer_refuses_int_keys_clearly() -> None:
+    store = CookieStore(codecs=codecs_from_pairs(HASH_KEY, serializer=JSONSerializer()))
+    s = store.new("s", None)
+    s[42] = 43
+    try:
+        header = store.save(s)
+    except EncodeError:
+        return  # refusing is fine
+    # or it keeps them in a way that reads back (never silently turns 42 into "42")
+    assert store.new("s", value_of(header)).to_dict() in ({42: 43},)
