@@ -22,6 +22,7 @@ header { display:flex; align-items:center; justify-content:space-between; gap:1r
   padding:1rem 2rem; border-bottom:1px solid var(--line); background:var(--card); }
 header h1 { font-size:1.15rem; margin:0; }
 header h1 span { color:var(--accent); }
+a { color:var(--accent); }
 nav a { color:var(--muted); margin-left:1rem; text-decoration:none; }
 nav a:hover { color:var(--fg); }
 main { max-width:64rem; margin:0 auto; padding:1.5rem 2rem 3rem; }
