@@ -24,7 +24,9 @@ For each ``http`` or ``websocket`` connection (``lifespan`` passes through untou
   the application runs, for Starlette's ``request.session``. It is loaded (``await
   store.anew``) only when the request carries its cookie; without one it is a fresh session,
   made with no I/O. With ``autoload=False``, ``scope["session"]`` appears only once
-  :func:`websession.aget_session` has loaded the default session;
+  :func:`websession.aget_session` has loaded the default session. (Autoloading costs a
+  server-side store one read per request that carries the cookie, even if the handler never
+  looks at the session; ``autoload=False`` makes every session lazy);
 - on ``http.response.start``, the modified sessions are saved (``await registry.asave_all()``;
   async backends are awaited natively) and one ``Set-Cookie`` header is appended per session;
   nothing is saved with a 5xx unless ``save_on_error=True``; ``Vary: Cookie`` is added when a
