@@ -19,7 +19,8 @@ Why it is safe:
   transactions to finish, as LMDB requires.
 - LMDB must not open one environment twice in a process (closing the second handle would drop
   the first one's locks): backends on the same path share one environment, and a process made
-  by ``fork`` opens its own.
+  by ``fork`` (a pre-forking server's worker) drops the inherited handle and opens its own. Fork
+  while no transaction is running (as servers do, before serving requests).
 
 Async methods run the sync ones in a worker thread.
 """
@@ -157,9 +158,15 @@ class LMDBBackend(AsyncFromSync):
     def _acquire(self) -> _Env:
         with _ENVS_LOCK:
             shared = _ENVS.get(self.path)
-            if shared is None or shared.pid != os.getpid():
-                # A child made by fork must not use its parent's handle: open a fresh one (the
-                # inherited handle is left alone, as LMDB asks).
+            if shared is not None and shared.pid != os.getpid():
+                # A child made by fork must not use its parent's handle: drop it and open a
+                # fresh one. Closing it here touches only this process's reader slots (none:
+                # no spare transactions are cached) and no locks (fcntl locks are not
+                # inherited), so the parent's handle is unharmed.
+                with contextlib.suppress(lmdb.Error):
+                    shared.env.close()
+                shared = None
+            if shared is None:
                 os.makedirs(self.path, mode=0o700, exist_ok=True)
                 try:
                     env = lmdb.open(
@@ -168,6 +175,7 @@ class LMDBBackend(AsyncFromSync):
                         max_dbs=16,
                         lock=True,
                         readahead=False,
+                        max_spare_txns=0,
                         metasync=self._options["sync"],
                         **self._options,
                     )
