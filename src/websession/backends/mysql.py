@@ -1,0 +1,353 @@
+"""MySQLBackend: records in a MySQL or MariaDB table, with PyMySQL (sync) and aiomysql (async).
+
+One round trip per operation except a sliding-expiry load (``SELECT`` then ``UPDATE``):
+``INSERT ... ON DUPLICATE KEY UPDATE`` for a plain write, a conditional ``UPDATE`` for
+``must_exist``/``if_version``. MySQL has no ``RETURNING``: the new version comes back through
+``LAST_INSERT_ID(version + 1)``, which the server reports with the statement's result.
+
+Keys are ``VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin``: a case-insensitive collation
+would make two different ids one row. Data is ``LONGBLOB``.
+
+aiomysql needs ``PyMySQL<1.2.1`` (aio-libs/aiomysql#1080); the ``websession[mysql]`` extra pins
+it. asyncmy is used for the async path instead when ``async_driver="asyncmy"``.
+"""
+
+# The SQL is built once from a table name checked by validate_table (identifiers only).
+# ruff: noqa: S608
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from ..errors import StoreUnavailable
+from .base import Record
+from .sqlbase import DEFAULT_TABLE, AsyncPool, SyncPool, coerce, missing_client, validate_table
+
+try:
+    import pymysql
+    import pymysql.err
+except ImportError as _exc:  # pragma: no cover - depends on the environment
+    raise missing_client("mysql", _exc) from _exc
+
+__all__ = ["MySQLBackend"]
+
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    pymysql.err.OperationalError,
+    pymysql.err.InterfaceError,
+    OSError,
+    asyncio.TimeoutError,
+)
+_OPTIONS = ("table", "create_schema", "pool_size", "async_driver", "connect_timeout")
+
+
+class MySQLBackend:
+    """Session records in a MySQL/MariaDB table.
+
+    Args:
+        host, port, user, password, database: where to connect.
+        table: the table (``name`` or ``database.name``), ``websession_sessions`` by default.
+        create_schema: create the table on first use.
+        pool_size: idle connections to keep per pool (threads; the event loop).
+        connect_timeout: seconds to wait for a connection.
+        async_driver: ``"aiomysql"`` (default) or ``"asyncmy"``.
+        clock: the time source that decides expiry.
+        connect_kwargs: more keyword arguments for the drivers' ``connect`` (``unix_socket``,
+            ``ssl``, ...).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 3306,
+        user: str | None = None,
+        password: str | None = None,
+        database: str | None = None,
+        *,
+        table: str = DEFAULT_TABLE,
+        create_schema: bool = True,
+        pool_size: int = 10,
+        connect_timeout: float = 5,
+        async_driver: str = "aiomysql",
+        clock: Callable[[], float] | None = None,
+        connect_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        parts = validate_table(table)
+        if async_driver not in ("aiomysql", "asyncmy"):
+            raise ValueError(f"async_driver must be 'aiomysql' or 'asyncmy', not {async_driver!r}")
+        self.table = table
+        self.async_driver = async_driver
+        self._clock = clock if clock is not None else time.time
+        self._ready = not create_schema
+        self._params: dict[str, Any] = {
+            "host": host,
+            "port": int(port),
+            "user": user,
+            "password": password or "",
+            "connect_timeout": connect_timeout,
+            "autocommit": True,
+            "charset": "utf8mb4",
+            **(connect_kwargs or {}),
+        }
+        self._database = database
+        self._pool: SyncPool[Any] = SyncPool(self._connect, _close, max_idle=pool_size)
+        self._apool: AsyncPool[Any] = AsyncPool(
+            self._aconnect, _aclose, _abandon, max_idle=pool_size
+        )
+
+        t = ".".join(f"`{p}`" for p in parts)
+        index = f"`{parts[-1]}_expires_at_idx`"
+        self._ddl = (
+            f"CREATE TABLE IF NOT EXISTS {t} ("
+            "`key` VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, "
+            "`data` LONGBLOB NOT NULL, `expires_at` DOUBLE NOT NULL, "
+            f"`version` BIGINT NOT NULL DEFAULT 1, INDEX {index} (`expires_at`)"
+            ") ENGINE=InnoDB",
+        )
+        self._drop = f"DROP TABLE IF EXISTS {t}"
+        self._q_get = (
+            f"SELECT `data`, `expires_at`, `version` FROM {t} "
+            "WHERE `key` = %s AND `expires_at` > %s"
+        )
+        self._q_touch = f"UPDATE {t} SET `expires_at` = %s WHERE `key` = %s AND `expires_at` > %s"
+        self._q_upsert = (
+            f"INSERT INTO {t} (`key`, `data`, `expires_at`, `version`) VALUES (%s, %s, %s, 1) "
+            "ON DUPLICATE KEY UPDATE `data` = VALUES(`data`), "
+            "`expires_at` = VALUES(`expires_at`), `version` = LAST_INSERT_ID(`version` + 1)"
+        )
+        self._q_update = (
+            f"UPDATE {t} SET `data` = %s, `expires_at` = %s, "
+            "`version` = LAST_INSERT_ID(`version` + 1) WHERE `key` = %s AND `expires_at` > %s"
+        )
+        self._q_update_version = self._q_update + " AND `version` = %s"
+        self._q_delete = f"DELETE FROM {t} WHERE `key` = %s"
+        self._q_purge = f"DELETE FROM {t} WHERE `expires_at` <= %s"
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> MySQLBackend:
+        """A backend for ``mysql://user:password@host:3306/database?table=...``.
+
+        ``table``, ``create_schema``, ``pool_size``, ``connect_timeout`` and ``async_driver``
+        are websession's; other query parameters go to the drivers' ``connect``.
+        """
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("mysql", "mariadb"):
+            raise ValueError(f"not a mysql:// or mariadb:// URL: {url!r}")
+        mine: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            (mine if key in _OPTIONS else extra)[key] = coerce(value)
+        if extra:
+            options.setdefault("connect_kwargs", extra)
+        return cls(
+            parts.hostname or "127.0.0.1",
+            parts.port or 3306,
+            unquote(parts.username) if parts.username else None,
+            unquote(parts.password) if parts.password else None,
+            unquote(parts.path.lstrip("/")) or None,
+            **{**mine, **options},
+        )
+
+    def __repr__(self) -> str:
+        return f"MySQLBackend(table={self.table!r})"
+
+    def schema_sql(self) -> list[str]:
+        """The statement that creates the table and its index."""
+        return list(self._ddl)
+
+    # -- connections -------------------------------------------------------------------------
+    def _connect(self) -> Any:
+        return pymysql.connect(database=self._database, **self._params)
+
+    async def _aconnect(self) -> Any:
+        if self.async_driver == "asyncmy":
+            try:
+                asyncmy = importlib.import_module("asyncmy")
+            except ImportError as exc:
+                raise missing_client("mysql", exc) from exc
+            return await asyncmy.connect(database=self._database, **self._params)
+        try:
+            aiomysql = importlib.import_module("aiomysql")
+        except ImportError as exc:
+            raise missing_client("mysql", exc) from exc
+        return await aiomysql.connect(db=self._database, **self._params)
+
+    def _run(self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True) -> Any:
+        """Run one statement: its first row (``fetch``), else ``(rowcount, lastrowid)``."""
+        pool = self._pool
+        try:
+            conn, reused = pool.acquire()
+        except _CONNECTION_ERRORS as exc:
+            raise StoreUnavailable(f"MySQL is unavailable: {exc}") from exc
+        try:
+            with conn.cursor() as cursor:
+                if not self._ready:
+                    for statement in self._ddl:
+                        cursor.execute(statement)
+                    self._ready = True
+                cursor.execute(query, params)
+                result = cursor.fetchone() if fetch else (cursor.rowcount, cursor.lastrowid)
+        except _CONNECTION_ERRORS as exc:
+            pool.discard(conn)
+            if reused and retry:
+                return self._run(query, params, fetch, retry=False)
+            raise StoreUnavailable(f"MySQL is unavailable: {exc}") from exc
+        except BaseException:
+            pool.discard(conn)
+            raise
+        pool.release(conn)
+        return result
+
+    async def _arun(
+        self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True
+    ) -> Any:
+        pool = self._apool
+        try:
+            conn, reused = await pool.acquire()
+        except _CONNECTION_ERRORS as exc:
+            raise StoreUnavailable(f"MySQL is unavailable: {exc}") from exc
+        try:
+            async with conn.cursor() as cursor:
+                if not self._ready:
+                    for statement in self._ddl:
+                        await cursor.execute(statement)
+                    self._ready = True
+                await cursor.execute(query, params)
+                if fetch:
+                    result = await cursor.fetchone()
+                else:
+                    result = (cursor.rowcount, cursor.lastrowid)
+        except _CONNECTION_ERRORS as exc:
+            await pool.discard(conn)
+            if reused and retry:
+                return await self._arun(query, params, fetch, retry=False)
+            raise StoreUnavailable(f"MySQL is unavailable: {exc}") from exc
+        except BaseException:
+            await pool.discard(conn)
+            raise
+        await pool.release(conn)
+        return result
+
+    # -- schema --------------------------------------------------------------------------------
+    def create_schema(self) -> None:
+        """Create the table and its index now (if they do not exist)."""
+        self._ready = False
+        self._run("SELECT 1", (), True)
+
+    async def acreate_schema(self) -> None:
+        self._ready = False
+        await self._arun("SELECT 1", (), True)
+
+    def drop_schema(self) -> None:
+        """Drop the table (every session is lost); it is created again on next use."""
+        self._ready = True
+        self._run(self._drop, (), False)
+        self._ready = False
+
+    async def adrop_schema(self) -> None:
+        self._ready = True
+        await self._arun(self._drop, (), False)
+        self._ready = False
+
+    # -- the Backend protocol ----------------------------------------------------------------
+    def _written(self, result: tuple[int, int]) -> int | None:
+        rowcount, lastrowid = result
+        if rowcount == 1 and lastrowid == 0:  # INSERT ... ON DUPLICATE KEY: a new row
+            return 1
+        return int(lastrowid) if rowcount else None
+
+    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+        now = self._clock()
+        row = self._run(self._q_get, (key, now), True)
+        if row is None:
+            return None
+        if touch is None:
+            return Record(bytes(row[0]), float(row[1]), int(row[2]))
+        self._run(self._q_touch, (now + touch, key, now), False)
+        return Record(bytes(row[0]), now + touch, int(row[2]))
+
+    def set(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        now = self._clock()
+        if if_version is not None:
+            args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
+            return self._written(self._run(self._q_update_version, args, False, False))
+        if must_exist:
+            return self._written(self._run(self._q_update, (data, now + ttl, key, now), False))
+        return self._written(self._run(self._q_upsert, (key, data, now + ttl), False))
+
+    def delete(self, key: str) -> None:
+        self._run(self._q_delete, (key,), False)
+
+    def purge(self) -> int:
+        count: int = self._run(self._q_purge, (self._clock(),), False)[0]
+        return count
+
+    def close(self) -> None:
+        self._pool.close()
+        self._apool.close()
+
+    async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
+        now = self._clock()
+        row = await self._arun(self._q_get, (key, now), True)
+        if row is None:
+            return None
+        if touch is None:
+            return Record(bytes(row[0]), float(row[1]), int(row[2]))
+        await self._arun(self._q_touch, (now + touch, key, now), False)
+        return Record(bytes(row[0]), now + touch, int(row[2]))
+
+    async def aset(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        now = self._clock()
+        if if_version is not None:
+            args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
+            return self._written(await self._arun(self._q_update_version, args, False, False))
+        if must_exist:
+            args = (data, now + ttl, key, now)
+            return self._written(await self._arun(self._q_update, args, False))
+        return self._written(await self._arun(self._q_upsert, (key, data, now + ttl), False))
+
+    async def adelete(self, key: str) -> None:
+        await self._arun(self._q_delete, (key,), False)
+
+    async def apurge(self) -> int:
+        count: int = (await self._arun(self._q_purge, (self._clock(),), False))[0]
+        return count
+
+    async def aclose(self) -> None:
+        self._pool.close()
+        await self._apool.aclose()
+
+
+def _close(conn: Any) -> None:
+    conn.close()
+
+
+async def _aclose(conn: Any) -> None:
+    closer = getattr(conn, "ensure_closed", None)
+    if closer is not None:  # aiomysql: send COM_QUIT, then close
+        await closer()
+    else:  # asyncmy
+        conn.close()
+
+
+def _abandon(conn: Any) -> None:
+    conn.close()
