@@ -51,7 +51,7 @@ def sqlalchemy_url(name: str) -> str:
         path = os.path.join(tempfile.mkdtemp(prefix="ws-sqla-"), "sessions.db")
         return f"sqlite:///{path}"
     url = server_url(name)
-    scheme, rest = url.split("://", 1)
+    rest = url.split("://", 1)[1]
     driver = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql"}[name]
     return f"{driver}://{rest}"
 
