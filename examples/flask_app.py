@@ -1,0 +1,150 @@
+"""websession in a Flask app: ``flask.session`` on the server, a second session in a cookie.
+
+Run it (from the ``examples`` directory)::
+
+    WEBSESSION_SECURE=0 gunicorn --workers 2 flask_app:app     # or: flask --app flask_app run
+
+What it shows:
+
+- ``flask.session`` is a websession session kept in a :class:`~websession.FilesystemStore`
+  (the cookie holds only a sealed, random session id; the values are on disk, sealed too), so
+  several gunicorn workers share it. ``flask.flash`` / ``get_flashed_messages`` work unchanged;
+- Flask's settings shape the cookie: ``SESSION_COOKIE_*`` and, for ``session.permanent``
+  ("remember me"), ``PERMANENT_SESSION_LIFETIME``;
+- logging in calls ``session.regenerate_id()``: the pre-login cookie no longer loads anything
+  (no session fixation); logging out calls ``session.invalidate()``: the record is deleted and
+  the browser is told to drop the cookie;
+- a second named session, ``prefs``, from another store (a :class:`~websession.CookieStore`:
+  the whole session sealed in the cookie), saved in the same response as ``flask.session``.
+
+Environment:
+
+- ``WEBSESSION_SECRETS``: secrets, comma-separated, newest first (key rotation). Required
+  outside development; ``websession keygen`` makes one.
+- ``WEBSESSION_DIR``: where the session files go (default: ``websession-flask`` in the temp dir).
+- ``WEBSESSION_SECURE``: ``0`` to send cookies over plain HTTP (development, tests); default 1.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, flash, get_flashed_messages, jsonify, redirect, request, session
+
+from websession import CookieOptions, CookieStore, FilesystemStore
+from websession.flask import SessionInterface, get_session
+
+DEV_SECRET = "development only: set WEBSESSION_SECRETS (websession keygen)"
+SECRETS = [s for s in os.environ.get("WEBSESSION_SECRETS", DEV_SECRET).split(",") if s]
+SECURE = os.environ.get("WEBSESSION_SECURE", "1") not in ("0", "false", "no")
+DIRECTORY = os.environ.get("WEBSESSION_DIR") or os.path.join(
+    tempfile.gettempdir(), "websession-flask"
+)
+
+app = Flask(__name__)
+app.config.update(
+    SESSION_COOKIE_NAME="session",
+    SESSION_COOKIE_SECURE=SECURE,
+    SESSION_COOKIE_HTTPONLY=True,
+    SESSION_COOKIE_SAMESITE="Lax",
+    PERMANENT_SESSION_LIFETIME=timedelta(days=14),  # the cookie's Max-Age with "remember me"
+)
+# flask.session: server-side, in files. Flask's SESSION_COOKIE_* settings apply to its cookie.
+app.session_interface = SessionInterface(FilesystemStore(DIRECTORY, SECRETS))
+
+# A second session, "prefs": the whole session sealed in its own cookie, kept for a year.
+prefs_store = CookieStore(
+    SECRETS, options=CookieOptions(max_age=365 * 86400, secure=SECURE, same_site="Lax")
+)
+
+
+def state() -> dict[str, Any]:
+    """Count this visit and collect what the page shows (flashes are read once)."""
+    session["visits"] = session.get("visits", 0) + 1
+    prefs = get_session("prefs", prefs_store)
+    return {
+        "visits": session["visits"],
+        "user": session.get("user"),
+        "remembered": session.permanent,
+        "theme": prefs.get("theme", "light"),
+        "flashes": get_flashed_messages(),
+    }
+
+
+@app.get("/")
+def index() -> str:
+    s = state()
+    user = html.escape(s["user"]) if s["user"] else None
+    flashes = "".join(f'<li class="flash">{html.escape(m)}</li>' for m in s["flashes"])
+    if user:
+        account = f'<p>Logged in as <b id="user">{user}</b>.</p>' + _form("/logout", "Log out")
+    else:
+        account = (
+            '<form method="post" action="/login"><input name="user" placeholder="name" required>'
+            '<label><input type="checkbox" name="remember" value="1"> remember me</label>'
+            "<button>Log in</button></form>"
+        )
+    other = "dark" if s["theme"] == "light" else "light"
+    return (
+        f"<!doctype html><html><head><title>websession + Flask</title></head>"
+        f'<body class="{s["theme"]}"><h1>websession + Flask</h1><ul>{flashes}</ul>'
+        f'<p>Visits in this session: <b id="visits">{s["visits"]}</b></p>{account}'
+        f'<form method="post" action="/prefs"><input type="hidden" name="theme" value="{other}">'
+        f"<button>Switch to the {other} theme</button></form></body></html>"
+    )
+
+
+@app.get("/api")
+def api() -> Any:
+    """The same as ``/`` as JSON (for scripts and tests)."""
+    return jsonify(state())
+
+
+@app.get("/whoami")
+def whoami() -> Any:
+    """Who is logged in, without changing anything (``new``: no valid session came in)."""
+    return jsonify(user=session.get("user"), new=session.new)
+
+
+@app.post("/login")
+def login() -> Any:
+    user = request.form.get("user", "").strip()
+    if not user:
+        flash("Give a name to log in.")
+        return redirect("/")
+    # A new session id when privileges change: a cookie planted before login is worthless now.
+    session.regenerate_id()
+    session["user"] = user
+    # "Remember me": a cookie kept PERMANENT_SESSION_LIFETIME; otherwise until the browser quits.
+    session.permanent = request.form.get("remember") == "1"
+    flash(f"Welcome, {user}!")
+    return redirect("/")
+
+
+@app.post("/logout")
+def logout() -> Any:
+    # Delete the record and the cookie; a replayed copy of the cookie loads nothing.
+    session.invalidate()
+    return redirect("/")
+
+
+@app.post("/prefs")
+def set_prefs() -> Any:
+    theme = request.form.get("theme", "light")
+    if theme not in ("light", "dark"):
+        theme = "light"
+    get_session("prefs", prefs_store)["theme"] = theme  # saved in the "prefs" cookie
+    flash(f"Theme: {theme}.")  # saved in flask.session: two cookies in one response
+    return redirect("/")
+
+
+def _form(action: str, label: str) -> str:
+    return f'<form method="post" action="{action}"><button>{label}</button></form>'
+
+
+if __name__ == "__main__":
+    app.run(debug=True)
