@@ -20,6 +20,7 @@ from flask import request as _request
 from flask.sessions import SessionInterface as _FlaskSessionInterface
 from werkzeug.exceptions import ServiceUnavailable
 
+from ._adapter import should_save
 from ._flasklike import (
     REGISTRY_KEY,
     FlaskSession,
@@ -70,15 +71,21 @@ class SessionInterface(_FlaskSessionInterface):
             Partitioned from Flask's ``SESSION_COOKIE_*`` settings and its lifetime from
             ``PERMANENT_SESSION_LIFETIME`` (sessions are browser-session cookies unless
             ``session.permanent`` is set, as in Flask). With False the store's options apply.
+        save_on_error: save modified sessions with a 5xx response too. Off by default, like
+            websession's WSGI/ASGI middlewares and Django (Flask's own cookie session is saved
+            even when the view failed, so half-done changes would stick).
 
     A store that cannot reach its database makes the request a 503, not a 500.
     """
 
     pickle_based = False
 
-    def __init__(self, store: Store, *, use_flask_config: bool = True) -> None:
+    def __init__(
+        self, store: Store, *, use_flask_config: bool = True, save_on_error: bool = False
+    ) -> None:
         self.store = store
         self.use_flask_config = use_flask_config
+        self.save_on_error = save_on_error
 
     def get_cookie_name(self, app: Flask) -> str:
         return str(app.config["SESSION_COOKIE_NAME"]) if self.use_flask_config else "session"
@@ -97,6 +104,9 @@ class SessionInterface(_FlaskSessionInterface):
         registry: Registry | None = _request.environ.get(REGISTRY_KEY)
         if registry is None or isinstance(session, UnavailableSession):
             return
+        if not should_save(response.status_code, self.save_on_error):
+            write_headers(response, registry, [])  # Vary: Cookie if a session was read
+            return
         apply_lifetime(session, app, self.use_flask_config)
         try:
             headers = registry.save_all()
@@ -104,6 +114,3 @@ class SessionInterface(_FlaskSessionInterface):
             handle_save_error(response, registry, exc)
             return
         write_headers(response, registry, headers)
-
-
-

@@ -14,6 +14,7 @@ from quart import request as _request
 from quart.sessions import SessionInterface as _QuartSessionInterface
 from werkzeug.exceptions import ServiceUnavailable
 
+from ._adapter import should_save
 from ._flasklike import (
     REGISTRY_KEY,
     FlaskSession,
@@ -54,9 +55,12 @@ async def get_session(name: str = "session", store: Store | None = None) -> Sess
 class SessionInterface(_QuartSessionInterface):
     """Serve ``quart.session`` from a websession store (see :mod:`websession.flask`)."""
 
-    def __init__(self, store: Store, *, use_flask_config: bool = True) -> None:
+    def __init__(
+        self, store: Store, *, use_flask_config: bool = True, save_on_error: bool = False
+    ) -> None:
         self.store = store
         self.use_flask_config = use_flask_config
+        self.save_on_error = save_on_error
 
     def get_cookie_name(self, app: Quart) -> str:
         return str(app.config["SESSION_COOKIE_NAME"]) if self.use_flask_config else "session"
@@ -74,6 +78,9 @@ class SessionInterface(_QuartSessionInterface):
         registry = _request.scope.get(REGISTRY_KEY)
         if not isinstance(registry, Registry) or isinstance(session, UnavailableSession):
             return
+        if not should_save(response.status_code, self.save_on_error):
+            write_headers(response, registry, [])  # Vary: Cookie if a session was read
+            return
         apply_lifetime(session, app, self.use_flask_config)
         try:
             headers = await registry.asave_all()
@@ -81,4 +88,3 @@ class SessionInterface(_QuartSessionInterface):
             handle_save_error(response, registry, exc)
             return
         write_headers(response, registry, headers)
-
