@@ -1,9 +1,10 @@
 """Real servers for end-to-end tests: start one on a free port, wait until it answers.
 
-``gunicorn(app, env)`` and ``uvicorn(app, env)`` are context managers that run the server in a
-subprocess (``--bind 127.0.0.1:<free port>``), yield its base URL once it accepts connections,
-and stop it afterwards. :class:`Browser` is a small cookie-keeping HTTP client over httpx that
-keeps cookies by hand, so the tests see exactly the Set-Cookie headers each response carried.
+``gunicorn(app, env)``, ``uvicorn(app, env)`` and ``hypercorn(app, env)`` are context managers
+that run the server in a subprocess (``--bind 127.0.0.1:<free port>``), yield its base URL once
+it accepts connections, and stop it afterwards. :class:`Browser` is a small cookie-keeping HTTP
+client over httpx that keeps cookies by hand, so the tests see exactly the Set-Cookie headers each
+response carried.
 """
 
 from __future__ import annotations
@@ -88,6 +89,16 @@ def uvicorn(
     return serve(argv, port, env)
 
 
+def hypercorn(
+    app: str, env: Mapping[str, str] | None = None
+) -> contextlib.AbstractContextManager[str]:
+    """hypercorn serving the ASGI ``app`` ("module:attribute"), one worker."""
+    port = free_port()
+    argv = [sys.executable, "-m", "hypercorn", "--bind", f"{HOST}:{port}", "--workers", "1",
+            "--graceful-timeout", "2", app]  # fmt: skip
+    return serve(argv, port, env)
+
+
 # -- a client that keeps cookies by hand ---------------------------------------------------------
 @dataclass
 class SetCookie:
@@ -120,10 +131,30 @@ class Browser:
     client: httpx.Client = field(default_factory=lambda: shared_client())
 
     def get(self, path: str, **params: str) -> httpx.Response:
-        headers = {}
+        return self.request("GET", path, params=params)
+
+    def post(
+        self, path: str, data: Mapping[str, str] | None = None, **headers: str
+    ) -> httpx.Response:
+        """POST a form (``data``); redirects are not followed, as with :meth:`get`."""
+        return self.request("POST", path, data=data, headers=headers)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send the kept cookies, keep the ones the response sets (drop the ones it deletes)."""
+        sent = dict(headers or {})
         if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        response = self.client.get(self.base + path, params=params, headers=headers)
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = self.client.request(
+            method, self.base + path, params=params, data=data, headers=sent
+        )
         self.client.cookies.clear()  # we keep cookies ourselves
         for cookie in set_cookies(response).values():
             if cookie.deletes:
