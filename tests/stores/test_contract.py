@@ -198,11 +198,6 @@ def test_round_trip_of_every_value_type(api: Api, backend: Backend) -> None:
     assert got["naive"].tzinfo is None
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="MsgpackSerializer packs tuples as arrays: msgpack.Packer needs strict_types=True "
-    "for its default hook to see tuples (serializers/msgpack.py)",
-)
 def test_round_trip_of_tuples(api: Api, backend: Backend) -> None:
     store = make_store(backend)
     values = {"tuple": (1, "a", (2, 3)), "in_list": [(1,)], "empty": ()}

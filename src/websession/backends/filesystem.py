@@ -8,7 +8,9 @@ big-endian float64, version as a uint64) followed by the sealed data.
 
 ``gorilla``: gorilla/sessions' flat ``<path>/session_<ID>`` files holding only the
 securecookie-encoded values, so Go and Python services can share one directory. Expiry is the
-file's modification time plus ``ttl``; the version is its nanosecond mtime.
+file's modification time plus ``ttl``; the version is a 64-bit hash of the file's content (not
+its mtime: file timestamps are only as fine as the kernel's clock tick, so two writes within one
+tick would share a version and an optimistic writer would overwrite the other's update).
 
 Writes go to a temporary file in the same directory and are renamed over the old one, so a
 reader never sees a partial file. Conditional writes (``must_exist``, ``if_version``) and
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
 import struct
@@ -44,6 +47,11 @@ _HEADER = struct.Struct(">dQ")
 _GORILLA_PREFIX = "session_"
 _TMP_PREFIX = ".tmp-"
 Layout = Literal["sharded", "gorilla"]
+
+
+def _content_version(data: bytes) -> int:
+    """A gorilla-layout file's version: it changes whenever the content does."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
 
 
 class FilesystemBackend(AsyncFromSync):
@@ -73,6 +81,7 @@ class FilesystemBackend(AsyncFromSync):
         self.ttl = ttl
         self.fsync = fsync
         self._clock = clock if clock is not None else time.time
+        self._own_clock = clock is not None
         os.makedirs(self.path, mode=0o700, exist_ok=True)
 
     def __repr__(self) -> str:
@@ -114,7 +123,7 @@ class FilesystemBackend(AsyncFromSync):
         except OSError as exc:
             raise StoreUnavailable(f"cannot read {path}: {exc}") from exc
         if self.layout == "gorilla":
-            return Record(raw, stat.st_mtime + self.ttl, stat.st_mtime_ns)
+            return Record(raw, stat.st_mtime + self.ttl, _content_version(raw))
         if len(raw) < _HEADER.size:
             return None  # not a record of ours: treat as absent
         expires_at, version = _HEADER.unpack_from(raw)
@@ -150,6 +159,10 @@ class FilesystemBackend(AsyncFromSync):
                 if self.fsync:
                     fh.flush()
                     os.fsync(fh.fileno())
+            if self.layout == "gorilla" and self._own_clock:
+                # the file's mtime is its age: keep it on the injected clock's time line
+                now = self._clock()
+                os.utime(tmp, (now, now))
             final = self._file(key)
             os.replace(tmp, final)
         except BaseException:
@@ -157,7 +170,7 @@ class FilesystemBackend(AsyncFromSync):
                 os.unlink(tmp)
             raise
         if self.layout == "gorilla":
-            return os.stat(final).st_mtime_ns
+            return _content_version(blob)
         return version
 
     def set(

@@ -1,0 +1,389 @@
+"""FilesystemStore and FilesystemBackend: layout, file safety, gorilla interop, many processes.
+
+The behaviours every backend shares are in ``tests/stores/test_contract.py``; this file checks
+what is particular to files.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import multiprocessing
+import os
+import stat
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from websession import (
+    ConflictError,
+    FilesystemStore,
+    GobSerializer,
+    codecs_from_pairs,
+    decode_multi,
+    encode_multi,
+)
+from websession.backends.filesystem import FilesystemBackend
+
+SECRET = "filesystem-tests-secret-0123456789abcd"
+HASH_KEY = b"H" * 32
+BLOCK_KEY = b"B" * 32
+VECTORS = Path("/work/shared/interop/gorilla-vectors.json")
+BAD_KEYS = [
+    "../../etc/passwd",
+    "..",
+    ".",
+    "",
+    "a/b",
+    "/abs",
+    "a\\b",
+    "a\x00b",
+    "x" * 129,
+    "sp ace",
+    "ünï",
+    ".lock",
+    ".tmp-x",
+]
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def value_of(header: str) -> str:
+    return header.split(";", 1)[0].split("=", 1)[1]
+
+
+def files_under(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def gorilla_codecs(**kwargs: Any) -> list[Any]:
+    return codecs_from_pairs(HASH_KEY, BLOCK_KEY, **kwargs)
+
+
+# -- layout ----------------------------------------------------------------------------------
+def test_sharded_layout(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path, SECRET)
+    sessions = []
+    for i in range(30):
+        s = store.new("s", None)
+        s["i"] = i
+        store.save(s)
+        sessions.append(s)
+    records = [p for p in files_under(tmp_path) if not p.name.startswith(".")]
+    assert len(records) == 30
+    for s in sessions:
+        assert s.backend_key is not None
+        path = tmp_path / s.backend_key[:2] / s.backend_key
+        assert path in records
+        assert s.id is not None
+        assert s.id not in path.name  # the file is named by the id's keyed hash
+    for p in records:
+        assert p.parent.parent == tmp_path
+        assert len(p.parent.name) == 2
+        assert p.name.startswith(p.parent.name)
+        assert b'"i"' not in p.read_bytes()
+    assert store.backend.count() == 30  # type: ignore[attr-defined]
+
+
+def test_files_are_private_and_replaced_atomically(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path / "sessions", SECRET)
+    s = store.new("s", None)
+    s["v"] = 1
+    store.save(s)
+    assert s.backend_key is not None
+    path = tmp_path / "sessions" / s.backend_key[:2] / s.backend_key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "sessions").stat().st_mode) & 0o077 == 0
+    assert stat.S_IMODE(path.parent.stat().st_mode) & 0o077 == 0
+    inode = path.stat().st_ino
+    s["v"] = 2
+    store.save(s)
+    # a new file was renamed over the old one: a reader holding the old one sees it whole
+    assert path.stat().st_ino != inode
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    leftovers = [p for p in files_under(tmp_path) if p.name.startswith(".tmp-")]
+    assert leftovers == []
+
+
+def test_gorilla_layout_files(tmp_path: Path) -> None:
+    codecs = gorilla_codecs()
+    store = FilesystemStore(tmp_path, codecs=codecs)
+    s = store.new("gs", None)
+    s["user"] = "alice"
+    header = store.save(s)
+    assert s.id is not None
+    assert len(s.id) == 52
+    path = tmp_path / f"session_{s.id}"
+    assert path.is_file()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # exactly what gorilla's FilesystemStore reads: the id in the cookie, a securecookie file
+    assert decode_multi("gs", value_of(header), codecs) == s.id
+    assert decode_multi("gs", path.read_text(), codecs) == {"user": "alice"}
+
+
+# -- ids never escape the directory ------------------------------------------------------------
+@pytest.mark.parametrize("layout", ["sharded", "gorilla"])
+@pytest.mark.parametrize("key", BAD_KEYS)
+def test_backend_refuses_keys_that_could_escape(tmp_path: Path, layout: str, key: str) -> None:
+    backend = FilesystemBackend(tmp_path / "store", layout=layout)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        backend.get(key)
+    with pytest.raises(ValueError):
+        backend.set(key, b"x", 60)
+    with pytest.raises(ValueError):
+        backend.delete(key)
+    assert [p for p in files_under(tmp_path) if not p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("gorilla", [False, True])
+def test_cookie_with_a_path_for_an_id_gives_a_new_session(tmp_path: Path, gorilla: bool) -> None:
+    target = tmp_path / "secret.txt"
+    target.write_text("do not read")
+    store = (
+        FilesystemStore(tmp_path / "store", codecs=gorilla_codecs())
+        if gorilla
+        else FilesystemStore(tmp_path / "store", SECRET)
+    )
+    for evil in ("../secret.txt", "../../etc/passwd", "/etc/passwd", "session_../x", "..", ""):
+        s = store.new("s", encode_multi("s", evil, store.codecs))
+        assert s.is_new, evil
+        assert s.reason == "malformed", evil
+        s["x"] = 1
+        store.save(s)
+        assert s.id is not None
+        assert s.id != evil
+    assert target.read_text() == "do not read"
+    assert {p.parent for p in files_under(tmp_path / "store")} <= {
+        p for p in (tmp_path / "store").rglob("*") if p.is_dir()
+    } | {tmp_path / "store"}
+
+
+def test_stray_files_are_not_sessions(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path, SECRET)
+    s = store.new("s", None)
+    s["v"] = 1
+    cookie = value_of(store.save(s))
+    assert s.backend_key is not None
+    path = tmp_path / s.backend_key[:2] / s.backend_key
+    path.write_bytes(b"short")  # truncated by something else: treated as absent
+    got = store.new("s", cookie)
+    assert got.is_new
+    assert got.reason == "not_found"
+
+
+# -- expiry ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("gorilla", [False, True])
+def test_purge_removes_expired_files(tmp_path: Path, gorilla: bool) -> None:
+    clock = Clock()
+    kwargs: dict[str, Any] = {"ttl": 60, "clock": clock}
+    if gorilla:
+        store = FilesystemStore(tmp_path, codecs=gorilla_codecs(clock=clock), **kwargs)
+        long_store = FilesystemStore(tmp_path, codecs=gorilla_codecs(clock=clock), **kwargs)
+    else:
+        store = FilesystemStore(tmp_path, SECRET, **kwargs)
+        long_store = FilesystemStore(tmp_path, SECRET, **kwargs)
+    dead = []
+    for _ in range(5):
+        s = store.new("s", None)
+        s["v"] = 1
+        s.options.max_age = 0  # lives for the store's ttl: 60 s
+        store.save(s)
+        dead.append(s)
+    clock.now += 30
+    alive = long_store.new("s", None)
+    alive["v"] = 2
+    alive.options.max_age = 0
+    cookie = value_of(long_store.save(alive))
+    stale_tmp = (tmp_path if gorilla else tmp_path / alive.backend_key[:2]) / ".tmp-crashed"  # type: ignore[index]
+    stale_tmp.write_bytes(b"half a file")
+    os.utime(stale_tmp, (clock.now - 7200, clock.now - 7200))
+    clock.now += 31  # the first five are 61 s old, the last 31 s
+    assert store.purge() == 5
+    assert store.purge() == 0
+    remaining = [p for p in files_under(tmp_path) if not p.name.startswith(".")]
+    assert len(remaining) == 1
+    assert not stale_tmp.exists()
+    assert long_store.new("s", cookie) == {"v": 2}
+    clock.now += 60
+    assert store.purge() == 1
+
+
+def test_expired_file_is_not_loaded_before_purge(tmp_path: Path) -> None:
+    clock = Clock()
+    store = FilesystemStore(tmp_path, SECRET, ttl=60, clock=clock)
+    s = store.new("s", None)
+    s["v"] = 1
+    s.options.max_age = 0
+    cookie = value_of(store.save(s))
+    clock.now += 61
+    got = store.new("s", cookie)
+    assert got.is_new
+    assert got.reason == "not_found"
+
+
+# -- gorilla interop -----------------------------------------------------------------------------
+def _vector(vector_id: str) -> dict[str, Any]:
+    for v in json.loads(VECTORS.read_text())["vectors"]:
+        if v["id"] == vector_id:
+            return v  # type: ignore[no-any-return]
+    raise AssertionError(vector_id)
+
+
+@pytest.mark.skipif(not VECTORS.exists(), reason="gorilla vectors not available")
+def test_reads_the_directory_of_gorilla_filesystemstore(tmp_path: Path) -> None:
+    """Files and a cookie written by Go's gorilla/sessions FilesystemStore (gob values)."""
+    v = _vector("store-filesystem-readme")
+    for name, content in v["files"].items():
+        (tmp_path / name).write_text(content)
+    at = float(v["timestamp"])
+    keys = [bytes.fromhex(k) if k else None for k in v["key_pairs"]]
+    codecs = codecs_from_pairs(*keys, serializer=GobSerializer(), clock=lambda: at)
+    store = FilesystemStore(tmp_path, codecs=codecs, clock=lambda: at)
+    cookie = value_of(v["set_cookie"][0])
+    s = store.new(v["name"], cookie)
+    assert not s.is_new, s.reason
+    assert s.id == v["session_id"]
+    assert s.to_dict() == ast.literal_eval(v["value_python"])
+    # and we write it back in gorilla's format, under the same id, readable by the same codecs
+    s["visits"] = 1
+    header = store.save(s)
+    assert s.id == v["session_id"]
+    content = (tmp_path / f"session_{v['session_id']}").read_text()
+    assert decode_multi(v["name"], content, codecs) == {
+        **ast.literal_eval(v["value_python"]),
+        "visits": 1,
+    }
+    assert store.new(v["name"], value_of(header))["visits"] == 1
+
+
+# -- many processes ------------------------------------------------------------------------------
+WORKERS = 8
+ROUNDS = 25
+
+
+def _make_store(path: str, gorilla: bool, optimistic: bool) -> FilesystemStore:
+    if gorilla:
+        return FilesystemStore(path, codecs=gorilla_codecs(), optimistic=optimistic)
+    return FilesystemStore(path, SECRET, optimistic=optimistic)
+
+
+def _worker(path: str, cookie: str, gorilla: bool, optimistic: bool, worker: int) -> dict[str, Any]:
+    """One process: load, increment, append, save, ROUNDS times (retrying conflicts)."""
+    store = _make_store(path, gorilla, optimistic)
+    failures: list[str] = []
+    conflicts = 0
+    applied = 0
+    for _ in range(ROUNDS):
+        while True:
+            s = store.new("s", cookie)
+            if s.is_new:
+                failures.append(f"load failed: {s.reason}: {s.rejected}")
+                break
+            s["counter"] = s["counter"] + 1
+            s["log"] = [*s["log"], worker]
+            try:
+                store.save(s)
+            except ConflictError:
+                conflicts += 1
+                continue
+            applied += 1
+            break
+    return {"failures": failures, "conflicts": conflicts, "applied": applied}
+
+
+def _run_workers(
+    tmp_path: Path, gorilla: bool, optimistic: bool
+) -> tuple[dict[Any, Any], list[dict[str, Any]], list[str]]:
+    path = str(tmp_path / "sessions")
+    store = _make_store(path, gorilla, optimistic)
+    s = store.new("s", None)
+    s["counter"] = 0
+    s["log"] = []
+    cookie = value_of(store.save(s))
+
+    # meanwhile this process keeps reading: every load must succeed and every file parse
+    reader_errors: list[str] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        reader = _make_store(path, gorilla, optimistic)
+        while not stop.is_set():
+            got = reader.new("s", cookie)
+            if got.is_new:
+                reader_errors.append(f"{got.reason}: {got.rejected}")
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        # forkserver: safe with this process's threads, and the module is imported once
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        with ProcessPoolExecutor(WORKERS, mp_context=ctx) as pool:
+            futures = [
+                pool.submit(_worker, path, cookie, gorilla, optimistic, w) for w in range(WORKERS)
+            ]
+            results = [f.result(timeout=120) for f in futures]
+    finally:
+        stop.set()
+        thread.join()
+    final = store.new("s", cookie)
+    assert not final.is_new, final.reason
+    return final.to_dict(), results, reader_errors
+
+
+def _assert_files_whole(tmp_path: Path, gorilla: bool) -> None:
+    backend = FilesystemBackend(tmp_path / "sessions", layout="gorilla" if gorilla else "sharded")
+    records = [p for p in files_under(tmp_path / "sessions") if not p.name.startswith(".")]
+    assert len(records) == 1
+    assert [p for p in files_under(tmp_path) if p.name.startswith(".tmp-")] == []
+    key = records[0].name.removeprefix("session_")
+    assert backend.get(key) is not None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gorilla", [False, True], ids=["sealed", "gorilla"])
+def test_concurrent_processes_optimistic_lose_nothing(tmp_path: Path, gorilla: bool) -> None:
+    values, results, reader_errors = _run_workers(tmp_path, gorilla, optimistic=True)
+    assert [f for r in results for f in r["failures"]] == []
+    assert reader_errors == []
+    total = WORKERS * ROUNDS
+    assert sum(r["applied"] for r in results) == total
+    assert values["counter"] == total, f"lost {total - values['counter']} updates"
+    assert sorted(values["log"]) == sorted(w for w in range(WORKERS) for _ in range(ROUNDS))
+    _assert_files_whole(tmp_path, gorilla)
+
+
+@pytest.mark.slow
+def test_concurrent_processes_never_corrupt(tmp_path: Path) -> None:
+    """Without optimistic checks updates may be lost (last write wins), but nothing breaks."""
+    values, results, reader_errors = _run_workers(tmp_path, gorilla=False, optimistic=False)
+    assert [f for r in results for f in r["failures"]] == []
+    assert reader_errors == []
+    assert sum(r["applied"] for r in results) == WORKERS * ROUNDS
+    assert 0 < values["counter"] <= WORKERS * ROUNDS
+    assert len(values["log"]) == values["counter"]
+    _assert_files_whole(tmp_path, gorilla=False)
+
+
+def test_backend_versions_follow_content_in_gorilla_layout(tmp_path: Path) -> None:
+    """Two writes within one clock tick must still get different versions."""
+    backend = FilesystemBackend(tmp_path, layout="gorilla")
+    key = "A" * 52
+    v1 = backend.set(key, b"one", 60)
+    v2 = backend.set(key, b"two", 60, if_version=v1)
+    assert v2 is not None
+    assert v2 != v1
+    assert backend.set(key, b"three", 60, if_version=v1) is None
+    assert backend.get(key).data == b"two"  # type: ignore[union-attr]
+    time.sleep(0)  # (no sleep needed: versions do not depend on timestamps)
