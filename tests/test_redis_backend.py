@@ -1,0 +1,295 @@
+"""RedisBackend against real Redis and Redis Cluster (started by tools/testenv.py).
+
+The behavioural contract is in tests/stores/test_contract.py; these are the Redis specifics:
+native expiry on a real clock, GETEX sliding expiry, the Lua conditional write, sharding over a
+cluster, key prefixes, clients passed in, and StoreUnavailable when Redis is not there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+import redis.asyncio as aredis
+from redis.cluster import RedisCluster
+
+from tests.servers import server_url
+from websession import ConflictError, CookieOptions, ServerStore, StoreUnavailable
+from websession.backends.redis import RedisBackend
+
+SECRET = "redis-test-secret-0123456789-abcdefgh"
+
+
+def _prefix() -> str:
+    return f"ws-rtest:{uuid.uuid4().hex[:10]}:"
+
+
+def _cleanup(backend: RedisBackend) -> None:
+    client = backend.client
+    for key in list(client.scan_iter(match=backend.key_prefix + "*", count=500)):
+        client.delete(key)
+    backend.close()
+
+
+@pytest.fixture
+def backend() -> Iterator[RedisBackend]:
+    made = RedisBackend.from_url(server_url("redis"), key_prefix=_prefix())
+    yield made
+    _cleanup(made)
+
+
+@pytest.fixture
+def cluster_backend() -> Iterator[RedisBackend]:
+    made = RedisBackend.from_url(server_url("redis-cluster"), cluster=True, key_prefix=_prefix())
+    yield made
+    _cleanup(made)
+
+
+def _cookie(header: str) -> str:
+    return header.split(";", 1)[0].split("=", 1)[1]
+
+
+def test_native_ttl_removes_records_on_a_real_clock(backend: RedisBackend) -> None:
+    v = backend.set("short", b"data", 1)
+    assert v == 1
+    raw = backend.client
+    pttl = raw.pttl(backend.key_prefix + "short")
+    assert 0 < pttl <= 1000, "the TTL is Redis's own (PX)"
+    record = backend.get("short")
+    assert record is not None
+    assert record.expires_at == pytest.approx(time.time() + 1, abs=0.5)
+    time.sleep(1.5)
+    assert backend.get("short") is None
+    assert raw.exists(backend.key_prefix + "short") == 0, "Redis removed the key itself"
+    assert backend.purge() == 0
+
+
+def test_store_session_expires_natively(backend: RedisBackend) -> None:
+    store = ServerStore(backend, SECRET, options=CookieOptions(max_age=1))
+    session = store.new("sid", None)
+    session["user"] = "ann"
+    cookie = _cookie(store.save(session))
+    assert store.new("sid", cookie)["user"] == "ann"
+    time.sleep(1.5)
+    again = store.new("sid", cookie)
+    assert again.is_new
+    assert again.reason == "not_found"
+
+
+def test_getex_touch_extends_the_ttl(backend: RedisBackend) -> None:
+    backend.set("slide", b"x", 2)
+    key = backend.key_prefix + "slide"
+    assert backend.client.pttl(key) <= 2000
+    record = backend.get("slide", touch=300)
+    assert record is not None
+    assert record.data == b"x"
+    assert record.expires_at == pytest.approx(time.time() + 300, abs=2)
+    assert 290_000 < backend.client.pttl(key) <= 300_000
+    time.sleep(2.2)  # past the original lifetime: still there
+    assert backend.get("slide") is not None
+
+
+def test_rolling_store_slides_expiry(backend: RedisBackend) -> None:
+    store = ServerStore(backend, SECRET, options=CookieOptions(max_age=2), rolling=True)
+    session = store.new("sid", None)
+    session["n"] = 1
+    cookie = _cookie(store.save(session))
+    for _ in range(3):  # 3 x 1.2 s > 2 s: alive only because each load slides it
+        time.sleep(1.2)
+        loaded = store.new("sid", cookie)
+        assert not loaded.is_new, loaded.reason
+    assert backend.client.pttl(backend.key_prefix + str(loaded.backend_key)) <= 2000
+
+
+def test_versions_and_conditions_through_lua(backend: RedisBackend) -> None:
+    assert backend.set("v", b"a", 60, must_exist=True) is None
+    assert backend.set("v", b"a", 60, if_version=1) is None
+    assert backend.get("v") is None
+    assert backend.set("v", b"a", 60) == 1
+    assert backend.set("v", b"b", 60) == 2
+    assert backend.set("v", b"c", 60, must_exist=True) == 3
+    assert backend.set("v", b"stale", 60, if_version=2) is None
+    assert backend.set("v", b"d", 60, if_version=3) == 4
+    record = backend.get("v")
+    assert record is not None
+    assert (record.data, record.version) == (b"d", 4)
+
+
+def test_optimistic_conflict(backend: RedisBackend) -> None:
+    store = ServerStore(backend, SECRET, optimistic=True)
+    session = store.new("sid", None)
+    session["n"] = 0
+    cookie = _cookie(store.save(session))
+    first, second = store.new("sid", cookie), store.new("sid", cookie)
+    first["n"] = 1
+    store.save(first)
+    second["n"] = 2
+    with pytest.raises(ConflictError):
+        store.save(second)
+    assert store.new("sid", cookie)["n"] == 1
+
+
+async def test_optimistic_conflict_async(backend: RedisBackend) -> None:
+    store = ServerStore(backend, SECRET, optimistic=True)
+    session = await store.anew("sid", None)
+    session["n"] = 0
+    cookie = _cookie(await store.asave(session))
+    first, second = await store.anew("sid", cookie), await store.anew("sid", cookie)
+    first["n"] = 1
+    await store.asave(first)
+    second["n"] = 2
+    with pytest.raises(ConflictError):
+        await store.asave(second)
+    assert (await store.anew("sid", cookie))["n"] == 1
+    await backend.aclose()
+
+
+async def test_concurrent_writes_each_get_their_own_version(backend: RedisBackend) -> None:
+    backend.set("race", b"0", 60)
+
+    async def write(i: int) -> int | None:
+        return await backend.aset("race", str(i).encode(), 60, must_exist=True)
+
+    versions = await asyncio.gather(*(write(i) for i in range(50)))
+    assert sorted(v for v in versions if v is not None) == list(range(2, 52))
+    await backend.aclose()
+
+
+def test_script_cache_flush_falls_back_to_eval(backend: RedisBackend) -> None:
+    backend.set("s", b"1", 60)
+    backend.client.script_flush()
+    assert backend.set("s", b"2", 60) == 2
+    backend.client.script_flush()
+
+    async def go() -> int | None:
+        try:
+            return await backend.aset("s", b"3", 60)
+        finally:
+            await backend.aclose()
+
+    assert asyncio.run(go()) == 3
+
+
+def test_key_prefix_from_url_and_foreign_values(backend: RedisBackend) -> None:
+    prefix = _prefix()
+    made = RedisBackend.from_url(server_url("redis") + f"?key_prefix={prefix}")
+    try:
+        assert made.key_prefix == prefix
+        made.set("abc", b"payload", 60)
+        raw = made.client.get(prefix + "abc")
+        assert raw.startswith(b"1:")
+        assert raw.endswith(b":payload")
+        made.client.set(prefix + "foreign", b"not a websession record")
+        assert made.get("foreign") is None
+    finally:
+        _cleanup(made)
+
+
+def test_long_ttl(backend: RedisBackend) -> None:
+    backend.set("long", b"x", 400 * 86400)
+    assert backend.client.ttl(backend.key_prefix + "long") > 399 * 86400
+
+
+def test_clients_passed_in() -> None:
+    url = server_url("redis")
+    sync_client = redis.Redis.from_url(url)
+    async_client = aredis.Redis.from_url(url)
+    made = RedisBackend(sync_client, async_client, key_prefix=_prefix())
+    try:
+        assert made.set("k", b"v", 60) == 1
+
+        async def go() -> Any:
+            record = await made.aget("k")
+            await made.aclose()
+            await async_client.aclose()
+            return record
+
+        record = asyncio.run(go())
+        assert record is not None
+        assert record.data == b"v"
+    finally:
+        _cleanup(made)
+        sync_client.close()  # ours: the backend does not close clients it was given
+
+
+def test_cluster_spreads_sessions_over_every_node(cluster_backend: RedisBackend) -> None:
+    store = ServerStore(cluster_backend, SECRET)
+    cookies = []
+    for i in range(60):
+        session = store.new("sid", None)
+        session["i"] = i
+        cookies.append(_cookie(store.save(session)))
+    client = cluster_backend.client
+    assert isinstance(client, RedisCluster)
+    nodes = client.get_primaries()
+    assert len(nodes) == 3
+    prefix = cluster_backend.key_prefix.encode()
+    for node in nodes:
+        node_client = redis.Redis(host=node.host, port=node.port)
+        try:
+            ours = list(node_client.scan_iter(match=prefix + b"*", count=1000))
+            assert len(ours) > 0, f"node {node.port} holds none of the sessions"
+            assert node_client.dbsize() > 0
+        finally:
+            node_client.close()
+    for i, cookie in enumerate(cookies):
+        loaded = store.new("sid", cookie)
+        assert not loaded.is_new, loaded.reason
+        assert loaded["i"] == i
+
+
+async def test_cluster_async(cluster_backend: RedisBackend) -> None:
+    store = ServerStore(cluster_backend, SECRET, rolling=True)
+    cookies = []
+    for i in range(20):
+        session = await store.anew("sid", None)
+        session["i"] = i
+        cookies.append(_cookie(await store.asave(session)))
+    for i, cookie in enumerate(cookies):
+        assert (await store.anew("sid", cookie))["i"] == i
+    await cluster_backend.aclose()
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unavailable_raises_store_unavailable_fast() -> None:
+    made = RedisBackend.from_url(f"redis://127.0.0.1:{_closed_port()}/0", socket_timeout=1)
+    t0 = time.monotonic()
+    with pytest.raises(StoreUnavailable, match="Redis is unavailable"):
+        made.get("k")
+    with pytest.raises(StoreUnavailable):
+        made.set("k", b"v", 60)
+    with pytest.raises(StoreUnavailable):
+        made.delete("k")
+    assert time.monotonic() - t0 < 3
+
+    async def go() -> None:
+        try:
+            with pytest.raises(StoreUnavailable):
+                await made.aget("k")
+            with pytest.raises(StoreUnavailable):
+                await made.aset("k", b"v", 60)
+        finally:
+            await made.aclose()
+
+    asyncio.run(go())
+    made.close()
+
+
+def test_from_url_cluster_flag_in_query() -> None:
+    made = RedisBackend.from_url(server_url("redis-cluster") + "?cluster=true")
+    try:
+        assert made.cluster
+        assert isinstance(made.client, RedisCluster)
+    finally:
+        made.close()
