@@ -31,7 +31,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from .backends.base import Backend
 from .codecs.keys import SecretKeys
@@ -96,20 +96,23 @@ def _flag(name: str, value: Any) -> bool:
 
 
 def _split_query(url: str, names: tuple[str, ...]) -> tuple[str, dict[str, str]]:
-    """Remove the parameters ``names`` from ``url``'s query; return the URL and them."""
-    parts = urlsplit(url)
-    if not parts.query:
+    """Remove the parameters ``names`` from ``url``'s query; return the URL and them.
+
+    Plain string surgery: ``urlunsplit`` would turn ``sqlite:////abs.db`` into ``sqlite://abs.db``.
+    """
+    base, sep, query = url.partition("?")
+    if not sep:
         return url, {}
     kept: list[tuple[str, str]] = []
     taken: dict[str, str] = {}
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+    for key, value in parse_qsl(query, keep_blank_values=True):
         if key in names:
             taken[key] = value
         else:
             kept.append((key, value))
     if not taken:
         return url, {}
-    return urlunsplit(parts._replace(query=urlencode(kept))), taken
+    return (base + "?" + urlencode(kept) if kept else base), taken
 
 
 def _local_path(url: str) -> tuple[str | None, dict[str, Any]]:

@@ -24,7 +24,7 @@ import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode
 
 __all__ = [
     "DEFAULT_TABLE",
@@ -80,20 +80,23 @@ def coerce(value: str) -> Any:
 
 
 def split_options(url: str, names: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
-    """Remove websession's own parameters ``names`` from ``url``'s query (coerced)."""
-    parts = urlsplit(url)
-    if not parts.query:
+    """Remove websession's own parameters ``names`` from ``url``'s query (coerced).
+
+    Plain string surgery: ``urlunsplit`` would turn ``sqlite:////abs.db`` into ``sqlite://abs.db``.
+    """
+    base, sep, query = url.partition("?")
+    if not sep:
         return url, {}
     kept: list[tuple[str, str]] = []
     taken: dict[str, Any] = {}
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+    for key, value in parse_qsl(query, keep_blank_values=True):
         if key in names:
             taken[key] = coerce(value)
         else:
             kept.append((key, value))
     if not taken:
         return url, {}
-    return urlunsplit(parts._replace(query=urlencode(kept))), taken
+    return (base + "?" + urlencode(kept) if kept else base), taken
 
 
 class SyncPool(Generic[C]):

@@ -11,6 +11,7 @@ Expiry follows the backend's clock (``clock=``), so tests need not sleep.
 # ruff: noqa: S608
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -183,6 +184,12 @@ class SQLiteBackend(AsyncFromSync):
         self._ready = True
         self._run(self._drop, (), False)
         self._ready = False
+
+    async def acreate_schema(self) -> None:
+        await asyncio.to_thread(self.create_schema)
+
+    async def adrop_schema(self) -> None:
+        await asyncio.to_thread(self.drop_schema)
 
     # -- the Backend protocol ----------------------------------------------------------------
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
