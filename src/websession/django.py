@@ -145,24 +145,28 @@ class SessionStore(SessionBase):
         values.clear()
         values.update(data)
         session.mark_modified()
-        session.options.max_age = (
-            0 if self.get_expire_at_browser_close() else int(self.get_expiry_age())
-        )
+        if self.get_expire_at_browser_close():
+            session.options.max_age = 0
+        else:
+            # An expiry already past (set_expiry(-10), a datetime gone by) deletes the record:
+            # the session is over. max_age 0 would mean "a browser-session cookie" instead.
+            session.options.max_age = max(int(self.get_expiry_age()), 0) or -1
         return session
 
-    def _finish(self, session: Session, header: str) -> None:
-        if session.options.max_age < 0:
+    def _finish(self, session: Session, header: str, expired: bool) -> None:
+        if session.options.max_age < 0 and not expired:
             # the store found the session deleted by a concurrent request: Django's contract
             raise UpdateError
         self._ws = session
-        self._session_key = _cookie_value(header)
+        self._session_key = None if expired else _cookie_value(header)
 
     def save(self, must_create: bool = False) -> None:
         fresh = None
         if must_create or self._ws is None:
             fresh = self.store.new(self.cookie_name, None if must_create else self.session_key)
         session = self._prepare(fresh, must_create)
-        self._finish(session, self.store.save(session))
+        expired = session.options.max_age < 0
+        self._finish(session, self.store.save(session), expired)
 
     async def asave(self, must_create: bool = False) -> None:
         fresh = None
@@ -170,7 +174,8 @@ class SessionStore(SessionBase):
             key: str | None = None if must_create else self.session_key
             fresh = await self.store.anew(self.cookie_name, key)
         session = self._prepare(fresh, must_create)
-        self._finish(session, await self.store.asave(session))
+        expired = session.options.max_age < 0
+        self._finish(session, await self.store.asave(session), expired)
 
     def create(self) -> None:
         self._session_cache: dict[Any, Any] = {}
