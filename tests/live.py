@@ -80,12 +80,15 @@ def gunicorn(
 
 
 def uvicorn(
-    app: str, env: Mapping[str, str] | None = None
+    app: str, env: Mapping[str, str] | None = None, *, lifespan: str = "on"
 ) -> contextlib.AbstractContextManager[str]:
-    """uvicorn serving the ASGI ``app`` ("module:attribute"), WebSockets through wsproto."""
+    """uvicorn serving the ASGI ``app`` ("module:attribute"), WebSockets through wsproto.
+
+    ``lifespan="off"`` for applications that refuse lifespan events (Django).
+    """
     port = free_port()
     argv = [sys.executable, "-m", "uvicorn", "--host", HOST, "--port", str(port),
-            "--ws", "wsproto", "--lifespan", "on", "--no-access-log", app]  # fmt: skip
+            "--ws", "wsproto", "--lifespan", lifespan, "--no-access-log", app]  # fmt: skip
     return serve(argv, port, env)
 
 
