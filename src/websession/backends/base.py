@@ -2,8 +2,8 @@
 
 A server-side store (:class:`websession.stores.server.ServerStore`) does everything else:
 ids, sealing, cookies, rotation. A new database is one class that implements these methods.
-``tests/store_suite.py`` is the behavioural contract every backend must pass, third-party ones
-included.
+``tests/stores/test_contract.py`` is the behavioural contract every backend must pass,
+third-party ones included (a backend joins with a ``BackendCase`` in ``tests/stores/cases_*.py``).
 """
 
 from __future__ import annotations
