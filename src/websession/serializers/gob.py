@@ -1,19 +1,1003 @@
-"""Go's encoding/gob, for gorilla/sessions' values. (Placeholder: being written.)"""
+"""Go's ``encoding/gob``, as gorilla/securecookie's ``GobEncoder`` writes ``Session.Values``.
+
+Written from the gob specification (the ``encoding/gob`` package documentation); only the subset
+that session values need is supported, and everything else is refused with a clear error.
+
+Wire format
+-----------
+Integers come in two flavours. An *unsigned* integer below 128 is one byte; a larger one is one
+byte holding the negated byte count (``0xff`` = 1 byte ... ``0xf8`` = 8 bytes) followed by the
+value big-endian, so 256 is ``fe 01 00``. A *signed* integer ``i`` is sent as the unsigned
+integer ``i << 1`` when ``i >= 0`` and ``(~i << 1) | 1`` otherwise (42 is ``54``, -1 is ``01``).
+Floats are the IEEE-754 bits with the byte order reversed, sent as an unsigned integer (1.5 is
+``fe f8 3f``); complex numbers are two floats. Booleans are the unsigned integer 0 or 1; strings
+and ``[]byte`` are an unsigned length then the bytes.
+
+A stream is a sequence of *messages*, each ``uint(length) || body``. A body starts with a signed
+type id: negative means "the definition of type ``-id`` follows" (a ``wireType``), positive means
+"a value of that type follows". Types 1-8 are predefined (bool, int, uint, float, []byte,
+string, complex, interface); ids from 64 up are given out by the sending process in the order it
+first met each type, so they must be read from the stream, never assumed. A ``wireType`` is a
+struct with one of the fields ``ArrayT`` (1), ``SliceT`` (2), ``StructT`` (3), ``MapT`` (4),
+``GobEncoderT`` (5), ``BinaryMarshalerT`` (6), ``TextMarshalerT`` (7) set; each holds a
+``CommonType{Name, Id}`` plus ``Elem`` (array, slice), ``Len`` (array), ``Key``/``Elem`` (map)
+or ``Field []{Name, Id}`` (struct).
+
+Structs are sent as ``(uint field-number delta, field value)*`` ending with a 0 delta; fields
+holding Go's zero value are left out. Any other value at the top level (or inside an interface)
+is preceded by a 0 "singleton" delta. Maps are ``uint(count)`` then key, element pairs; slices
+and arrays ``uint(count)`` then the elements. An ``interface{}`` value is ``uint(len) || name``
+(the name the Go side registered: ``"string"``, ``"int"``, ``"[]interface {}"``, ...; an empty
+name is a nil interface and nothing follows), then any type definitions it needs, the type id,
+``uint(byte count)`` and the value as at the top level. When a definition is needed in the middle
+of a value Go's encoder flushes what it has written so far as a message, so a value can continue
+in the next message; after such a definition the decoder skips one byte count.
+
+What is supported
+-----------------
+Decoding reads bool, every int and uint size, float32/64, complex, string, ``[]byte``, and any
+slice, array, map and struct built from them or from ``interface{}``, into ``bool``, ``int``,
+``float``, ``complex``, ``str``, ``bytes``, ``list``, ``dict`` and ``None`` (a nil interface). A
+struct becomes a ``dict`` of the fields that were sent. Types with their own marshalling
+(``GobEncoder``, ``BinaryMarshaler``, ``TextMarshaler``: ``time.Time`` for one) are refused, as
+are map keys Python cannot hash (and complex keys, whose hashes are easy to make collide),
+strings that are not UTF-8 and trailing data. Limits keep hostile input cheap: nesting depth,
+input size, and every count checked against the bytes left before anything is allocated.
+
+Encoding writes what gorilla reads back into ``map[interface{}]interface{}``: see
+:class:`GobSerializer`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import struct
+from collections.abc import Iterator
+from typing import Any, Final, NoReturn
 
 from ..errors import EncodeError, Malformed
 
 __all__ = ["GobSerializer"]
 
+# Predefined type ids.
+_BOOL: Final = 1
+_INT: Final = 2
+_UINT: Final = 3
+_FLOAT: Final = 4
+_BYTES: Final = 5
+_STRING: Final = 6
+_COMPLEX: Final = 7
+_INTERFACE: Final = 8
+_FIRST_USER_ID: Final = 64
+_MAX_TYPE_ID: Final = (1 << 31) - 1  # a typeId is an int32 in Go
+
+_BUILTIN_NAMES: Final = {
+    _BOOL: "bool",
+    _INT: "int",
+    _UINT: "uint",
+    _FLOAT: "float",
+    _BYTES: "[]byte",
+    _STRING: "string",
+    _COMPLEX: "complex",
+    _INTERFACE: "interface",
+}
+
+# wireType kinds.
+_K_ARRAY: Final = 0
+_K_SLICE: Final = 1
+_K_STRUCT: Final = 2
+_K_MAP: Final = 3
+_K_GOB_ENCODER: Final = 4
+_K_BINARY_MARSHALER: Final = 5
+_K_TEXT_MARSHALER: Final = 6
+_KIND_NAMES: Final = (
+    "array",
+    "slice",
+    "struct",
+    "map",
+    "GobEncoder",
+    "BinaryMarshaler",
+    "TextMarshaler",
+)
+
+_INT64_MIN: Final = -(1 << 63)
+_INT64_MAX: Final = (1 << 63) - 1
+
+# Names Go registers for its basic types, with the wire type each must carry and, for the sized
+# integers, the range Go's decoder enforces ("value out of range"); (0, 0) when every value the
+# wire type can carry fits (a gob integer is at most 64 bits).
+_BASIC_NAMES: Final[dict[bytes, tuple[int, int, int]]] = {
+    b"bool": (_BOOL, 0, 0),
+    b"int": (_INT, 0, 0),
+    b"int64": (_INT, 0, 0),
+    b"int32": (_INT, -(1 << 31), (1 << 31) - 1),
+    b"int16": (_INT, -(1 << 15), (1 << 15) - 1),
+    b"int8": (_INT, -(1 << 7), (1 << 7) - 1),
+    b"uint": (_UINT, 0, 0),
+    b"uint64": (_UINT, 0, 0),
+    b"uintptr": (_UINT, 0, 0),
+    b"uint32": (_UINT, 0, (1 << 32) - 1),
+    b"uint16": (_UINT, 0, (1 << 16) - 1),
+    b"uint8": (_UINT, 0, (1 << 8) - 1),
+    b"float64": (_FLOAT, 0, 0),
+    b"float32": (_FLOAT, 0, 0),
+    b"complex128": (_COMPLEX, 0, 0),
+    b"complex64": (_COMPLEX, 0, 0),
+    b"string": (_STRING, 0, 0),
+    b"[]uint8": (_BYTES, 0, 0),
+}
+
+# Composite types Go registers (or gorilla, or commonly the application) by name, with the
+# (kind, key, element) their definition must have.
+_COMPOSITE_NAMES: Final[dict[bytes, tuple[int, int, int]]] = {
+    b"[]interface {}": (_K_SLICE, 0, _INTERFACE),
+    b"map[string]interface {}": (_K_MAP, _STRING, _INTERFACE),
+    b"map[interface {}]interface {}": (_K_MAP, _INTERFACE, _INTERFACE),
+    b"[]string": (_K_SLICE, 0, _STRING),
+    b"[]int": (_K_SLICE, 0, _INT),
+    b"[]int64": (_K_SLICE, 0, _INT),
+    b"[]uint": (_K_SLICE, 0, _UINT),
+    b"[]uint64": (_K_SLICE, 0, _UINT),
+    b"[]float64": (_K_SLICE, 0, _FLOAT),
+    b"[]bool": (_K_SLICE, 0, _BOOL),
+}
+
+_DOUBLE: Final = struct.Struct("<d")
+
+
+def _fast_headers() -> dict[bytes, tuple[int, int, int]]:
+    # An interface value's header (name length, name, type id) -> _BASIC_NAMES entry.
+    return {
+        bytes((len(name),)) + name + bytes((wire_id << 1,)): (wire_id, low, high)
+        for name, (wire_id, low, high) in _BASIC_NAMES.items()
+    }
+
+
+_FAST_HEADERS: Final = _fast_headers()
+
+
+# --------------------------------------------------------------------------------------------
+# Primitive encoders.
+
+_SMALL_UINTS: Final = tuple(bytes((i,)) for i in range(128))
+
+
+def _uint(x: int) -> bytes:
+    """gob's unsigned integer: ``0 <= x < 2**64``."""
+    if x < 0x80:
+        return _SMALL_UINTS[x]
+    n = (x.bit_length() + 7) >> 3
+    return bytes((256 - n,)) + x.to_bytes(n, "big")
+
+
+def _int(x: int) -> bytes:
+    """gob's signed integer: ``-2**63 <= x < 2**63``."""
+    return _uint(x << 1 if x >= 0 else (~x << 1) | 1)
+
+
+def _float(x: float) -> bytes:
+    # The IEEE-754 bits with their bytes reversed: little-endian bytes read big-endian.
+    return _uint(int.from_bytes(_DOUBLE.pack(x), "big"))
+
+
+def _text(raw: bytes) -> bytes:
+    return _uint(len(raw)) + raw
+
+
+def _name(name: str) -> bytes:
+    return _text(name.encode())
+
+
+# --------------------------------------------------------------------------------------------
+# The types the encoder defines. Go numbers types in the order a process first meets them; a
+# fresh process that encodes Session.Values meets map[interface{}]interface{} first (64), then,
+# in the values, []interface{} (65) and map[string]interface{} (66). Using the same ids makes
+# our output byte-identical to Go's wherever Go's own output is deterministic.
+
+_ID_MAP_ANY: Final = 64  # map[interface{}]interface{}
+_ID_SLICE_ANY: Final = 65  # []interface{}
+_ID_MAP_STR: Final = 66  # map[string]interface{}
+
+
+def _common_type(type_id: int) -> bytes:
+    # CommonType{Name: "", Id: id}: unnamed types send no Name, so the Id is field delta 2.
+    return b"\x02" + _int(type_id) + b"\x00"
+
+
+def _slice_definition(type_id: int, elem: int) -> bytes:
+    # -id, wireType{SliceT (delta 2): sliceType{CommonType (1), Elem (1)}}
+    return _int(-type_id) + b"\x02\x01" + _common_type(type_id) + b"\x01" + _int(elem) + b"\x00\x00"
+
+
+def _map_definition(type_id: int, key: int, elem: int) -> bytes:
+    # -id, wireType{MapT (delta 4): mapType{CommonType (1), Key (1), Elem (1)}}
+    return (
+        _int(-type_id)
+        + b"\x04\x01"
+        + _common_type(type_id)
+        + b"\x01"
+        + _int(key)
+        + b"\x01"
+        + _int(elem)
+        + b"\x00\x00"
+    )
+
+
+_DEFINITIONS: Final[dict[int, bytes]] = {
+    _ID_MAP_ANY: _map_definition(_ID_MAP_ANY, _INTERFACE, _INTERFACE),
+    _ID_SLICE_ANY: _slice_definition(_ID_SLICE_ANY, _INTERFACE),
+    _ID_MAP_STR: _map_definition(_ID_MAP_STR, _STRING, _INTERFACE),
+}
+
+# Interface headers: the registered name then the type id, for the predefined types.
+_HDR_STRING: Final = _name("string") + _int(_STRING)
+_HDR_INT: Final = _name("int") + _int(_INT)
+_HDR_BOOL: Final = _name("bool") + _int(_BOOL)
+_HDR_FLOAT: Final = _name("float64") + _int(_FLOAT)
+_HDR_BYTES: Final = _name("[]uint8") + _int(_BYTES)
+_HDR_COMPLEX: Final = _name("complex128") + _int(_COMPLEX)
+_NAME_SLICE_ANY: Final = _name("[]interface {}")
+_NAME_MAP_STR: Final = _name("map[string]interface {}")
+_ID_BYTES: Final[dict[int, bytes]] = {i: _int(i) for i in _DEFINITIONS}
+_NIL: Final = b"\x00"  # a nil interface: an empty name and nothing else
+_TRUE: Final = b"\x02\x00\x01"  # byte count, singleton delta, 1
+_FALSE: Final = b"\x02\x00\x00"
+# Byte count, singleton delta and value of the commonest interface contents: the length prefix
+# of a short string, and small ints.
+_SHORT_STRING: Final = tuple(bytes((n + 2, 0, n)) for n in range(126))
+_SMALL_INT: Final = tuple(b"\x02\x00" + _int(n) for n in range(-64, 64))
+
+
+def _encode_error(value: Any, where: str) -> NoReturn:
+    raise EncodeError(
+        f"GobSerializer cannot encode {type(value).__module__}.{type(value).__qualname__}"
+        f"{where}; store str, int, float, bool, None, bytes, list, tuple or dict values"
+    )
+
+
+class _Encoder:
+    """One ``gob.NewEncoder(buf).Encode(value)``: type definitions are sent once per stream.
+
+    Methods take ``w``, where a type definition goes (the stream, or for a value inside an
+    interface the buffer that interface is written into), and ``b``, the buffer being filled.
+    """
+
+    __slots__ = ("max_depth", "sent")
+
+    def __init__(self, max_depth: int) -> None:
+        self.max_depth = max_depth
+        self.sent: set[int] = set()
+
+    def encode(self, value: Any) -> bytes:
+        out = bytearray()
+        b = bytearray()
+        if isinstance(value, dict):
+            self._define(out, b, _ID_MAP_ANY)
+            b += _ID_BYTES[_ID_MAP_ANY]
+            b += b"\x00"  # singleton delta
+            self._map_any(out, b, value, 0)
+        elif isinstance(value, (list, tuple)):
+            self._define(out, b, _ID_SLICE_ANY)
+            b += _ID_BYTES[_ID_SLICE_ANY]
+            b += b"\x00"
+            self._slice(out, b, value, 0)
+        elif value is None:
+            raise EncodeError(
+                "GobSerializer cannot encode None at the top level (Go cannot either)"
+            )
+        else:
+            header, payload = _scalar(value, " at the top level")
+            b += header[-1:]  # the type id alone: predefined ids are one byte
+            b += b"\x00"
+            b += payload
+        out += _uint(len(b))
+        out += b
+        return bytes(out)
+
+    def _define(self, w: bytearray, b: bytearray, type_id: int) -> None:
+        """Send ``type_id``'s definition unless this stream has it already.
+
+        Like Go, the definition is appended to ``b`` and ``b`` is flushed to ``w`` as one message:
+        whatever was written of the current value so far travels with the definition.
+        """
+        if type_id in self.sent:
+            return
+        self.sent.add(type_id)
+        b += _DEFINITIONS[type_id]
+        w += _uint(len(b))
+        w += b
+        b.clear()
+
+    def _slice(
+        self, w: bytearray, b: bytearray, items: list[Any] | tuple[Any, ...], depth: int
+    ) -> None:
+        if depth >= self.max_depth:
+            raise EncodeError(f"GobSerializer: value nested deeper than max_depth={self.max_depth}")
+        b += _uint(len(items))
+        for item in items:
+            self._interface(w, b, item, depth + 1)
+
+    def _map_any(self, w: bytearray, b: bytearray, mapping: dict[Any, Any], depth: int) -> None:
+        if depth >= self.max_depth:
+            raise EncodeError(f"GobSerializer: value nested deeper than max_depth={self.max_depth}")
+        b += _uint(len(mapping))
+        interface = self._interface
+        for key, item in mapping.items():
+            # A key is an interface{} like the value; only comparable scalars make Go map keys.
+            if key.__class__ is str or key is None or isinstance(key, (str, int, float)):
+                interface(w, b, key, depth + 1)
+            else:
+                _encode_error(key, " as a map key (keys may be str, int, float, bool or None)")
+            interface(w, b, item, depth + 1)
+
+    def _map_str(self, w: bytearray, b: bytearray, mapping: dict[str, Any], depth: int) -> None:
+        if depth >= self.max_depth:
+            raise EncodeError(f"GobSerializer: value nested deeper than max_depth={self.max_depth}")
+        b += _uint(len(mapping))
+        for key, item in mapping.items():
+            b += _text(_utf8(key))
+            self._interface(w, b, item, depth + 1)
+
+    def _interface(self, w: bytearray, b: bytearray, value: Any, depth: int) -> None:
+        """``value`` as the content of an ``interface{}``."""
+        cls = value.__class__
+        if cls is str:
+            raw = value.encode()  # UnicodeEncodeError becomes an EncodeError in serialize()
+            b += _HDR_STRING
+            if len(raw) < len(_SHORT_STRING):
+                b += _SHORT_STRING[len(raw)]
+            else:
+                size = _uint(len(raw))
+                b += _uint(1 + len(size) + len(raw))
+                b += b"\x00"
+                b += size
+            b += raw
+        elif cls is bool:
+            b += _HDR_BOOL
+            b += _TRUE if value else _FALSE
+        elif cls is int:
+            b += _HDR_INT
+            if -64 <= value < 64:
+                b += _SMALL_INT[value + 64]
+            else:
+                payload = _checked_int(value)
+                b += _uint(1 + len(payload))
+                b += b"\x00"
+                b += payload
+        elif value is None:
+            b += _NIL
+        elif isinstance(value, (list, tuple)):
+            b += _NAME_SLICE_ANY
+            if _ID_SLICE_ANY not in self.sent:
+                self._define(w, b, _ID_SLICE_ANY)
+            b += _ID_BYTES[_ID_SLICE_ANY]
+            data = bytearray(b"\x00")
+            self._slice(b, data, value, depth)
+            b += _uint(len(data))
+            b += data
+        elif isinstance(value, dict):
+            for key in value:
+                if not isinstance(key, str):
+                    raise EncodeError(
+                        "GobSerializer: a nested dict must have str keys only: it becomes Go's "
+                        f"map[string]interface{{}}; found key {key!r}. Only the top-level dict "
+                        "(Session.Values itself) is written as map[interface{}]interface{}"
+                    )
+            b += _NAME_MAP_STR
+            if _ID_MAP_STR not in self.sent:
+                self._define(w, b, _ID_MAP_STR)
+            b += _ID_BYTES[_ID_MAP_STR]
+            data = bytearray(b"\x00")
+            self._map_str(b, data, value, depth)
+            b += _uint(len(data))
+            b += data
+        else:
+            header, payload = _scalar(value, "")
+            b += header
+            b += _uint(len(payload) + 1)
+            b += b"\x00"
+            b += payload
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise EncodeError(
+            f"GobSerializer cannot encode a str that is not valid UTF-8: {exc}"
+        ) from exc
+
+
+def _checked_int(value: int) -> bytes:
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise EncodeError(
+            f"GobSerializer cannot encode the int {value}: Go's int is 64 bits "
+            f"({_INT64_MIN} to {_INT64_MAX})"
+        )
+    return _int(value)
+
+
+def _scalar(value: Any, where: str) -> tuple[bytes, bytes]:
+    """(interface header: name and type id, encoded value) for a predefined type."""
+    if isinstance(value, bool):
+        return _HDR_BOOL, b"\x01" if value else b"\x00"
+    if isinstance(value, int):
+        return _HDR_INT, _checked_int(value)
+    if isinstance(value, float):
+        return _HDR_FLOAT, _float(value)
+    if isinstance(value, str):
+        return _HDR_STRING, _text(_utf8(value))
+    if isinstance(value, (bytes, bytearray)):
+        return _HDR_BYTES, _text(bytes(value))
+    if isinstance(value, complex):
+        return _HDR_COMPLEX, _float(value.real) + _float(value.imag)
+    _encode_error(value, where)
+
+
+# --------------------------------------------------------------------------------------------
+# Decoding.
+
+
+def _bad_key(key: Any) -> NoReturn:
+    if isinstance(key, complex):
+        # Complex hashes are easy to make collide, which would make building the dict quadratic.
+        raise Malformed("gob: complex map keys are not supported")
+    raise Malformed(f"gob: map key of type {type(key).__name__} cannot be a Python dict key")
+
+
+class _WireType:
+    """A type definition read from the stream."""
+
+    __slots__ = ("elem", "fields", "key", "kind", "length", "name")
+
+    def __init__(self, kind: int) -> None:
+        self.kind = kind
+        self.name = ""
+        self.elem = 0
+        self.key = 0
+        self.length = 0
+        self.fields: tuple[tuple[str, int], ...] = ()
+
+    def describe(self) -> str:
+        return f"{_KIND_NAMES[self.kind]} {self.name!r}" if self.name else _KIND_NAMES[self.kind]
+
+
+# Parsed definitions by their bytes (a definition's meaning depends on its bytes only).
+_CACHED_DEFINITION_SIZE: Final = 128
+_DEFINITION_CACHE_ENTRIES: Final = 256
+_DEFINITION_CACHE: dict[bytes, _WireType] = {}
+
+
+class _Decoder:
+    """One ``gob.NewDecoder(bytes.NewReader(data)).Decode(&v)``, with limits.
+
+    ``pos`` walks ``data``; ``end`` is the end of the current message, past which only a new
+    message (read when a type id is expected) may take us.
+    """
+
+    __slots__ = ("checked", "data", "end", "max_depth", "pos", "types")
+
+    def __init__(self, data: bytes, max_depth: int) -> None:
+        self.data = data
+        self.pos = 0
+        self.end = 0
+        self.max_depth = max_depth
+        self.types: dict[int, _WireType] = {}
+        self.checked: set[int] = set()
+
+    # -- primitives ----------------------------------------------------------------------
+
+    def uint(self) -> int:
+        pos = self.pos
+        if pos >= self.end:
+            raise Malformed("gob: unexpected end of data")
+        first = self.data[pos]
+        if first < 0x80:
+            self.pos = pos + 1
+            return first
+        size = 256 - first
+        if size > 8:
+            raise Malformed(f"gob: invalid unsigned integer (length byte 0x{first:02x})")
+        stop = pos + 1 + size
+        if stop > self.end:
+            raise Malformed("gob: unexpected end of data inside an integer")
+        self.pos = stop
+        return int.from_bytes(self.data[pos + 1 : stop], "big")
+
+    def sint(self) -> int:
+        u = self.uint()
+        return ~(u >> 1) if u & 1 else u >> 1
+
+    def raw(self) -> bytes:
+        size = self.uint()
+        pos = self.pos
+        if size > self.end - pos:
+            raise Malformed(f"gob: length {size} exceeds the data left")
+        self.pos = pos + size
+        return self.data[pos : pos + size]
+
+    def text(self) -> str:
+        try:
+            return self.raw().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise Malformed(f"gob: string is not valid UTF-8: {exc}") from exc
+
+    def f64(self) -> float:
+        value: float = _DOUBLE.unpack(self.uint().to_bytes(8, "big"))[0]
+        return value
+
+    # -- messages and type definitions ------------------------------------------------
+
+    def next_message(self) -> None:
+        self.end = len(self.data)
+        size = self.uint()
+        if size == 0:
+            raise Malformed("gob: empty message")
+        if size > self.end - self.pos:
+            raise Malformed(f"gob: message of {size} bytes exceeds the data left")
+        self.end = self.pos + size
+
+    def type_id(self, in_interface: bool) -> int:
+        """Read type definitions until a value's type id; return that id."""
+        while True:
+            if self.pos >= self.end:
+                if self.pos >= len(self.data):
+                    raise Malformed("gob: unexpected end of data (expected a type id)")
+                self.next_message()
+            type_id = self.sint()
+            if type_id >= 0:
+                return type_id
+            self.define(-type_id)
+            if self.pos < self.end:
+                if not in_interface:
+                    raise Malformed("gob: extra data after a type definition")
+                self.uint()  # the byte count of what follows; unused, as in Go
+
+    def type_ref(self) -> int:
+        type_id = self.sint()
+        if not 0 < type_id <= _MAX_TYPE_ID:
+            raise Malformed(f"gob: invalid type id {type_id} in a type definition")
+        return type_id
+
+    def fields(self, count: int) -> Iterator[int]:
+        """Yield the field numbers of a struct with ``count`` fields until its end marker."""
+        field = -1
+        while True:
+            delta = self.uint()
+            if delta == 0:
+                return
+            field += delta
+            if field >= count:
+                raise Malformed("gob: field number out of range in a type definition")
+            yield field
+
+    def common_type(self, wire: _WireType) -> None:
+        for field in self.fields(2):
+            if field == 0:
+                wire.name = self.text()
+            else:
+                self.type_ref()  # Id: the definition's own id, repeated
+
+    def define(self, type_id: int) -> None:
+        if type_id < _FIRST_USER_ID or type_id > _MAX_TYPE_ID:
+            raise Malformed(f"gob: type definition for reserved or invalid id {type_id}")
+        if type_id in self.types:
+            raise Malformed(f"gob: duplicate definition of type id {type_id}")
+        # Go ends the message after each definition, so a definition is usually the rest of the
+        # message; the same few definitions open every session, and parsing one is far slower
+        # than looking it up.
+        pos = self.pos
+        key = self.data[pos : self.end] if self.end - pos <= _CACHED_DEFINITION_SIZE else b""
+        cached = _DEFINITION_CACHE.get(key) if key else None
+        if cached is not None:
+            self.pos = self.end
+            self.types[type_id] = cached
+            return
+        wire = self.parse_definition()
+        if key and self.pos == self.end:
+            if len(_DEFINITION_CACHE) >= _DEFINITION_CACHE_ENTRIES:
+                _DEFINITION_CACHE.clear()
+            _DEFINITION_CACHE[key] = wire
+        self.types[type_id] = wire
+
+    def parse_definition(self) -> _WireType:
+        """Read a ``wireType``; the result is never modified afterwards (it may be cached)."""
+        wire: _WireType | None = None
+        for kind in self.fields(7):
+            if wire is not None:
+                raise Malformed("gob: a type definition with more than one kind")
+            wire = _WireType(kind)
+            if kind == _K_ARRAY:
+                for field in self.fields(3):
+                    if field == 0:
+                        self.common_type(wire)
+                    elif field == 1:
+                        wire.elem = self.type_ref()
+                    else:
+                        wire.length = self.sint()
+                        if wire.length < 0:
+                            raise Malformed("gob: negative array length in a type definition")
+            elif kind == _K_SLICE:
+                for field in self.fields(2):
+                    if field == 0:
+                        self.common_type(wire)
+                    else:
+                        wire.elem = self.type_ref()
+            elif kind == _K_STRUCT:
+                for field in self.fields(2):
+                    if field == 0:
+                        self.common_type(wire)
+                    else:
+                        wire.fields = self.struct_fields()
+            elif kind == _K_MAP:
+                for field in self.fields(3):
+                    if field == 0:
+                        self.common_type(wire)
+                    elif field == 1:
+                        wire.key = self.type_ref()
+                    else:
+                        wire.elem = self.type_ref()
+            else:  # GobEncoder, BinaryMarshaler, TextMarshaler: CommonType only
+                for _ in self.fields(1):
+                    self.common_type(wire)
+        if wire is None:
+            raise Malformed("gob: empty type definition")
+        if wire.kind in (_K_ARRAY, _K_SLICE) and not wire.elem:
+            raise Malformed(f"gob: {wire.describe()} type definition without an element type")
+        if wire.kind == _K_MAP and not (wire.key and wire.elem):
+            raise Malformed(f"gob: {wire.describe()} type definition without key or element type")
+        return wire
+
+    def struct_fields(self) -> tuple[tuple[str, int], ...]:
+        count = self.uint()
+        if count > self.end - self.pos:
+            raise Malformed(f"gob: {count} struct fields exceed the data left")
+        result = []
+        for _ in range(count):
+            name = ""
+            type_id = 0
+            for field in self.fields(2):
+                if field == 0:
+                    name = self.text()
+                else:
+                    type_id = self.type_ref()
+            if not type_id:
+                raise Malformed(f"gob: struct field {name!r} without a type")
+            result.append((name, type_id))
+        return tuple(result)
+
+    def check(self, type_id: int) -> None:
+        """Every type reachable from ``type_id`` must be defined (Go compiles them all first)."""
+        if type_id in self.checked:
+            return
+        if type_id == _INTERFACE:
+            raise Malformed("gob: an interface type cannot be the type of a value")
+        if 0 < type_id < _INTERFACE:
+            return
+        seen: set[int] = set()
+        todo = [type_id]
+        while todo:
+            current = todo.pop()
+            if current in seen or current in self.checked or 0 < current <= _INTERFACE:
+                continue
+            wire = self.types.get(current)
+            if wire is None:
+                raise Malformed(f"gob: type id {current} is used but not defined")
+            seen.add(current)
+            if wire.kind == _K_MAP:
+                todo.append(wire.key)
+                todo.append(wire.elem)
+            elif wire.kind == _K_STRUCT:
+                todo.extend(field_type for _, field_type in wire.fields)
+            elif wire.elem:
+                todo.append(wire.elem)
+        self.checked |= seen
+
+    # -- values ---------------------------------------------------------------------------
+
+    def top(self) -> Any:
+        value = self.concrete(self.type_id(False), 0)
+        if self.pos != len(self.data):
+            raise Malformed(f"gob: {len(self.data) - self.pos} bytes of trailing data")
+        return value
+
+    def concrete(self, type_id: int, depth: int) -> Any:
+        """A value as ``Encode`` writes it: structs bare, anything else after a 0 delta."""
+        if 0 < type_id < _INTERFACE:
+            if self.uint() != 0:
+                raise Malformed("gob: corrupted data: non-zero delta for a singleton value")
+            return self.value(type_id, depth)
+        self.check(type_id)
+        wire = self.types.get(type_id)
+        if wire is not None and wire.kind == _K_STRUCT:
+            return self.record(wire, depth)
+        if self.uint() != 0:
+            raise Malformed("gob: corrupted data: non-zero delta for a singleton value")
+        return self.value(type_id, depth)
+
+    def interface(self, depth: int) -> Any:
+        data = self.data
+        pos = self.pos
+        end = self.end
+        if pos < end:
+            # Fast path for the usual case: a predefined type under its usual name, a one-byte
+            # byte count and the 0 singleton delta, all in this message.
+            size = data[pos]
+            if size == 0:
+                self.pos = pos + 1
+                return None
+            stop = pos + 2 + size  # length byte, name, one-byte type id
+            if size < 0x80 and stop + 2 <= end:
+                header = data[pos:stop]
+                expected = _FAST_HEADERS.get(header)
+                if expected is not None and data[stop] < 0x80 and data[stop + 1] == 0:
+                    type_id, low, high = expected
+                    pos = stop + 2
+                    if type_id == _STRING and pos < end:
+                        size = data[pos]
+                        stop = pos + 1 + size
+                        if size < 0x80 and stop <= end:
+                            self.pos = stop
+                            try:
+                                return data[pos + 1 : stop].decode("utf-8")
+                            except UnicodeDecodeError as exc:
+                                raise Malformed(f"gob: string is not valid UTF-8: {exc}") from exc
+                    self.pos = pos
+                    value = self.value(type_id, depth)
+                    if high and not low <= value <= high:
+                        name = header[1:-1].decode("ascii")
+                        raise Malformed(f"gob: value {value} out of range for {name}")
+                    return value
+        return self.interface_slow(depth)
+
+    def interface_slow(self, depth: int) -> Any:
+        size = self.uint()
+        if size == 0:
+            return None
+        pos = self.pos
+        if size > self.end - pos:
+            raise Malformed(f"gob: interface type name of {size} bytes exceeds the data left")
+        name = self.data[pos : pos + size]
+        self.pos = pos + size
+        type_id = self.type_id(True)
+        self.uint()  # byte count of the value; Go ignores it too
+        expected = _BASIC_NAMES.get(name)
+        if expected is None:
+            shape = _COMPOSITE_NAMES.get(name)
+            if shape is not None:
+                wire = self.types.get(type_id)
+                if wire is None or (wire.kind, wire.key, wire.elem) != shape:
+                    raise Malformed(
+                        f"gob: interface value named {name.decode('ascii')!r} carries "
+                        f"{self.type_name(type_id)} data"
+                    )
+            return self.concrete(type_id, depth)
+        wire_id, low, high = expected
+        if type_id != wire_id:
+            raise Malformed(
+                f"gob: interface value named {name.decode('ascii')!r} carries "
+                f"{self.type_name(type_id)} data"
+            )
+        value = self.concrete(type_id, depth)
+        if high and not low <= value <= high:
+            raise Malformed(f"gob: value {value} out of range for {name.decode('ascii')}")
+        return value
+
+    def type_name(self, type_id: int) -> str:
+        if type_id in _BUILTIN_NAMES:
+            return _BUILTIN_NAMES[type_id]
+        wire = self.types.get(type_id)
+        return wire.describe() if wire is not None else f"type id {type_id}"
+
+    def value(self, type_id: int, depth: int) -> Any:
+        """A value of ``type_id`` as it appears inside a container (no singleton delta)."""
+        if type_id >= _FIRST_USER_ID:
+            return self.composite(type_id, depth)
+        if type_id == _INTERFACE:
+            return self.interface(depth)
+        if type_id == _STRING:
+            pos = self.pos
+            if pos < self.end:
+                size = self.data[pos]
+                stop = pos + 1 + size
+                if size < 0x80 and stop <= self.end:
+                    self.pos = stop
+                    try:
+                        return self.data[pos + 1 : stop].decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise Malformed(f"gob: string is not valid UTF-8: {exc}") from exc
+            return self.text()
+        if type_id == _INT:
+            u = self.uint()
+            return ~(u >> 1) if u & 1 else u >> 1
+        if type_id == _BOOL:
+            return self.uint() != 0
+        if type_id == _UINT:
+            return self.uint()
+        if type_id == _FLOAT:
+            return self.f64()
+        if type_id == _BYTES:
+            return self.raw()
+        if type_id == _COMPLEX:
+            real = self.f64()
+            return complex(real, self.f64())
+        raise Malformed(f"gob: unknown type id {type_id}")
+
+    def composite(self, type_id: int, depth: int) -> Any:
+        """A value of a type defined in the stream."""
+        wire = self.types.get(type_id)
+        if wire is None:
+            raise Malformed(f"gob: unknown type id {type_id}")
+        if depth >= self.max_depth:
+            raise Malformed(f"gob: data nested deeper than max_depth={self.max_depth}")
+        kind = wire.kind
+        if kind == _K_MAP:
+            return self.mapping(wire, depth + 1)
+        if kind == _K_SLICE:
+            return self.seq(wire.elem, self.uint(), depth + 1)
+        if kind == _K_STRUCT:
+            return self.record(wire, depth)
+        if kind == _K_ARRAY:
+            count = self.uint()
+            if count != wire.length:
+                raise Malformed(
+                    f"gob: array of {count} elements for a type of length {wire.length}"
+                )
+            return self.seq(wire.elem, count, depth + 1)
+        raise Malformed(
+            f"gob: values of {wire.describe()} types (custom marshalling, such as time.Time) "
+            "are not supported"
+        )
+
+    def seq(self, elem: int, count: int, depth: int) -> list[Any]:
+        if count > len(self.data) - self.pos:  # every element takes at least one byte
+            raise Malformed(f"gob: {count} elements exceed the data left")
+        if elem == _INTERFACE:
+            return [self.interface(depth) for _ in range(count)]
+        if elem == _STRING:
+            return [self.text() for _ in range(count)]
+        value = self.value
+        return [value(elem, depth) for _ in range(count)]
+
+    def mapping(self, wire: _WireType, depth: int) -> dict[Any, Any]:
+        count = self.uint()
+        if count > len(self.data) - self.pos:
+            raise Malformed(f"gob: {count} map entries exceed the data left")
+        key_type = wire.key
+        elem_type = wire.elem
+        result: dict[Any, Any] = {}
+        if elem_type == _INTERFACE and key_type in (_INTERFACE, _STRING):
+            # map[interface{}]interface{} and map[string]interface{}: nearly every session.
+            interface = self.interface
+            if key_type == _STRING:
+                text = self.text
+                for _ in range(count):
+                    key = text()
+                    result[key] = interface(depth)
+                return result
+            for _ in range(count):
+                key = interface(depth)
+                if key.__class__ is complex:
+                    _bad_key(key)
+                item = interface(depth)
+                try:
+                    result[key] = item
+                except TypeError:
+                    _bad_key(key)
+            return result
+        value = self.value
+        for _ in range(count):
+            key = value(key_type, depth)
+            if key.__class__ is complex:
+                _bad_key(key)
+            item = value(elem_type, depth)
+            try:
+                result[key] = item
+            except TypeError:
+                _bad_key(key)
+        return result
+
+    def record(self, wire: _WireType, depth: int) -> dict[str, Any]:
+        if depth >= self.max_depth:
+            raise Malformed(f"gob: data nested deeper than max_depth={self.max_depth}")
+        fields = wire.fields
+        result: dict[str, Any] = {}
+        field = -1
+        while True:
+            delta = self.uint()
+            if delta == 0:
+                return result
+            field += delta
+            if field >= len(fields):
+                raise Malformed(f"gob: field number out of range for {wire.describe()}")
+            name, type_id = fields[field]
+            result[name] = self.value(type_id, depth + 1)
+
+
+# --------------------------------------------------------------------------------------------
+
 
 class GobSerializer:
-    """Go's ``encoding/gob`` as gorilla/sessions stores ``Session.Values``."""
+    """Go's ``encoding/gob``, as gorilla/securecookie's ``GobEncoder`` stores session values.
+
+    Share cookies (and FilesystemStore files) with Go services that use gorilla/sessions.
+
+    **Encoding.** A ``dict`` at the top level becomes ``map[interface{}]interface{}``, the type
+    of gorilla's ``Session.Values``, so its keys may be ``str``, ``int``, ``float``, ``bool``
+    or ``None``. Inside it, ``str`` becomes ``string``, ``int`` ``int`` (64 bits:
+    anything larger is an error), ``float`` ``float64``, ``bool`` ``bool``, ``bytes`` and
+    ``bytearray`` ``[]uint8``, ``complex`` ``complex128``, ``None`` a nil interface, ``list`` and
+    ``tuple`` ``[]interface{}`` (which gorilla/sessions registers, so flashes work), and a
+    nested ``dict`` ``map[string]interface{}``: nested dicts must have ``str`` keys. The Go side
+    must call ``gob.Register(map[string]interface{}{})`` to read nested dicts; gorilla does not.
+    A value other than a dict at the top level is written as Go writes that type at the top
+    level (``"hello"`` is ``08 0c 00 05 68 65 6c 6c 6f``); ``None`` cannot be. Anything else
+    (sets, datetimes, objects, ...) is an :class:`~websession.EncodeError`. Type ids are those a
+    fresh Go process gives (``map[interface{}]interface{}`` 64, ``[]interface{}`` 65,
+    ``map[string]interface{}`` 66), and dicts are written in their order, so the output is
+    byte-identical to Go's wherever Go's is deterministic (Go writes maps in random order).
+
+    **Decoding.** Any gob stream made of bool, integers, floats, complex numbers, strings,
+    ``[]byte``, slices, arrays, maps, structs and interfaces: maps become ``dict``, slices and
+    arrays ``list``, ``[]byte`` ``bytes``, every integer type ``int``, ``float32``/``float64``
+    ``float``, a nil interface ``None`` and a struct a ``dict`` of the fields that were sent (Go
+    leaves out fields holding their zero value). Type ids are read from the stream's
+    definitions, never assumed. Types with custom marshalling (``GobEncoder``,
+    ``BinaryMarshaler``, ``TextMarshaler``, such as ``time.Time``), strings that are not UTF-8,
+    map keys Python cannot hash, complex map keys, trailing data (Go would leave it unread), and
+    input larger than ``max_size`` or nested deeper than ``max_depth`` are all
+    :class:`~websession.Malformed`; so is every other defect, whatever the bytes.
+
+    Args:
+        max_size: the largest input ``deserialize`` accepts, in bytes.
+        max_depth: how deeply containers (maps, slices, arrays, structs) may nest, on both
+            encoding and decoding; the top-level dict is depth 1.
+    """
+
+    __slots__ = ("_max_depth", "_max_size")
+
+    def __init__(self, *, max_size: int = 1 << 20, max_depth: int = 32) -> None:
+        if max_size <= 0 or max_depth <= 0:
+            raise ValueError("max_size and max_depth must be positive")
+        self._max_size = max_size
+        self._max_depth = max_depth
 
     def serialize(self, value: Any) -> bytes:
-        raise EncodeError("GobSerializer is not implemented yet")
+        """Return ``value`` as one gob message stream, as ``gob.NewEncoder(w).Encode`` would.
+
+        Raises:
+            EncodeError: the value has a type gob (or a Go session) cannot represent, an int
+                outside int64, a str that is not UTF-8, or nesting deeper than ``max_depth``.
+        """
+        try:
+            return _Encoder(self._max_depth).encode(value)
+        except EncodeError:
+            raise
+        except UnicodeEncodeError as exc:  # a lone surrogate: not UTF-8, so not a Go string
+            raise EncodeError(
+                f"GobSerializer cannot encode a str that is not valid UTF-8: {exc}"
+            ) from exc
+        except RecursionError as exc:
+            raise EncodeError("GobSerializer: value nested too deeply") from exc
+        except (TypeError, ValueError, OverflowError) as exc:  # pragma: no cover - defensive
+            raise EncodeError(f"GobSerializer cannot encode this value: {exc}") from exc
 
     def deserialize(self, data: bytes) -> Any:
-        raise Malformed("GobSerializer is not implemented yet")
+        """Return the value held by the gob stream ``data``.
+
+        Raises:
+            Malformed: ``data`` is not a gob stream this serializer can read (see the class
+                documentation); never any other exception.
+        """
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise Malformed(f"gob data must be bytes, not {type(data).__name__}")
+        if len(data) > self._max_size:
+            raise Malformed(f"gob data of {len(data)} bytes exceeds max_size {self._max_size}")
+        try:
+            return _Decoder(bytes(data), self._max_depth).top()
+        except Malformed:
+            raise
+        except Exception as exc:  # pragma: no cover - a bug; never let it escape as such
+            raise Malformed(f"invalid gob data: {type(exc).__name__}: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"GobSerializer(max_size={self._max_size}, max_depth={self._max_depth})"
