@@ -1,0 +1,150 @@
+"""websession in a FastAPI app: ``request.session`` on the server, a second session as a dependency.
+
+Run it (from the ``examples`` directory)::
+
+    WEBSESSION_SECURE=0 uvicorn fastapi_app:app
+
+What it shows:
+
+- ``app.add_middleware(websession.asgi.SessionMiddleware, store=store)`` in place of
+  Starlette's ``SessionMiddleware``: ``request.session`` is a websession
+  :class:`~websession.Session` (``add_flash``/``flashes``, ``regenerate_id``, ``invalidate``),
+  kept in a :class:`~websession.FilesystemStore` (the cookie holds only a sealed session id);
+- logging in calls ``session.regenerate_id()`` (no session fixation); logging out calls
+  ``session.invalidate()`` (record deleted, cookie dropped);
+- a second named session, ``prefs``, from a :class:`~websession.CookieStore`, injected with
+  ``Depends(websession.fastapi.session_dependency("prefs", prefs_store))`` and saved in the same
+  response as ``request.session``.
+
+Environment: ``WEBSESSION_SECRETS`` (comma-separated, newest first), ``WEBSESSION_DIR`` (the
+session files; default ``websession-fastapi`` in the temp dir), ``WEBSESSION_SECURE=0`` for
+plain HTTP.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from websession import CookieOptions, CookieStore, FilesystemStore, Session
+from websession.asgi import SessionMiddleware
+from websession.fastapi import session_dependency
+
+DEV_SECRET = "development only: set WEBSESSION_SECRETS (websession keygen)"
+SECRETS = [s for s in os.environ.get("WEBSESSION_SECRETS", DEV_SECRET).split(",") if s]
+SECURE = os.environ.get("WEBSESSION_SECURE", "1") not in ("0", "false", "no")
+DIRECTORY = os.environ.get("WEBSESSION_DIR") or os.path.join(
+    tempfile.gettempdir(), "websession-fastapi"
+)
+
+store = FilesystemStore(
+    DIRECTORY, SECRETS, options=CookieOptions(max_age=14 * 86400, secure=SECURE)
+)
+prefs_store = CookieStore(SECRETS, options=CookieOptions(max_age=365 * 86400, secure=SECURE))
+
+app = FastAPI()
+app.add_middleware(SessionMiddleware, store=store)
+
+
+def current_session(request: Request) -> Session:
+    """``request.session``, typed as the websession Session it is."""
+    session = request.session
+    assert isinstance(session, Session)
+    return session
+
+
+SessionDep = Annotated[Session, Depends(current_session)]
+Prefs = Annotated[Session, Depends(session_dependency("prefs", prefs_store))]
+
+
+async def form(request: Request) -> dict[str, str]:
+    """The posted form (urlencoded; no multipart parser needed)."""
+    return dict(parse_qsl((await request.body()).decode()))
+
+
+def state(session: Session, prefs: Session) -> dict[str, Any]:
+    """Count this visit and collect what the page shows (flashes are read once)."""
+    session["visits"] = session.get("visits", 0) + 1
+    return {
+        "visits": session["visits"],
+        "user": session.get("user"),
+        "theme": prefs.get("theme", "light"),
+        "flashes": session.flashes(),
+    }
+
+
+@app.get("/", response_class=HTMLResponse)
+async def index(session: SessionDep, prefs: Prefs) -> str:
+    return page("FastAPI", state(session, prefs))
+
+
+@app.get("/api")
+async def api(session: SessionDep, prefs: Prefs) -> dict[str, Any]:
+    """The same as ``/`` as JSON (for scripts and tests)."""
+    return state(session, prefs)
+
+
+@app.get("/whoami")
+async def whoami(session: SessionDep) -> dict[str, Any]:
+    """Who is logged in, without changing anything (``new``: no valid session came in)."""
+    return {"user": session.get("user"), "new": session.is_new}
+
+
+@app.post("/login")
+async def login(request: Request, session: SessionDep) -> RedirectResponse:
+    user = (await form(request)).get("user", "").strip()
+    if not user:
+        session.add_flash("Give a name to log in.")
+        return RedirectResponse("/", status_code=303)
+    # A new session id when privileges change: a cookie planted before login is worthless now.
+    session.regenerate_id()
+    session["user"] = user
+    session.add_flash(f"Welcome, {user}!")
+    return RedirectResponse("/", status_code=303)
+
+
+@app.post("/logout")
+async def logout(session: SessionDep) -> RedirectResponse:
+    # Delete the record and the cookie; a replayed copy of the cookie loads nothing.
+    session.invalidate()
+    return RedirectResponse("/", status_code=303)
+
+
+@app.post("/prefs")
+async def set_prefs(request: Request, session: SessionDep, prefs: Prefs) -> RedirectResponse:
+    theme = (await form(request)).get("theme", "light")
+    if theme not in ("light", "dark"):
+        theme = "light"
+    prefs["theme"] = theme  # saved in the "prefs" cookie
+    session.add_flash(f"Theme: {theme}.")  # two cookies in one response
+    return RedirectResponse("/", status_code=303)
+
+
+def page(framework: str, s: dict[str, Any]) -> str:
+    """The HTML page (every value escaped)."""
+    user = html.escape(s["user"]) if s["user"] else None
+    flashes = "".join(f'<li class="flash">{html.escape(str(m))}</li>' for m in s["flashes"])
+    if user:
+        account = (
+            f'<p>Logged in as <b id="user">{user}</b>.</p>'
+            '<form method="post" action="/logout"><button>Log out</button></form>'
+        )
+    else:
+        account = (
+            '<form method="post" action="/login"><input name="user" placeholder="name" required>'
+            "<button>Log in</button></form>"
+        )
+    other = "dark" if s["theme"] == "light" else "light"
+    return (
+        f"<!doctype html><html><head><title>websession + {framework}</title></head>"
+        f'<body class="{s["theme"]}"><h1>websession + {framework}</h1><ul>{flashes}</ul>'
+        f'<p>Visits in this session: <b id="visits">{s["visits"]}</b></p>{account}'
+        f'<form method="post" action="/prefs"><input type="hidden" name="theme" value="{other}">'
+        f"<button>Switch to the {other} theme</button></form></body></html>"
+    )
