@@ -290,3 +290,31 @@ def test_json_serializer_refuses_int_keys_clearly() -> None:
         return  # refusing is fine
     # or it keeps them in a way that reads back (never silently turns 42 into "42")
     assert store.new("s", value_of(header)).to_dict() in ({42: 43},)
+
+
+def test_remember_me_outlives_the_store_lifetime_and_later_saves() -> None:
+    """A session's own max_age is sealed into its cookie: it survives saves and sets validity."""
+    now = [1_800_000_000.0]
+    store = CookieStore(
+        "remember-me-secret-0123456789abcdef",
+        options=CookieOptions(secure=False, max_age=3600),
+        clock=lambda: now[0],
+    )
+    session = store.new("s", None)
+    session["user"] = "ann"
+    session.options.max_age = 86400 * 365
+    cookie = store.save(session).split(";", 1)[0].split("=", 1)[1]
+    now[0] += 86400 * 100  # far beyond the store's own hour
+    loaded = store.new("s", cookie)
+    assert not loaded.is_new
+    assert loaded.options.max_age == 86400 * 365
+    loaded["visits"] = 1
+    assert f"Max-Age={86400 * 365}" in store.save(loaded)
+    now[0] += 86400 * 366
+    assert store.new("s", cookie).reason == "expired"
+
+    plain = store.new("s", None)
+    plain["user"] = "bob"
+    plain_cookie = store.save(plain).split(";", 1)[0].split("=", 1)[1]
+    now[0] += 3601  # the store's lifetime applies to sessions without their own
+    assert store.new("s", plain_cookie).reason == "expired"

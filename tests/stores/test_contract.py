@@ -281,6 +281,33 @@ def test_max_age_zero_is_a_browser_session_cookie(
     assert api.new(store, NAME, cookie_of(header)).to_dict() == {"x": 1}
 
 
+def test_a_sessions_own_max_age_survives_later_saves(
+    api: Api, backend: Backend, backend_case: BackendCase, clock: FakeClock
+) -> None:
+    """"Remember me" is set once, at log in; every later save keeps that cookie lifetime."""
+    store = make_store(backend, options=CookieOptions(max_age=3600), ttl=600)
+    remembered = api.new(store, NAME, None)
+    remembered["user"] = "alice"
+    remembered.options.max_age = 86400 * 30
+    first = api.save(remembered)
+    loaded = api.new(store, NAME, cookie_of(first))
+    assert loaded.options.max_age == 86400 * 30
+    loaded["visits"] = 2
+    again = api.save(loaded)
+    assert f"; Max-Age={86400 * 30}" in again
+    record = raw(api, loaded)
+    assert record is not None
+    assert record.expires_at >= now_for(backend_case, clock) + 86400 * 30 - 5
+
+    browser = api.new(store, NAME, None)
+    browser["user"] = "bob"
+    browser.options.max_age = 0
+    reloaded = api.new(store, NAME, cookie_of(api.save(browser)))
+    assert reloaded.options.max_age == 0
+    reloaded["visits"] = 2
+    assert "Max-Age" not in api.save(reloaded), "a browser-session cookie must stay one"
+
+
 def test_max_age_negative_deletes_record_and_cookie(api: Api, backend: Backend) -> None:
     store = make_store(backend)
     s, cookie = saved(api, store)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..cookies import BROWSER_COOKIE_LIMIT, CookieOptions, format_set_cookie, validate_cookie_name
-from ..errors import EncodeError
+from ..errors import EncodeError, Malformed
 from ..session import Session
 
-__all__ = ["BaseStore", "Store"]
+__all__ = ["BaseStore", "Store", "pack_values", "unpack_values"]
 
 log = logging.getLogger("websession")
 
@@ -72,3 +72,36 @@ class BaseStore:
     def _deletion_cookie(self, session: Session) -> str:
         options = session.options.copy(max_age=-1)
         return format_set_cookie(session.name, "", options, now=self.clock())
+
+
+# What a store seals in sealed mode: the session's values, or ``[values, meta]`` when the session
+# carries options of its own that must outlive the request ("remember me": a max_age that is not
+# the store's). Values are always a dict, so the two shapes cannot be confused. Stores in
+# gorilla-compatible mode seal the bare values, as Go expects.
+def pack_values(session: Session, defaults: CookieOptions, with_meta: bool) -> Any:
+    """The payload to seal for ``session``."""
+    values = session.to_dict()
+    if with_meta and session.options.max_age != defaults.max_age and session.options.max_age >= 0:
+        return [values, {"max_age": session.options.max_age}]
+    return values
+
+
+def unpack_values(payload: Any) -> tuple[dict[Any, Any], dict[str, Any]]:
+    """Split a decoded payload into (values, meta); raise Malformed for anything else."""
+    if isinstance(payload, dict):
+        return payload, {}
+    if (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and isinstance(payload[0], dict)
+        and isinstance(payload[1], dict)
+    ):
+        return payload[0], payload[1]
+    raise Malformed("the value does not hold a mapping of session values")
+
+
+def apply_meta(session: Session, meta: dict[str, Any]) -> None:
+    """Restore the options a session carried (its own max_age)."""
+    max_age = meta.get("max_age")
+    if isinstance(max_age, int) and not isinstance(max_age, bool) and max_age >= 0:
+        session.options.max_age = max_age

@@ -9,9 +9,9 @@ from ..codecs.base import Codec, decode_details_multi, encode_multi
 from ..codecs.keys import SecretKeys
 from ..codecs.sealed import SealedCookie
 from ..cookies import CookieOptions
-from ..errors import DecodeError, Malformed
+from ..errors import DecodeError, Expired, Malformed
 from ..session import Session, SessionState
-from .base import BaseStore
+from .base import BaseStore, apply_meta, pack_values, unpack_values
 
 __all__ = ["CookieStore", "build_codecs"]
 
@@ -63,8 +63,10 @@ class CookieStore(BaseStore):
         options: the cookie options every session starts with (a copy each).
         clock: the time source for cookie expiry (seconds since the epoch).
 
-    A cookie is valid on the server for ``options.max_age`` seconds after it was issued (30
-    days by default; for browser-session cookies too), whatever the browser does.
+    A cookie is valid on the server for its session's ``max_age`` seconds after it was issued
+    (the store's ``options.max_age``, 30 days by default, unless the session set its own, which
+    the sealed cookie remembers; browser-session cookies get the store's), whatever the browser
+    does. With ``codecs`` the codecs' own ``max_age`` applies, as in gorilla.
     """
 
     def __init__(
@@ -76,27 +78,40 @@ class CookieStore(BaseStore):
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(options=options, clock=clock)
-        lifetime = self.options.max_age if self.options.max_age > 0 else 2592000
-        self.codecs = build_codecs(secret_keys, codecs, max_age=lifetime, clock=clock)
+        #: sealed mode: the store seals per-session options and checks each session's lifetime
+        self.sealed = codecs is None
+        self.lifetime = self.options.max_age if self.options.max_age > 0 else 2592000
+        self.codecs = build_codecs(
+            secret_keys, codecs, max_age=0 if self.sealed else self.lifetime, clock=clock
+        )
 
     def new(self, name: str, cookie_value: str | None) -> Session:
         session = self._blank(name)
         if cookie_value:
             try:
                 found = decode_details_multi(name, cookie_value, self.codecs)
-                if not isinstance(found.value, dict):
+                values, meta = unpack_values(found.value)
+                if meta and not self.sealed:
                     raise Malformed("the cookie does not hold a mapping of session values")
+                if self.sealed:
+                    lifetime = meta.get("max_age") or self.lifetime
+                    if found.issued_at < self.clock() - lifetime:
+                        raise Expired(
+                            f"expired: issued at {found.issued_at}, lifetime {lifetime} s"
+                        )
             except DecodeError as exc:
                 session.reject(exc)
             else:
-                session.load(found.value, issued_at=found.issued_at, stale=found.stale)
+                session.load(values, issued_at=found.issued_at, stale=found.stale)
+                apply_meta(session, meta)
         return session
 
     def save(self, session: Session) -> str:
         if session.state is SessionState.INVALIDATED:
             header = self._deletion_cookie(session)
         else:
-            value = encode_multi(session.name, session.to_dict(), self.codecs)
+            payload = pack_values(session, self.options, self.sealed)
+            value = encode_multi(session.name, payload, self.codecs)
             header = self._set_cookie(session, value)
         session.mark_saved()
         return header

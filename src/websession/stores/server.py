@@ -22,7 +22,7 @@ import hmac
 import logging
 import os
 import re
-from collections.abc import Callable, Generator, Hashable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, NamedTuple
 
 from ..backends.base import Backend, Record
@@ -31,7 +31,7 @@ from ..codecs.keys import SecretKeys, derive_key, normalize_secrets
 from ..cookies import CookieOptions
 from ..errors import ConflictError, DecodeError, Malformed, SessionNotFound
 from ..session import Session, SessionState
-from .base import BaseStore
+from .base import BaseStore, apply_meta, pack_values, unpack_values
 from .cookie import build_codecs, with_limits
 
 __all__ = ["ServerStore", "new_session_id"]
@@ -175,15 +175,16 @@ class ServerStore(BaseStore):
             data = decode_details_multi(
                 self._data_name(session, session_id), record.data.decode("ascii"), self.data_codecs
             )
-            if not isinstance(data.value, dict):
+            values, meta = unpack_values(data.value)
+            if meta and self.gorilla:
                 raise Malformed("the stored record does not hold a mapping of session values")
         except (DecodeError, UnicodeDecodeError) as exc:
             error = exc if isinstance(exc, DecodeError) else Malformed(str(exc))
             log.warning("websession: unreadable record for session %r: %s", name, error)
             session.reject(error)
             return session
-        values: dict[Hashable, Any] = data.value
         session.load(values, issued_at=found.issued_at, stale=found.stale or data.stale)
+        apply_meta(session, meta)
         session.id = session_id
         session.backend_key = key
         session.version = record.version
@@ -209,7 +210,9 @@ class ServerStore(BaseStore):
         key = self.backend_key(session_id)
         ttl = self._ttl(session)
         data = encode_multi(
-            self._data_name(session, session_id), session.to_dict(), self.data_codecs
+            self._data_name(session, session_id),
+            pack_values(session, self.options, not self.gorilla),
+            self.data_codecs,
         )
         payload = data.encode("ascii")
         if old_key is None:
