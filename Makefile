@@ -46,5 +46,11 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/codecs.py
 
+# HTTP benchmark: wrk against uvicorn and gunicorn on 127.0.0.1, a session read and written on
+# every request: websession vs Starlette's SessionMiddleware and Flask's default cookie session.
+bench-http: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 wrk
+	$(PY) benchmarks/http.py $(BENCH_HTTP_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo-sessions build *.egg-info src/*.egg-info
