@@ -46,6 +46,11 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/codecs.py
 
+# Store benchmark: load + save through each ServerStore backend vs the raw client, same servers.
+bench-stores: $(STAMP)
+	$(PY) tools/testenv.py install
+	$(PY) tools/testenv.py run -- $(PY) benchmarks/stores.py $(BENCH_ARGS)
+
 # HTTP benchmark: wrk against uvicorn and gunicorn on 127.0.0.1, a session read and written on
 # every request: websession vs Starlette's SessionMiddleware and Flask's default cookie session.
 bench-http: $(STAMP)

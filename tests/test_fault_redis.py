@@ -200,3 +200,41 @@ def test_redis_outage_gives_503_then_recovers(redis_server: RedisProcess, app_ur
             status, _, text = _timed_get(client, app_url)
             assert status == 200, f"expected 200 after Redis came back, got {status}"
             assert int(text) == expected
+
+
+def test_sync_backend_survives_freeze_kill_and_restart(redis_server: RedisProcess) -> None:
+    """The sync path (pooled connections used directly) times out, fails fast, and recovers."""
+    from websession import StoreUnavailable
+    from websession.backends.redis import RedisBackend
+
+    backend = RedisBackend.from_url(
+        f"redis://127.0.0.1:{redis_server.port}/0", socket_timeout=SOCKET_TIMEOUT
+    )
+    try:
+        assert backend.set("k", b"v", 60) == 1
+        assert backend.get("k") is not None  # a pooled connection now exists
+
+        redis_server.signal(signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            with pytest.raises(StoreUnavailable):
+                backend.get("k")
+            assert time.monotonic() - t0 < BOUND
+        finally:
+            redis_server.signal(signal.SIGCONT)
+        record = backend.get("k")  # the timed-out connection was not reused half-read
+        assert record is not None
+        assert record.data == b"v"
+
+        redis_server.kill()
+        for call in (lambda: backend.get("k"), lambda: backend.set("k", b"w", 60)):
+            t0 = time.monotonic()
+            with pytest.raises(StoreUnavailable, match="Redis is unavailable"):
+                call()
+            assert time.monotonic() - t0 < BOUND
+
+        redis_server.start()
+        assert backend.get("k") is None  # empty after the restart, and no error
+        assert backend.set("k", b"again", 60) == 1
+    finally:
+        backend.close()
