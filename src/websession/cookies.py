@@ -9,6 +9,7 @@ grammar we need is small, so it is written out here against RFC 6265 and Go's ``
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, replace
@@ -84,6 +85,57 @@ class CookieOptions:
 
     def validate(self, name: str | None = None) -> None:
         """Raise ValueError if these options (for the cookie ``name``, when given) are unusable."""
+        self._attributes()
+        if name is None:
+            return
+        validate_cookie_name(name)
+        if name.startswith("__Host-") and (not self.secure or self.path != "/" or self.domain):
+            raise ValueError(
+                f"cookie {name!r}: the __Host- prefix needs secure=True, path='/' and no domain"
+            )
+        if name.startswith("__Secure-") and not self.secure:
+            raise ValueError(f"cookie {name!r}: the __Secure- prefix needs secure=True")
+
+    def _attributes(self) -> tuple[str, str]:
+        """Check the options; return the Set-Cookie text before and after Expires/Max-Age.
+
+        Checked once per distinct set of options: the result is cached by the options' values
+        (``max_age`` by its type only: its value is written per cookie).
+        """
+        key = (
+            self.path,
+            self.domain,
+            type(self.max_age),
+            self.secure,
+            self.http_only,
+            self.same_site,
+            self.partitioned,
+        )
+        try:
+            cached = _ATTRIBUTES.get(key)
+        except TypeError:  # an unhashable value: not valid either; let the checks say why
+            cached = None
+        if cached is not None:
+            return cached
+        self._check()
+        head = f"Path={self.path}"
+        if self.domain:
+            head += f"; Domain={self.domain.lstrip('.')}"
+        tail = ""
+        if self.http_only:
+            tail += "; HttpOnly"
+        if self.secure:
+            tail += "; Secure"
+        if self.same_site is not None:
+            tail += f"; SameSite={self.same_site}"
+        if self.partitioned:
+            tail += "; Partitioned"
+        if len(_ATTRIBUTES) >= _ATTRIBUTES_MAX:
+            _ATTRIBUTES.clear()
+        _ATTRIBUTES[key] = (head, tail)
+        return head, tail
+
+    def _check(self) -> None:
         if self.same_site is not None and self.same_site not in _SAME_SITE:
             raise ValueError(
                 f"same_site must be 'Lax', 'Strict', 'None' or None, not {self.same_site!r}"
@@ -107,19 +159,41 @@ class CookieOptions:
             not isinstance(self.domain, str) or not _DOMAIN.fullmatch(self.domain)
         ):
             raise ValueError(f"invalid cookie domain {self.domain!r}")
-        if name is None:
-            return
-        validate_cookie_name(name)
-        if name.startswith("__Host-") and (not self.secure or self.path != "/" or self.domain):
-            raise ValueError(
-                f"cookie {name!r}: the __Host- prefix needs secure=True, path='/' and no domain"
-            )
-        if name.startswith("__Secure-") and not self.secure:
-            raise ValueError(f"cookie {name!r}: the __Secure- prefix needs secure=True")
 
     def copy(self, **changes: object) -> CookieOptions:
         """Return a copy with ``changes`` applied (and validated)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        if changes:
+            return replace(self, **changes)  # type: ignore[arg-type]
+        # The hot path (a copy per session): no dataclasses.replace, which is slow.
+        clone = object.__new__(CookieOptions)
+        clone.path = self.path
+        clone.domain = None if self.domain == "" else self.domain  # as __post_init__ does
+        clone.max_age = self.max_age
+        clone.secure = self.secure
+        clone.http_only = self.http_only
+        clone.same_site = self.same_site
+        clone.partitioned = self.partitioned
+        clone.validate()
+        return clone
+
+
+# Valid options seen so far -> the Set-Cookie attributes around Expires/Max-Age.
+_ATTRIBUTES: dict[tuple[object, ...], tuple[str, str]] = {}
+_ATTRIBUTES_MAX = 256
+# The last Expires value formatted: (whole seconds, HTTP date).
+_last_date: tuple[int, str] = (0, formatdate(0, usegmt=True))
+
+
+def _http_date(timestamp: float) -> str:
+    """``formatdate(timestamp, usegmt=True)``, formatted once per second."""
+    global _last_date
+    seconds = math.floor(timestamp)
+    last = _last_date
+    if last[0] == seconds:
+        return last[1]
+    text = formatdate(seconds, usegmt=True)
+    _last_date = (seconds, text)
+    return text
 
 
 def format_set_cookie(
@@ -135,27 +209,16 @@ def format_set_cookie(
             that break the name's ``__Host-``/``__Secure-`` prefix rules.
     """
     options.validate(name)
+    head, tail = options._attributes()
     if not _COOKIE_VALUE.fullmatch(value):
         raise ValueError(f"cookie {name!r}: the value contains characters a cookie cannot carry")
-    parts = [f"{name}={value}", f"Path={options.path}"]
-    if options.domain:
-        parts.append(f"Domain={options.domain.lstrip('.')}")
-    if options.max_age > 0:
-        expires = (time.time() if now is None else now) + options.max_age
-        parts.append(f"Expires={formatdate(expires, usegmt=True)}")
-        parts.append(f"Max-Age={options.max_age}")
-    elif options.max_age < 0:
-        parts.append(f"Expires={_EXPIRED}")
-        parts.append("Max-Age=0")
-    if options.http_only:
-        parts.append("HttpOnly")
-    if options.secure:
-        parts.append("Secure")
-    if options.same_site is not None:
-        parts.append(f"SameSite={options.same_site}")
-    if options.partitioned:
-        parts.append("Partitioned")
-    return "; ".join(parts)
+    max_age = options.max_age
+    if max_age > 0:
+        expires = _http_date((time.time() if now is None else now) + max_age)
+        return f"{name}={value}; {head}; Expires={expires}; Max-Age={max_age}{tail}"
+    if max_age < 0:
+        return f"{name}={value}; {head}; Expires={_EXPIRED}; Max-Age=0{tail}"
+    return f"{name}={value}; {head}{tail}"
 
 
 def parse_cookie_header(header: str | bytes | None) -> dict[str, list[str]]:
