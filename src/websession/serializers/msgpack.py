@@ -69,14 +69,8 @@ class MsgpackSerializer:
         if len(data) > self._max_size:
             raise Malformed(f"msgpack data of {len(data)} bytes exceeds max_size {self._max_size}")
         try:
-            value = msgpack.unpackb(
-                data,
-                ext_hook=_ext_hook,
-                raw=False,
-                strict_map_key=False,
-                use_list=True,
-                timestamp=0,
-            )
+            # raw=False, use_list=True and timestamp=0 are msgpack's defaults; naming them costs.
+            value = msgpack.unpackb(data, ext_hook=_ext_hook, strict_map_key=False)
         except Malformed:
             raise
         except Exception as exc:  # msgpack raises a zoo of types on hostile input
