@@ -110,12 +110,8 @@ def make_app(
     log_lock = threading.Lock()
 
     def auth_session(environ: Environ) -> Session:
-        session = get_session(environ, "auth")
-        # Cookie options are per response, not stored: re-apply "remember me" on every request
-        # that may save the session, or a save would fall back to the store's default max_age.
-        if session.get("user") is not None:
-            session.options.max_age = REMEMBER_ME if session.get("remember") else 0
-        return session
+        # "remember me" is set once, at log in: the store keeps the session's own max_age.
+        return get_session(environ, "auth")
 
     def prefs_session(environ: Environ) -> Session:
         session = get_session(environ, "prefs", prefs_store)
