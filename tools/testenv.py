@@ -191,8 +191,9 @@ class StartError(Exception):
 class Services:
     """Starts servers, remembers exactly how to stop each, stops them all."""
 
-    def __init__(self, netns: bool) -> None:
+    def __init__(self, netns: bool, no_netns_reason: str = "") -> None:
         self.netns = netns
+        self.no_netns_reason = no_netns_reason or "unshare -n is not permitted here"
         self.base = Path(tempfile.mkdtemp(prefix="websession-testenv-"))
         os.chmod(self.base, 0o755)  # postgres and mysql users need to reach their dirs
         self.env: dict[str, str] = {}
@@ -468,7 +469,7 @@ class Services:
         if not self.netns:
             raise StartError(
                 "not started: DynamoDB Local binds all interfaces and there is no private "
-                "network namespace (unshare -n is not permitted here)"
+                f"network namespace ({self.no_netns_reason})"
             )
         jar = _dynamodb_jar()
         if jar is None:
@@ -482,6 +483,7 @@ class Services:
         cmd = [
             java,
             "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",  # starts faster; the tests are short
             "-Xshare:auto",
             f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
             "-jar",
@@ -716,7 +718,9 @@ def services_cmd(args: list[str]) -> int:
         _enter_netns(["services", IN_NETNS_FLAG])
     if in_netns:
         _loopback_up()
-    services = Services(netns=in_netns)
+    services = Services(
+        netns=in_netns, no_netns_reason="services runs in the host's network; use --netns"
+    )
     try:
         services.start_all()
         for name, value in sorted(services.env.items()):
@@ -749,7 +753,10 @@ def main(argv: list[str]) -> int:
             rest = rest[1:]
         return run(rest, in_netns=in_netns)
     if command == "services":
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        # ^C and SIGTERM both stop the servers (even when started in the background, where a
+        # shell hands Python an ignored SIGINT)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         return services_cmd(rest)
     print(f"unknown command {command!r}", file=sys.stderr)
     return 2
