@@ -75,7 +75,11 @@ class MsgpackSerializer:
             raise
         except Exception as exc:  # msgpack raises a zoo of types on hostile input
             raise Malformed(f"invalid msgpack data: {exc}") from exc
-        if type(value) in _CONTAINER_TYPES and _header_bytes(data) > self._max_depth:
+        if (
+            type(value) in _CONTAINER_TYPES
+            # how many bytes look like container headers (see _NOT_HEADER_BYTES)
+            and len(bytes(data).translate(None, _NOT_HEADER_BYTES)) > self._max_depth
+        ):
             _check_depth(value, self._max_depth)
         return value
 
@@ -175,10 +179,6 @@ _CONTAINER_TYPES = frozenset(_CONTAINERS)
 # counting those inside strings too only overestimates) cannot nest too deeply: one C-level pass
 # spares walking the decoded value in the common case.
 _NOT_HEADER_BYTES = bytes(b for b in range(256) if not (0x80 <= b <= 0x9F or 0xDC <= b <= 0xDF))
-
-
-def _header_bytes(data: bytes) -> int:
-    return len(bytes(data).translate(None, _NOT_HEADER_BYTES))
 
 
 def _check_depth(obj: Any, remaining: int) -> None:
