@@ -275,3 +275,31 @@ def test_secrets_of_the_wrong_type(secrets: Any) -> None:
 def test_negative_limits(option: str) -> None:
     with pytest.raises(ValueError):
         SealedCookie(SECRET, **{option: -1})
+
+
+def test_one_codec_shared_by_threads() -> None:
+    import sys
+    import threading
+
+    codec = _codec(now=NOW)
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(300):
+                value = {"thread": n, "i": i, "t": (n, i), "when": dt.date(2026, 1, 1 + i % 28)}
+                assert codec.decode("s", codec.encode("s", value)) == value
+        except BaseException as exc:  # reported by the assert below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors, errors
