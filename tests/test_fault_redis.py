@@ -238,3 +238,35 @@ def test_sync_backend_survives_freeze_kill_and_restart(redis_server: RedisProces
         assert backend.set("k", b"again", 60) == 1
     finally:
         backend.close()
+
+
+def test_async_cancel_mid_command_does_not_poison_the_pool(redis_server: RedisProcess) -> None:
+    """A request cancelled while Redis has not answered leaves no half-read connection."""
+    import asyncio
+
+    from websession.backends.redis import RedisBackend
+
+    backend = RedisBackend.from_url(f"redis://127.0.0.1:{redis_server.port}/0", socket_timeout=5)
+
+    async def go() -> None:
+        try:
+            await backend.aset("a", b"A", 60)
+            await backend.aset("b", b"B", 60)
+            redis_server.signal(signal.SIGSTOP)
+            try:
+                task = asyncio.ensure_future(backend.aget("a"))
+                await asyncio.sleep(0.2)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            finally:
+                redis_server.signal(signal.SIGCONT)
+            # had the cancelled connection gone back to the pool, this would read "A"
+            for _ in range(3):
+                record = await backend.aget("b")
+                assert record is not None
+                assert record.data == b"B"
+        finally:
+            await backend.aclose()
+
+    asyncio.run(go())

@@ -321,13 +321,35 @@ class RedisBackend:
             self._async_loop = None
 
     # -- async ---------------------------------------------------------------------------------
-    async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
+    async def _acommand(self, *args: Any) -> Any:
+        """The async twin of :meth:`_command`."""
         client = self._aclient()
+        pool = None if self.cluster else getattr(client, "connection_pool", None)
+        if pool is None:
+            return await client.execute_command(*args)
+        for attempt in (0, 1):
+            conn = await pool.get_connection()
+            try:
+                await conn.send_command(*args)
+                return await conn.read_response()
+            except _ConnectionError:
+                await conn.disconnect(nowait=True)
+                if attempt:
+                    raise
+            except BaseException:
+                # a timeout or a cancellation may leave a reply in flight: never reuse it
+                await conn.disconnect(nowait=True)
+                raise
+            finally:
+                await pool.release(conn)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
         try:
             if touch:
-                value = await client.getex(self._key(key), px=touch * 1000)
+                value = await self._acommand("GETEX", self._key(key), "PX", touch * 1000)
             else:
-                value = await client.get(self._key(key))
+                value = await self._acommand("GET", self._key(key))
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
         return None if value is None else _parse(value, touch)
@@ -342,21 +364,19 @@ class RedisBackend:
         if_version: int | None = None,
     ) -> int | None:
         args = self._set_args(data, ttl, must_exist, if_version)
-        client = self._aclient()
         k = self._key(key)
         try:
             try:
-                result = await client.evalsha(_SET_SHA, 1, k, *args)
+                result = await self._acommand("EVALSHA", _SET_SHA, 1, k, *args)
             except _NoScriptError:
-                result = await client.eval(_SET_SCRIPT, 1, k, *args)
+                result = await self._acommand("EVAL", _SET_SCRIPT, 1, k, *args)
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
         return None if result is None else int(result)
 
     async def adelete(self, key: str) -> None:
-        client = self._aclient()
         try:
-            await client.delete(self._key(key))
+            await self._acommand("DEL", self._key(key))
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
 
