@@ -44,9 +44,16 @@ _EXPIRED = "Thu, 01 Jan 1970 00:00:01 GMT"
 
 def validate_cookie_name(name: str) -> str:
     """Return ``name`` if it is a valid cookie name (an RFC 7230 token), else raise ValueError."""
+    if type(name) is str and name in _VALID_NAMES:  # checked several times per request
+        return name
     if not isinstance(name, str) or not _TOKEN.fullmatch(name):
         raise ValueError(f"invalid character in cookie name: {name!r}")
+    if type(name) is str and len(_VALID_NAMES) < 1024:
+        _VALID_NAMES.add(name)
     return name
+
+
+_VALID_NAMES: set[str] = set()
 
 
 @dataclass(slots=True)
