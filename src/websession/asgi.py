@@ -213,9 +213,9 @@ class _Exchange:
         await self.server_send(message)
 
     async def _save(self, status: int) -> list[str]:
-        if not should_save(status, self.middleware.save_on_error) or not self.registry.pending():
+        if not self.registry.sessions or not should_save(status, self.middleware.save_on_error):
             return []
-        return await self.registry.asave_all()
+        return await self.registry.asave_all()  # saves only the pending sessions
 
     async def refuse(self, cookies: list[str]) -> None:
         """Answer 503 (HTTP), or refuse the WebSocket handshake."""
