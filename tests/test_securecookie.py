@@ -185,6 +185,22 @@ def test_ctr_counter_wraps_like_go(
     assert codec.decode("n", cookie) == payload
 
 
+@pytest.mark.parametrize("size", [4095, 4096, 4097, 50_000])
+@pytest.mark.parametrize("counter", [2**128 - 2, 12345])
+def test_large_values_encrypt_as_the_spec_does(
+    size: int, counter: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    iv = counter.to_bytes(16, "big")
+    payload = os.urandom(size)
+    monkeypatch.setattr(websession.codecs.securecookie.os, "urandom", lambda n: iv[:n])
+    codec = SecureCookie(
+        HASH_KEY, b"k" * 32, serializer=NopSerializer(), clock=lambda: NOW, max_length=0
+    )
+    cookie = codec.encode("n", payload)
+    assert cookie == spec_encode("n", payload, hash_key=HASH_KEY, block_key=b"k" * 32, iv=iv)
+    assert codec.decode("n", cookie) == payload
+
+
 # -- round trips of every serializer ---------------------------------------------------------
 
 JSON_VALUES = st.recursive(

@@ -46,9 +46,10 @@ _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _DROP_NEWLINES = b"\r\n"  # Go's base64 decoder skips these; mirror it
 _BLOCK = 16
 _COUNTER_SPACE = 1 << 128
+_FAST_BLOCKS = 256  # up to 4 KiB (any cookie) the cached keystream path; above, a CTR context
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=64)  # a few cookie sizes recur; at most ~0.5 MB
 def _counter_terms(blocks: int) -> tuple[int, int]:
     """(R, S) such that ``(c * R + S).to_bytes(16 * blocks)`` is the counter blocks c, c+1, ...
 
@@ -221,6 +222,10 @@ class SecureCookie:
         """
         n = len(data)
         blocks = (n + _BLOCK - 1) // _BLOCK
+        if blocks > _FAST_BLOCKS:  # large values: a context's set-up cost no longer matters
+            assert self._block_key is not None
+            ctx = Cipher(algorithms.AES(self._block_key), modes.CTR(iv)).encryptor()
+            return ctx.update(data) + ctx.finalize()
         counter = int.from_bytes(iv, "big")
         if counter + blocks <= _COUNTER_SPACE:
             r, s = _counter_terms(blocks)
