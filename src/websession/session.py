@@ -53,6 +53,7 @@ class Session(MutableMapping[Hashable, Any]):
         "accessed",
         "backend_key",
         "id",
+        "id_cookie",
         "is_new",
         "issued_at",
         "name",
@@ -90,6 +91,8 @@ class Session(MutableMapping[Hashable, Any]):
         self.version: int | None = None
         #: where the backend keeps the record (set by server-side stores)
         self.backend_key: str | None = None
+        #: the cookie value that carries this id, reused by saves while the id and key stay
+        self.id_cookie: str | None = None
         self._state = SessionState.CLEAN
         self.accessed = False
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["SecretKeys", "derive_key", "generate_random_key", "normalize_secrets"]
+__all__ = ["KeyedHash", "SecretKeys", "derive_key", "generate_random_key", "normalize_secrets"]
 
 #: A secret as users write it, or a list of them, newest first.
 SecretKeys = str | bytes | Sequence[str | bytes]
@@ -64,3 +65,34 @@ def derive_key(secret: bytes, purpose: str, length: int = 32) -> bytes:
     return HKDF(
         algorithm=hashes.SHA256(), length=length, salt=_SALT, info=purpose.encode("utf-8")
     ).derive(secret)
+
+
+class KeyedHash:
+    """HMAC with one fixed key, precomputed: ``KeyedHash(key)(message) == hmac.digest(...)``.
+
+    ``hmac.digest`` sets the key up again on every call, which costs OpenSSL 3 several
+    microseconds; here the inner and outer padded-key states are hashed once and copied per
+    message (RFC 2104), about three times faster on the hot paths that hash every request.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes, digest: str = "sha256") -> None:
+        probe = hashlib.new(digest)
+        block = probe.block_size
+        if len(key) > block:
+            key = hashlib.new(digest, key).digest()
+        key = key.ljust(block, b"\0")
+        self._inner = hashlib.new(digest, key.translate(_IPAD))
+        self._outer = hashlib.new(digest, key.translate(_OPAD))
+
+    def __call__(self, message: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
+_IPAD = bytes(b ^ 0x36 for b in range(256))
+_OPAD = bytes(b ^ 0x5C for b in range(256))

@@ -18,7 +18,6 @@ The store's logic is written once, as generators that yield backend operations (
 from __future__ import annotations
 
 import base64
-import hmac
 import logging
 import os
 import re
@@ -27,7 +26,7 @@ from typing import Any, NamedTuple
 
 from ..backends.base import Backend, Record
 from ..codecs.base import Codec, decode_details_multi, encode_multi
-from ..codecs.keys import SecretKeys, derive_key, normalize_secrets
+from ..codecs.keys import KeyedHash, SecretKeys, derive_key, normalize_secrets
 from ..cookies import CookieOptions
 from ..errors import ConflictError, DecodeError, Malformed, SessionNotFound
 from ..session import Session, SessionState
@@ -129,10 +128,13 @@ class ServerStore(BaseStore):
         # (gorilla-compatible files also by their own timestamp, as gorilla checks it).
         data_age = lifetime if self.gorilla else 0
         self.data_codecs = [with_limits(c, max_age=data_age, max_length=0) for c in self.codecs]
-        self._id_keys: list[bytes] = (
+        self._id_hashes: list[KeyedHash] = (
             []
             if self.gorilla
-            else [derive_key(s, "session-id-hash v1") for s in normalize_secrets(secret_keys)]
+            else [
+                KeyedHash(derive_key(s, "session-id-hash v1"))
+                for s in normalize_secrets(secret_keys)
+            ]
         )
 
     # -- keys and ids ------------------------------------------------------------------------
@@ -140,8 +142,8 @@ class ServerStore(BaseStore):
         """Where the backend keeps the record of ``session_id`` (sealed by key ``key_index``)."""
         if self.gorilla:
             return session_id
-        key = self._id_keys[min(key_index, len(self._id_keys) - 1)]
-        mac = hmac.digest(key, session_id.encode("ascii"), "sha256")
+        keyed_hash = self._id_hashes[min(key_index, len(self._id_hashes) - 1)]
+        mac = keyed_hash(session_id.encode("ascii"))
         return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
 
     def _data_name(self, session: Session, session_id: str) -> str:
@@ -188,6 +190,9 @@ class ServerStore(BaseStore):
         session.id = session_id
         session.backend_key = key
         session.version = record.version
+        if not self.gorilla and found.key_index == 0:
+            # Sealed ids carry no age limit: the same cookie can be sent again on save.
+            session.id_cookie = cookie_value
         return session
 
     def _save(self, session: Session) -> Steps:
@@ -198,6 +203,7 @@ class ServerStore(BaseStore):
                 yield _op("delete", old_key)
             session.id = None
             session.backend_key = None
+            session.id_cookie = None
             header = self._deletion_cookie(session)
             session.mark_saved()
             return header
@@ -205,9 +211,11 @@ class ServerStore(BaseStore):
             if old_key is not None:
                 yield _op("delete", old_key)
             session.id = new_session_id()
+            session.id_cookie = None
             old_key = None
         session_id = session.id
-        key = self.backend_key(session_id)
+        reuse = old_key is not None and session.id_cookie is not None
+        key = old_key if reuse and old_key is not None else self.backend_key(session_id)
         ttl = self._ttl(session)
         data = encode_multi(
             self._data_name(session, session_id),
@@ -237,8 +245,11 @@ class ServerStore(BaseStore):
                 header = self._deletion_cookie(session)
                 session.mark_saved()
                 return header
-        cookie = encode_multi(session.name, session_id, self.codecs)
+        cookie = session.id_cookie if reuse and session.id_cookie else None
+        if cookie is None:
+            cookie = encode_multi(session.name, session_id, self.codecs)
         header = self._set_cookie(session, cookie)
+        session.id_cookie = None if self.gorilla else cookie
         session.backend_key = key
         session.version = version
         session.mark_saved()
