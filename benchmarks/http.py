@@ -111,6 +111,7 @@ class Variant:
     app: str  # attribute of the apps module
     cookie: str = "session"
     results: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # server CPU µs per request
 
     @property
     def best(self) -> float:
@@ -119,6 +120,10 @@ class Variant:
     @property
     def median(self) -> float:
         return statistics.median(self.results)
+
+    @property
+    def cpu_per_request(self) -> float:
+        return min(self.cpu)
 
 
 @dataclass
@@ -175,7 +180,9 @@ def server_argv(variant: Variant, port: int, app_dir: str, workers: int) -> list
 
 
 @contextlib.contextmanager
-def running(variant: Variant, app_dir: str, workers: int, pin: list[str]) -> Iterator[str]:
+def running(
+    variant: Variant, app_dir: str, workers: int, pin: list[str]
+) -> Iterator[tuple[str, int]]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), app_dir])}
     argv = [*pin, *server_argv(variant, port, app_dir, workers)]
@@ -194,7 +201,7 @@ def running(variant: Variant, app_dir: str, workers: int, pin: list[str]) -> Ite
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"{' '.join(argv)} did not listen") from None
                     time.sleep(0.05)
-            yield f"http://{HOST}:{port}/"
+            yield f"http://{HOST}:{port}/", process.pid
         finally:
             process.terminate()
             try:
@@ -202,6 +209,23 @@ def running(variant: Variant, app_dir: str, workers: int, pin: list[str]) -> Ite
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by ``pid`` and its descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / tick
 
 
 def session_cookie(url: str, variant: Variant) -> str:
@@ -235,10 +259,14 @@ def session_cookie(url: str, variant: Variant) -> str:
 
 
 _RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+_REQUESTS = re.compile(r"(\d+) requests in")
 _ERRORS = re.compile(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)")
 
 
-def wrk(url: str, cookie: str, args: argparse.Namespace, pin: list[str], seconds: float) -> float:
+def wrk(
+    url: str, cookie: str, args: argparse.Namespace, pin: list[str], seconds: float
+) -> tuple[float, int]:
+    """Run wrk; return (requests per second, requests completed)."""
     argv = [*pin, "wrk", "-t", str(args.threads), "-c", str(args.connections), "-d",
             f"{seconds:g}s", "-H", f"Cookie: {cookie}", url]  # fmt: skip
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
@@ -248,7 +276,8 @@ def wrk(url: str, cookie: str, args: argparse.Namespace, pin: list[str], seconds
     errors = _ERRORS.search(out)
     if errors is not None:
         raise RuntimeError(f"wrk saw errors against {url}:\n{out}")
-    return float(match.group(1))
+    done = _REQUESTS.search(out)
+    return float(match.group(1)), int(done.group(1)) if done else 0
 
 
 def measure(comparison: Comparison, args: argparse.Namespace, app_dir: str) -> None:
@@ -256,29 +285,44 @@ def measure(comparison: Comparison, args: argparse.Namespace, app_dir: str) -> N
     variants = [comparison.ours, comparison.baseline]
     with contextlib.ExitStack() as stack:
         urls = {}
+        pids = {}
         cookies = {}
         for v in variants:
-            urls[v.app] = stack.enter_context(running(v, app_dir, args.workers, server_pin))
+            urls[v.app], pids[v.app] = stack.enter_context(
+                running(v, app_dir, args.workers, server_pin)
+            )
             cookies[v.app] = session_cookie(urls[v.app], v)
             wrk(urls[v.app], cookies[v.app], args, wrk_pin, 1)  # warm up
         for i in range(args.runs):
             order = variants if i % 2 == 0 else variants[::-1]  # A B, B A, A B...
             for v in order:
-                v.results.append(wrk(urls[v.app], cookies[v.app], args, wrk_pin, args.duration))
-                print(f"  run {i + 1}: {v.label}: {v.results[-1]:,.0f} req/s", file=sys.stderr)
+                before = cpu_seconds(pids[v.app])
+                rps, requests = wrk(urls[v.app], cookies[v.app], args, wrk_pin, args.duration)
+                used = cpu_seconds(pids[v.app]) - before
+                v.results.append(rps)
+                v.cpu.append(used / max(requests, 1) * 1e6)
+                print(
+                    f"  run {i + 1}: {v.label}: {rps:,.0f} req/s, "
+                    f"server CPU {v.cpu[-1]:,.0f} µs/request",
+                    file=sys.stderr,
+                )
 
 
 def report(comparisons: list[Comparison], args: argparse.Namespace) -> bool:
     ok = True
     print(
         f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration:g}s, {args.runs} runs "
-        f"each (alternating), {args.workers} server worker(s); req/s, best and median\n"
+        f"each (alternating), {args.workers} server worker(s); req/s (best, median) and the "
+        "server's CPU time per request (lowest)\n"
     )
-    print(f"| {'setup':<20} | {'variant':<50} | {'best':>8} | {'median':>8} |")
-    print(f"|{'-' * 22}|{'-' * 52}|{'-' * 10}|{'-' * 10}|")
+    print(f"| {'setup':<20} | {'variant':<50} | {'best':>8} | {'median':>8} | CPU µs/req |")
+    print(f"|{'-' * 22}|{'-' * 52}|{'-' * 10}|{'-' * 10}|{'-' * 12}|")
     for c in comparisons:
         for v in (c.ours, c.baseline):
-            print(f"| {c.title:<20} | {v.label:<50} | {v.best:>8,.0f} | {v.median:>8,.0f} |")
+            print(
+                f"| {c.title:<20} | {v.label:<50} | {v.best:>8,.0f} | {v.median:>8,.0f} "
+                f"| {v.cpu_per_request:>10,.0f} |"
+            )
     print()
     for c in comparisons:
         best = c.ours.best / c.baseline.best
@@ -291,7 +335,8 @@ def report(comparisons: list[Comparison], args: argparse.Namespace) -> bool:
         ok = ok and passed
         print(
             f"{'PASS' if passed else 'FAIL'}  {c.target}: websession/baseline = "
-            f"{paired:.2f} (median of paired runs), {best:.2f} (best), {median:.2f} (median)"
+            f"{paired:.2f} (median of paired runs), {best:.2f} (best), {median:.2f} (median); "
+            f"server CPU per request {c.ours.cpu_per_request / c.baseline.cpu_per_request:.2f}x"
         )
     return ok
 
