@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -72,26 +73,36 @@ class KeyedHash:
 
     ``hmac.digest`` sets the key up again on every call, which costs OpenSSL 3 several
     microseconds; here the inner and outer padded-key states are hashed once and copied per
-    message (RFC 2104), about three times faster on the hot paths that hash every request.
+    message (RFC 2104: H((key ^ opad) || H((key ^ ipad) || msg)), the key hashed first if it is
+    longer than a block), about three times faster on paths that hash every request.
+
+    Args:
+        key: the HMAC key.
+        digest: a :mod:`hashlib` name or constructor.
     """
 
     __slots__ = ("_inner", "_outer")
 
-    def __init__(self, key: bytes, digest: str = "sha256") -> None:
-        probe = hashlib.new(digest)
-        block = probe.block_size
+    def __init__(self, key: bytes, digest: str | Callable[..., Any] = "sha256") -> None:
+        def new() -> Any:
+            return hashlib.new(digest) if isinstance(digest, str) else digest()
+
+        probe = new()
+        block = int(probe.block_size)
         if len(key) > block:
-            key = hashlib.new(digest, key).digest()
+            probe.update(key)
+            key = probe.digest()
         key = key.ljust(block, b"\0")
-        self._inner = hashlib.new(digest, key.translate(_IPAD))
-        self._outer = hashlib.new(digest, key.translate(_OPAD))
+        self._inner, self._outer = new(), new()
+        self._inner.update(key.translate(_IPAD))
+        self._outer.update(key.translate(_OPAD))
 
     def __call__(self, message: bytes) -> bytes:
         inner = self._inner.copy()
         inner.update(message)
         outer = self._outer.copy()
         outer.update(inner.digest())
-        return outer.digest()
+        return outer.digest()  # type: ignore[no-any-return]
 
 
 _IPAD = bytes(b ^ 0x36 for b in range(256))

@@ -36,6 +36,7 @@ from ..serializers.base import Serializer
 from ..serializers.msgpack import MsgpackSerializer
 from ._b64 import b64decode_strict, b64encode
 from .base import Decoded
+from .keys import KeyedHash
 
 __all__ = ["SecureCookie", "codecs_from_pairs"]
 
@@ -61,32 +62,6 @@ def _counter_terms(blocks: int) -> tuple[int, int]:
     r = int.from_bytes(one * blocks, "big")
     s = int.from_bytes(b"".join(i.to_bytes(_BLOCK, "big") for i in range(blocks)), "big")
     return r, s
-
-
-_IPAD = bytes(b ^ 0x36 for b in range(256))
-_OPAD = bytes(b ^ 0x5C for b in range(256))
-
-
-def _hmac_pads(key: bytes, digest: str | Callable[..., Any]) -> tuple[Any, Any]:
-    """The HMAC inner and outer hashes with the padded key already absorbed (RFC 2104).
-
-    Each MAC then costs two hash copies instead of a full HMAC set-up: HMAC(key, msg) =
-    H((key ^ opad) || H((key ^ ipad) || msg)), with the key hashed first if longer than a block.
-    """
-
-    def new() -> Any:
-        return hashlib.new(digest) if isinstance(digest, str) else digest()
-
-    probe = new()
-    block_size = int(probe.block_size)
-    if len(key) > block_size:
-        probe.update(key)
-        key = probe.digest()
-    key = key.ljust(block_size, b"\0")
-    inner, outer = new(), new()
-    inner.update(key.translate(_IPAD))
-    outer.update(key.translate(_OPAD))
-    return inner, outer
 
 
 def _as_bytes(key: str | bytes, what: str) -> bytes:
@@ -154,9 +129,8 @@ class SecureCookie:
         "_digest",
         "_ecb",
         "_hash_key",
-        "_inner",
+        "_keyed_hash",
         "_mac_size",
-        "_outer",
         "max_age",
         "max_length",
         "min_age",
@@ -191,7 +165,7 @@ class SecureCookie:
             self._ecb = Cipher(algorithms.AES(block), modes.ECB()).encryptor()  # noqa: S305
         self._digest, self._mac_size = _resolve_hash(hash)
         try:
-            self._inner, self._outer = _hmac_pads(key, self._digest)
+            self._keyed_hash = KeyedHash(key, self._digest)
         except (AttributeError, TypeError) as exc:
             raise TypeError(f"hash must be a hashlib name or constructor: {exc}") from exc
         if max_length < 0 or min_age < 0:
@@ -207,11 +181,7 @@ class SecureCookie:
         return 1
 
     def _mac(self, name: bytes, signed: bytes) -> bytes:
-        inner = self._inner.copy()
-        inner.update(name + b"|" + signed)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()  # type: ignore[no-any-return]
+        return self._keyed_hash(name + b"|" + signed)
 
     def _ctr(self, iv: bytes, data: bytes) -> bytes:
         """AES-CTR with the whole 16-byte IV as the initial counter (Go's ``cipher.NewCTR``).
