@@ -199,8 +199,19 @@ class LMDBBackend(AsyncFromSync):
     def _db(self, shared: _Env) -> Any:
         db = shared.dbs.get(self.database)
         if db is None:
-            with shared.gate.shared():
-                db = shared.env.open_db(self.database, create=True)
+            for _attempt in range(8):
+                try:
+                    with shared.gate.shared():
+                        db = shared.env.open_db(self.database, create=True)
+                    break
+                except lmdb.MapResizedError:  # opening runs a transaction too
+                    self._adopt_size(shared)
+                except lmdb.MapFullError:
+                    self._grow(shared)
+                except lmdb.Error as exc:
+                    raise StoreUnavailable(f"LMDB error at {self.path}: {exc}") from exc
+            else:  # pragma: no cover
+                raise StoreUnavailable(f"cannot open database {self.database!r} at {self.path}")
             shared.dbs[self.database] = db
         return db
 
