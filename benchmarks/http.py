@@ -19,8 +19,9 @@ a cookie holding ``n = 1`` (plus a few typical values) and has wrk send it with 
 
 The machine has few cores, so the server is pinned to one CPU and wrk (one thread) to another
 when there are at least two (``taskset``); the variants are measured alternately (A, B, A, B...)
-and the best and the median of the runs are reported. The verdict uses the median of the
-ratios of runs made back to back (the least noisy figure on a busy machine).
+and the best and the median of the runs are reported, with the server's CPU time per request
+(from /proc: the work each request costs, which moves less than req/s when other jobs share
+the machine). The verdict uses the median of the ratios of runs made back to back.
 """
 
 from __future__ import annotations
