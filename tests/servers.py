@@ -37,3 +37,12 @@ def server_url(name: str) -> str:
     if in_ci():
         pytest.fail(message)
     pytest.skip(message)
+
+
+def require(available: bool, message: str) -> None:
+    """Skip (locally) or fail (under CI) when something a test needs is missing."""
+    if available:
+        return
+    if in_ci():
+        pytest.fail(message)
+    pytest.skip(message)

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 import websession
+from tests.interop import vector
 from websession import CookieStore, FilesystemStore
 from websession.cli import main
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "interop" / "gorilla-vectors.json"
 SECRET = "cli test secret, long enough to be a real one"
 OLD_SECRET = "the secret before the rotation, also long"
 
@@ -43,13 +41,6 @@ def values_of(out: str) -> dict[str, str]:
     start = next(i for i, line in enumerate(lines) if line.startswith("values"))
     pairs = (line.strip().split(" : ", 1) for line in lines[start + 1 :] if " : " in line)
     return {k.strip(): v.strip() for k, v in pairs}
-
-
-def vector(vector_id: str) -> dict:
-    if not VECTORS.exists():
-        pytest.skip(f"{VECTORS} is not here")
-    data = json.loads(VECTORS.read_text())
-    return next(v for v in data["vectors"] if v["id"] == vector_id)
 
 
 # -- keygen ------------------------------------------------------------------------------------

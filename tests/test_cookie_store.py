@@ -256,14 +256,14 @@ def test_gorilla_codecs_with_json() -> None:
 def test_gorilla_codec_from_go_vectors() -> None:
     """A cookie made by Go's securecookie with the JSON encoder opens in a CookieStore."""
     import json
-    from pathlib import Path
 
-    path = Path("/work/shared/interop/gorilla-vectors.json")
-    if not path.exists():
-        pytest.skip("no vectors")
+    from tests.interop import MISSING, all_vectors
+    from tests.servers import require
+
+    require(bool(all_vectors()), MISSING)
     vectors = [
         v
-        for v in json.loads(path.read_text())["vectors"]
+        for v in all_vectors()
         if v["id"].startswith("json-") and isinstance(json.loads(v["value_json"]), dict)
     ]
     assert vectors

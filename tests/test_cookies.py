@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 
 import pytest
 
+from tests import interop
 from websession import CookieOptions, format_set_cookie, parse_cookie_header
 from websession.cookies import validate_cookie_name
 
-VECTORS = Path("/work/shared/interop/gorilla-vectors.json")
 HTTP_DATE = re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT")
 NOW = 1_795_305_596.0  # the gorilla header vectors were made at this time
 
@@ -217,17 +215,9 @@ def test_gorilla_research_header_shape() -> None:
     )
 
 
-def _vector(vector_id: str) -> dict[str, list[str]]:
-    for v in json.loads(VECTORS.read_text())["vectors"]:
-        if v["id"] == vector_id:
-            return v  # type: ignore[no-any-return]
-    raise AssertionError(f"no vector {vector_id}")
-
-
-@pytest.mark.skipif(not VECTORS.exists(), reason="gorilla vectors not available")
 def test_gorilla_store_cookie_headers() -> None:
     """Go's headers for gorilla's CookieStore defaults (no HttpOnly, SameSite=None) and delete."""
-    vector = _vector("store-cookie-headers")
+    vector = interop.vector("store-cookie-headers")
     go_default = vector["default_set_cookie"][0]
     go_delete = vector["delete_set_cookie"][0]
     gorilla_defaults = CookieOptions(http_only=False, same_site="None")

@@ -7,7 +7,6 @@ what is particular to files.
 from __future__ import annotations
 
 import ast
-import json
 import multiprocessing
 import os
 import stat
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests import interop
 from websession import (
     ConflictError,
     FilesystemStore,
@@ -32,7 +32,6 @@ from websession.backends.filesystem import FilesystemBackend
 SECRET = "filesystem-tests-secret-0123456789abcd"
 HASH_KEY = b"H" * 32
 BLOCK_KEY = b"B" * 32
-VECTORS = Path("/work/shared/interop/gorilla-vectors.json")
 BAD_KEYS = [
     "../../etc/passwd",
     "..",
@@ -232,17 +231,9 @@ def test_expired_file_is_not_loaded_before_purge(tmp_path: Path) -> None:
 
 
 # -- gorilla interop -----------------------------------------------------------------------------
-def _vector(vector_id: str) -> dict[str, Any]:
-    for v in json.loads(VECTORS.read_text())["vectors"]:
-        if v["id"] == vector_id:
-            return v  # type: ignore[no-any-return]
-    raise AssertionError(vector_id)
-
-
-@pytest.mark.skipif(not VECTORS.exists(), reason="gorilla vectors not available")
 def test_reads_the_directory_of_gorilla_filesystemstore(tmp_path: Path) -> None:
     """Files and a cookie written by Go's gorilla/sessions FilesystemStore (gob values)."""
-    v = _vector("store-filesystem-readme")
+    v = interop.vector("store-filesystem-readme")
     for name, content in v["files"].items():
         (tmp_path / name).write_text(content)
     at = float(v["timestamp"])

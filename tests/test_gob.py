@@ -12,13 +12,10 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import enum
-import json
 import math
-import os
 import random
 import struct
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,23 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import websession
+from tests.interop import VECTORS_FILE, all_vectors
 from websession import EncodeError, GobSerializer, Malformed, SecureCookie
 
-ROOT = Path(__file__).resolve().parent.parent
-VECTORS_FILE = Path(
-    os.environ.get(
-        "WEBSESSION_GORILLA_VECTORS", ROOT.parent / "shared" / "interop" / "gorilla-vectors.json"
-    )
-)
-
-
-def _load() -> list[dict[str, Any]]:
-    if not VECTORS_FILE.is_file():
-        return []
-    return list(json.loads(VECTORS_FILE.read_text("utf-8"))["vectors"])
-
-
-VECTORS = _load()
+VECTORS = all_vectors()
 BY_ID = {v["id"]: v for v in VECTORS}
 GOB_VECTORS = [v for v in VECTORS if v.get("serializer") == "gob" and "gob_hex" in v]
 needs_vectors = pytest.mark.skipif(not VECTORS, reason=f"no vectors file at {VECTORS_FILE}")

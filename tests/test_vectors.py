@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import websession
+from tests.interop import VECTORS_FILE, all_vectors
 from websession import (
     DecodeError,
     Expired,
@@ -31,21 +30,7 @@ from websession import (
     decode_multi,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-VECTORS_FILE = Path(
-    os.environ.get(
-        "WEBSESSION_GORILLA_VECTORS", ROOT.parent / "shared" / "interop" / "gorilla-vectors.json"
-    )
-)
-
-
-def _load() -> list[dict[str, Any]]:
-    if not VECTORS_FILE.is_file():
-        return []
-    return list(json.loads(VECTORS_FILE.read_text("utf-8"))["vectors"])
-
-
-VECTORS = _load()
+VECTORS = all_vectors()
 JSON_VECTORS = [
     v
     for v in VECTORS
@@ -208,3 +193,4 @@ def test_v4_encrypted_with_a_forced_iv(monkeypatch: pytest.MonkeyPatch) -> None:
     assert codec.decode("sid", V4) == b"hello"
     monkeypatch.setattr(websession.codecs.securecookie.os, "urandom", lambda n: bytes(range(n)))
     assert codec.encode("sid", b"hello") == V4
+

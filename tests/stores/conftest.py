@@ -151,10 +151,32 @@ def _collect() -> list[BackendCase]:
 ALL_CASES = _collect()
 
 
-@pytest.fixture(params=[pytest.param(c, id=c.id, marks=c.marks) for c in ALL_CASES])
-def backend_case(request: pytest.FixtureRequest) -> BackendCase:
-    case: BackendCase = request.param
-    return case
+def _applies(case: BackendCase, requirements: dict[str, bool]) -> bool:
+    facts = {
+        "clocked": case.follows_clock and case.make_with_clock is not None,
+        "versions": case.versions,
+    }
+    unknown = set(requirements) - set(facts)
+    if unknown:
+        raise ValueError(f"unknown backend requirement(s): {sorted(unknown)}")
+    return all(facts[name] == wanted for name, wanted in requirements.items())
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each contract test on every backend case it applies to.
+
+    ``@pytest.mark.backends(clocked=True)`` keeps the cases whose backend follows the fake clock,
+    ``clocked=False`` the others, ``versions=True`` those with record versions. A test that does
+    not apply to a backend is not generated for it, rather than skipped.
+    """
+    if "backend_case" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("backends")
+    requirements: dict[str, bool] = dict(marker.kwargs) if marker else {}
+    cases = [c for c in ALL_CASES if _applies(c, requirements)]
+    metafunc.parametrize(
+        "backend_case", [pytest.param(c, id=c.id, marks=c.marks) for c in cases]
+    )
 
 
 @pytest.fixture

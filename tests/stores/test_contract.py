@@ -346,12 +346,11 @@ def test_invalidating_a_new_session_writes_nothing(api: Api, backend: Backend) -
 
 
 # -- expiry ----------------------------------------------------------------------------------
+@pytest.mark.backends(clocked=True)
 def test_expiry_by_clock(
     api: Api, backend: Backend, backend_case: BackendCase, clock: FakeClock
 ) -> None:
     """Backends that follow the injected clock: past the TTL a session is gone."""
-    if not clocked(backend_case):
-        pytest.skip("backend does not follow an injected clock (see test_expiry_real_ttl)")
     store = make_store(backend, options=CookieOptions(max_age=0), ttl=60, clock=clock)
     _, cookie = saved(api, store)
     clock.advance(59)
@@ -364,11 +363,10 @@ def test_expiry_by_clock(
     assert s.id is None
 
 
+@pytest.mark.backends(clocked=True)
 def test_purge_by_clock(
     api: Api, backend: Backend, backend_case: BackendCase, clock: FakeClock
 ) -> None:
-    if not clocked(backend_case):
-        pytest.skip("backend does not follow an injected clock (see test_expiry_real_ttl)")
     store = make_store(backend, options=CookieOptions(max_age=0), ttl=60)
     long_store = make_store(backend, options=CookieOptions(max_age=0), ttl=6000)
     dead = [saved(api, store)[0] for _ in range(3)]
@@ -386,10 +384,9 @@ def test_purge_by_clock(
 
 
 @pytest.mark.slow
+@pytest.mark.backends(clocked=False)
 def test_expiry_real_ttl(api: Api, backend: Backend, backend_case: BackendCase) -> None:
     """Backends that keep real time: a 1-second record is gone 2.5 seconds later; purge works."""
-    if clocked(backend_case):
-        pytest.skip("expiry is tested with the fake clock for this backend")
     store = make_store(backend, options=CookieOptions(max_age=0), ttl=1)
     long_store = make_store(backend, options=CookieOptions(max_age=0), ttl=600)
     dead, dead_cookie = saved(api, store)
@@ -408,11 +405,10 @@ def test_expiry_real_ttl(api: Api, backend: Backend, backend_case: BackendCase) 
     assert api.new(long_store, NAME, alive_cookie).to_dict() == {"alive": True}
 
 
+@pytest.mark.backends(clocked=True)
 def test_rolling_extends_on_load(
     api: Api, backend: Backend, backend_case: BackendCase, clock: FakeClock
 ) -> None:
-    if not clocked(backend_case):
-        pytest.skip("needs the fake clock")
     store = make_store(backend, options=CookieOptions(max_age=0), ttl=60, rolling=True, clock=clock)
     _, cookie = saved(api, store)
     for _ in range(3):  # 150 s in all, never 60 s without a load
@@ -463,6 +459,7 @@ def test_bad_cookies_give_a_new_session_and_a_reason(
     assert api.new(store, NAME, cookie).to_dict() == {"secret": 1}
 
 
+@pytest.mark.backends(clocked=True)
 def test_sealed_ids_do_not_expire_before_their_record(
     api: Api, backend: Backend, backend_case: BackendCase, clock: FakeClock
 ) -> None:
@@ -471,8 +468,6 @@ def test_sealed_ids_do_not_expire_before_their_record(
     "Remember me" (a session max_age longer than the store's) and rolling sessions kept alive
     by loads must not be cut short by the age of the cookie that names them.
     """
-    if not clocked(backend_case):
-        pytest.skip("needs the fake clock")
     store = make_store(backend, options=CookieOptions(max_age=3600), ttl=60, clock=clock)
     s = api.new(store, NAME, None)
     s["remember"] = True
@@ -613,11 +608,10 @@ def test_deleted_session_is_not_resurrected_by_a_stale_copy(api: Api, backend: B
     assert later.reason == "not_found"
 
 
+@pytest.mark.backends(versions=True)
 def test_stale_copy_conflicts_in_optimistic_mode(
     api: Api, backend: Backend, backend_case: BackendCase
 ) -> None:
-    if not backend_case.versions:
-        pytest.skip("backend has no record versions")
     store = make_store(backend, optimistic=True)
     s, cookie = saved(api, store, {"n": 0})
     copy_a = api.new(store, NAME, cookie)
@@ -631,9 +625,8 @@ def test_stale_copy_conflicts_in_optimistic_mode(
     assert api.new(store, NAME, cookie).is_new
 
 
+@pytest.mark.backends(versions=True)
 def test_optimistic_first_save_wins(api: Api, backend: Backend, backend_case: BackendCase) -> None:
-    if not backend_case.versions:
-        pytest.skip("backend has no record versions")
     store = make_store(backend, optimistic=True)
     _, cookie = saved(api, store, {"n": 0})
     first = api.new(store, NAME, cookie)
