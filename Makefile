@@ -44,7 +44,7 @@ typecheck: $(STAMP)
 
 # Codec benchmark: websession against the cookie pipelines people use today, ratios in one run.
 bench: $(STAMP)
-	$(PY) benchmarks/codecs.py
+	$(PY) benchmarks/cookie_codecs.py
 
 # Store benchmark: load + save through each ServerStore backend vs the raw client, same servers.
 bench-stores: $(STAMP)
@@ -55,7 +55,7 @@ bench-stores: $(STAMP)
 # every request: websession vs Starlette's SessionMiddleware and Flask's default cookie session.
 bench-http: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 wrk
-	$(PY) benchmarks/http.py $(BENCH_HTTP_ARGS)
+	$(PY) benchmarks/http_throughput.py $(BENCH_HTTP_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo-sessions build *.egg-info src/*.egg-info

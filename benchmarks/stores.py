@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,14 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Python puts this script's folder first on sys.path, where a sibling module (benchmarks/http.py)
-# would shadow the standard library's ``http``: only the source tree goes on the path.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent / "src"))
-
-from websession import ServerStore  # noqa: E402
-from websession.backends.base import Backend  # noqa: E402
+from websession import ServerStore
+from websession.backends.base import Backend
 
 SECRET = "benchmark-secret-0123456789-abcdefghijkl"
 NAME = "session"

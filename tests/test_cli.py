@@ -274,7 +274,7 @@ def test_bench_finds_the_script_of_the_checkout(monkeypatch):
 
     script = cli.benchmark_script()
     assert script is not None
-    assert script.name == "codecs.py"
+    assert script.name == "cookie_codecs.py"
     assert script.parent.name == "benchmarks"
 
     calls = []

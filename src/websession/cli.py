@@ -446,9 +446,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def benchmark_script() -> Path | None:
-    """benchmarks/codecs.py of the source checkout this package runs from, if there is one."""
+    """benchmarks/cookie_codecs.py of the source checkout this package runs from, if any."""
     here = Path(__file__).resolve().parent  # src/websession
-    candidate = here.parent.parent / "benchmarks" / "codecs.py"
+    candidate = here.parent.parent / "benchmarks" / "cookie_codecs.py"
     return candidate if candidate.is_file() else None
 
 
@@ -600,8 +600,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "bench",
         help="run the codec benchmark (from a source checkout)",
-        description="Run benchmarks/codecs.py with this Python; every argument is passed on "
-        "(`websession bench --help` shows the benchmark's options).",
+        description="Run benchmarks/cookie_codecs.py with this Python; every argument is passed "
+        "on (`websession bench --help` shows the benchmark's options).",
         add_help=False,
     )
     return parser

@@ -1,6 +1,6 @@
 """HTTP throughput with a session read and written on every request, measured with wrk.
 
-Run it with ``make bench-http`` (or ``.venv/bin/python benchmarks/http.py --help``).
+Run it with ``make bench-http`` (or ``.venv/bin/python benchmarks/http_throughput.py --help``).
 
 Two comparisons, each between real servers on 127.0.0.1 started with the same settings:
 
@@ -46,8 +46,7 @@ HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchmark secret: not for production, 32+ bytes long"
 
-# The applications, written to a temporary module (``benchmarks/http.py`` itself cannot be
-# imported by a server as ``http``: that is the standard library's package).
+# The applications, written to a temporary module that the servers import.
 APPS = textwrap.dedent(
     f"""
     from flask import Flask, session
@@ -343,10 +342,6 @@ def report(comparisons: list[Comparison], args: argparse.Namespace) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Run as a script, this file's directory is sys.path[0], and this file would shadow the
-    # standard library's ``http`` package for httpx: drop that directory.
-    here = Path(__file__).resolve().parent
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(COMPARISONS), action="append")
     parser.add_argument("--runs", type=int, default=5, help="runs per variant (default 5)")

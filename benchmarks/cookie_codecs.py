@@ -1,8 +1,9 @@
 """Cookie codec benchmark: websession against the cookie pipelines Python web apps use today.
 
-Run with ``make bench`` (or ``.venv/bin/python benchmarks/codecs.py``). Every pipeline encodes and
-decodes the same typical session (an 8-key dict) in one process; the libraries take turns within
-each repeat so that a noisy machine slows them alike, and the best repeat counts. The run prints
+Run with ``make bench`` (or ``.venv/bin/python benchmarks/cookie_codecs.py``). Every pipeline
+encodes and decodes the same typical session (an 8-key dict) in one process; the libraries take
+turns within each repeat so that a noisy machine slows them alike, and the best repeat counts.
+The run prints
 a table (µs per encode + decode round trip, cookie length), the ratios the project promises, and
 PASS/FAIL for each; it exits 1 if any target fails unless ``--no-fail`` is given.
 
@@ -12,26 +13,19 @@ docstring of each ``make_*`` function); they are not re-implementations.
 
 from __future__ import annotations
 
+import argparse
+import base64
+import json
 import os
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-# Run as a script, this folder is sys.path[0], and its files (codecs.py, http.py, ...) would
-# shadow the standard library's modules of the same names: move it to the end of the path.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE] + [_HERE]
-sys.path.insert(0, os.path.join(os.path.dirname(_HERE), "src"))
+from reference_gorilla import ReferenceSecureCookie
 
-import argparse  # noqa: E402
-import base64  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any  # noqa: E402
-
-from reference_gorilla import ReferenceSecureCookie  # noqa: E402
-
-import websession  # noqa: E402
+import websession
 
 NAME = "session"
 
