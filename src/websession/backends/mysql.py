@@ -23,9 +23,18 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ..errors import StoreUnavailable
 from .base import Record
-from .sqlbase import DEFAULT_TABLE, AsyncPool, SyncPool, coerce, missing_client, validate_table
+from .sqlbase import (
+    DEFAULT_TABLE,
+    AsyncPool,
+    PooledSQL,
+    SyncPool,
+    coerce,
+    missing_client,
+    mysql_version,
+    row_record,
+    validate_table,
+)
 
 try:
     import pymysql
@@ -35,16 +44,10 @@ except ImportError as _exc:  # pragma: no cover - depends on the environment
 
 __all__ = ["MySQLBackend"]
 
-_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    pymysql.err.OperationalError,
-    pymysql.err.InterfaceError,
-    OSError,
-    asyncio.TimeoutError,
-)
 _OPTIONS = ("table", "create_schema", "pool_size", "async_driver", "connect_timeout")
 
 
-class MySQLBackend:
+class MySQLBackend(PooledSQL):
     """Session records in a MySQL/MariaDB table.
 
     Args:
@@ -58,6 +61,14 @@ class MySQLBackend:
         connect_kwargs: more keyword arguments for the drivers' ``connect`` (``unix_socket``,
             ``ssl``, ...).
     """
+
+    _name = "MySQL"
+    _connection_errors = (
+        pymysql.err.OperationalError,
+        pymysql.err.InterfaceError,
+        OSError,
+        asyncio.TimeoutError,
+    )
 
     def __init__(
         self,
@@ -175,97 +186,35 @@ class MySQLBackend:
             raise missing_client("mysql", exc) from exc
         return await aiomysql.connect(db=self._database, **self._params)
 
-    def _run(self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True) -> Any:
+    def _execute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: bool) -> Any:
         """Run one statement: its first row (``fetch``), else ``(rowcount, lastrowid)``."""
-        pool = self._pool
-        try:
-            conn, reused = pool.acquire()
-        except _CONNECTION_ERRORS as exc:
-            raise StoreUnavailable(f"MySQL is unavailable: {exc}") from exc
-        try:
-            with conn.cursor() as cursor:
-                if not self._ready:
-                    for statement in self._ddl:
-                        cursor.execute(statement)
-                    self._ready = True
-                cursor.execute(query, params)
-                result = cursor.fetchone() if fetch else (cursor.rowcount, cursor.lastrowid)
-        except _CONNECTION_ERRORS as exc:
-            pool.discard(conn)
-            if reused and retry:
-                return self._run(query, params, fetch, retry=False)
-            raise StoreUnavailable(f"MySQL is unavailable: {exc}") from exc
-        except BaseException:
-            pool.discard(conn)
-            raise
-        pool.release(conn)
-        return result
+        with conn.cursor() as cursor:
+            if not self._ready:
+                for statement in self._ddl:
+                    cursor.execute(statement)
+                self._ready = True
+            cursor.execute(query, params)
+            return cursor.fetchone() if fetch else (cursor.rowcount, cursor.lastrowid)
 
-    async def _arun(
-        self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True
-    ) -> Any:
-        pool = self._apool
-        try:
-            conn, reused = await pool.acquire()
-        except _CONNECTION_ERRORS as exc:
-            raise StoreUnavailable(f"MySQL is unavailable: {exc}") from exc
-        try:
-            async with conn.cursor() as cursor:
-                if not self._ready:
-                    for statement in self._ddl:
-                        await cursor.execute(statement)
-                    self._ready = True
-                await cursor.execute(query, params)
-                if fetch:
-                    result = await cursor.fetchone()
-                else:
-                    result = (cursor.rowcount, cursor.lastrowid)
-        except _CONNECTION_ERRORS as exc:
-            await pool.discard(conn)
-            if reused and retry:
-                return await self._arun(query, params, fetch, retry=False)
-            raise StoreUnavailable(f"MySQL is unavailable: {exc}") from exc
-        except BaseException:
-            await pool.discard(conn)
-            raise
-        await pool.release(conn)
-        return result
+    async def _aexecute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: bool) -> Any:
+        async with conn.cursor() as cursor:
+            if not self._ready:
+                for statement in self._ddl:
+                    await cursor.execute(statement)
+                self._ready = True
+            await cursor.execute(query, params)
+            if fetch:
+                return await cursor.fetchone()
+            return (cursor.rowcount, cursor.lastrowid)
 
-    # -- schema --------------------------------------------------------------------------------
-    def create_schema(self) -> None:
-        """Create the table and its index now (if they do not exist)."""
-        self._ready = False
-        self._run("SELECT 1", (), True)
-
-    async def acreate_schema(self) -> None:
-        self._ready = False
-        await self._arun("SELECT 1", (), True)
-
-    def drop_schema(self) -> None:
-        """Drop the table (every session is lost); it is created again on next use."""
-        self._ready = True
-        self._run(self._drop, (), False)
-        self._ready = False
-
-    async def adrop_schema(self) -> None:
-        self._ready = True
-        await self._arun(self._drop, (), False)
-        self._ready = False
-
-    # -- the Backend protocol ----------------------------------------------------------------
-    def _written(self, result: tuple[int, int]) -> int | None:
-        rowcount, lastrowid = result
-        if rowcount == 1 and lastrowid == 0:  # INSERT ... ON DUPLICATE KEY: a new row
-            return 1
-        return int(lastrowid) if rowcount else None
-
+    # -- the Backend protocol (delete, close and the schema methods come from PooledSQL) ----------
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
         now = self._clock()
         row = self._run(self._q_get, (key, now), True)
         if row is None:
             return None
         if touch is None:
-            return Record(bytes(row[0]), float(row[1]), int(row[2]))
+            return row_record(row)
         self._run(self._q_touch, (now + touch, key, now), False)
         return Record(bytes(row[0]), now + touch, int(row[2]))
 
@@ -281,21 +230,14 @@ class MySQLBackend:
         now = self._clock()
         if if_version is not None:
             args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
-            return self._written(self._run(self._q_update_version, args, False, False))
+            return mysql_version(*self._run(self._q_update_version, args, False, False))
         if must_exist:
-            return self._written(self._run(self._q_update, (data, now + ttl, key, now), False))
-        return self._written(self._run(self._q_upsert, (key, data, now + ttl), False))
-
-    def delete(self, key: str) -> None:
-        self._run(self._q_delete, (key,), False)
+            return mysql_version(*self._run(self._q_update, (data, now + ttl, key, now), False))
+        return mysql_version(*self._run(self._q_upsert, (key, data, now + ttl), False))
 
     def purge(self) -> int:
         count: int = self._run(self._q_purge, (self._clock(),), False)[0]
         return count
-
-    def close(self) -> None:
-        self._pool.close()
-        self._apool.close()
 
     async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
         now = self._clock()
@@ -303,7 +245,7 @@ class MySQLBackend:
         if row is None:
             return None
         if touch is None:
-            return Record(bytes(row[0]), float(row[1]), int(row[2]))
+            return row_record(row)
         await self._arun(self._q_touch, (now + touch, key, now), False)
         return Record(bytes(row[0]), now + touch, int(row[2]))
 
@@ -319,22 +261,15 @@ class MySQLBackend:
         now = self._clock()
         if if_version is not None:
             args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
-            return self._written(await self._arun(self._q_update_version, args, False, False))
+            return mysql_version(*await self._arun(self._q_update_version, args, False, False))
         if must_exist:
             args = (data, now + ttl, key, now)
-            return self._written(await self._arun(self._q_update, args, False))
-        return self._written(await self._arun(self._q_upsert, (key, data, now + ttl), False))
-
-    async def adelete(self, key: str) -> None:
-        await self._arun(self._q_delete, (key,), False)
+            return mysql_version(*await self._arun(self._q_update, args, False))
+        return mysql_version(*await self._arun(self._q_upsert, (key, data, now + ttl), False))
 
     async def apurge(self) -> int:
         count: int = (await self._arun(self._q_purge, (self._clock(),), False))[0]
         return count
-
-    async def aclose(self) -> None:
-        self._pool.close()
-        await self._apool.aclose()
 
 
 def _close(conn: Any) -> None:

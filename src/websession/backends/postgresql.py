@@ -9,8 +9,6 @@ transaction mode). The table is created on first use, once per backend object
 from a role that has them, or run the DDL in :meth:`schema_sql` yourself).
 """
 
-# The SQL is built once from a table name checked by validate_table (identifiers only).
-# ruff: noqa: S608
 from __future__ import annotations
 
 import contextlib
@@ -18,11 +16,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import StoreUnavailable
 from .base import Record
 from .sqlbase import (
     DEFAULT_TABLE,
     AsyncPool,
+    PooledSQL,
+    ReturningSQL,
     SyncPool,
     missing_client,
     split_options,
@@ -38,13 +37,11 @@ except ImportError as _exc:  # pragma: no cover - depends on the environment
 
 __all__ = ["PostgreSQLBackend"]
 
-#: errors that mean "the server cannot be reached": the connection is dropped
-_CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
 _RACED_DDL = (pg_errors.UniqueViolation, pg_errors.DuplicateTable, pg_errors.DuplicateObject)
 _OPTIONS = ("table", "create_schema", "pool_size", "prepare", "clock")
 
 
-class PostgreSQLBackend:
+class PostgreSQLBackend(ReturningSQL, PooledSQL):
     """Session records in a PostgreSQL table.
 
     Args:
@@ -59,6 +56,9 @@ class PostgreSQLBackend:
         clock: the time source that decides expiry.
         connect_kwargs: more keyword arguments for ``psycopg.connect``.
     """
+
+    _name = "PostgreSQL"
+    _connection_errors = (psycopg.OperationalError, psycopg.InterfaceError)
 
     def __init__(
         self,
@@ -100,29 +100,7 @@ class PostgreSQLBackend:
             "expires_at DOUBLE PRECISION NOT NULL, version BIGINT NOT NULL DEFAULT 1)",
             f"CREATE INDEX IF NOT EXISTS {index} ON {t} (expires_at)",
         )
-        self._drop = f"DROP TABLE IF EXISTS {t}"
-        self._q_get = (
-            f"SELECT data, expires_at, version FROM {t} WHERE key = %s AND expires_at > %s"
-        )
-        self._q_touch = (
-            f"UPDATE {t} SET expires_at = %s WHERE key = %s AND expires_at > %s "
-            "RETURNING data, expires_at, version"
-        )
-        self._q_upsert = (
-            f"INSERT INTO {t} AS s (key, data, expires_at, version) VALUES (%s, %s, %s, 1) "
-            "ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, "
-            "expires_at = EXCLUDED.expires_at, version = s.version + 1 RETURNING version"
-        )
-        self._q_update = (
-            f"UPDATE {t} SET data = %s, expires_at = %s, version = version + 1 "
-            "WHERE key = %s AND expires_at > %s RETURNING version"
-        )
-        self._q_update_version = (
-            f"UPDATE {t} SET data = %s, expires_at = %s, version = version + 1 "
-            "WHERE key = %s AND expires_at > %s AND version = %s RETURNING version"
-        )
-        self._q_delete = f"DELETE FROM {t} WHERE key = %s"
-        self._q_purge = f"DELETE FROM {t} WHERE expires_at <= %s"
+        self._build_statements(t, "%s")
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> PostgreSQLBackend:
@@ -145,131 +123,34 @@ class PostgreSQLBackend:
     async def _aconnect(self) -> psycopg.AsyncConnection[Any]:
         return await psycopg.AsyncConnection.connect(self.conninfo, **self._connect_kwargs)
 
-    def _setup(self, conn: psycopg.Connection[Any]) -> None:
-        for statement in self._ddl:
-            with contextlib.suppress(*_RACED_DDL):  # another process made it at the same moment
-                conn.execute(statement)
-        self._ready = True
-
-    async def _asetup(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        for statement in self._ddl:
-            with contextlib.suppress(*_RACED_DDL):
-                await conn.execute(statement)
-        self._ready = True
-
-    def _run(self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True) -> Any:
-        pool = self._pool
-        try:
-            conn, reused = pool.acquire()
-        except _CONNECTION_ERRORS as exc:
-            raise StoreUnavailable(f"PostgreSQL is unavailable: {exc}") from exc
-        try:
-            if not self._ready:
-                self._setup(conn)
-            cursor = conn.execute(query, params, binary=True)
-            result = cursor.fetchone() if fetch else cursor.rowcount
-        except _CONNECTION_ERRORS as exc:
-            pool.discard(conn)
-            if reused and retry:  # an idle connection died (server restart): once more, fresh
-                return self._run(query, params, fetch, retry=False)
-            raise StoreUnavailable(f"PostgreSQL is unavailable: {exc}") from exc
-        except BaseException:
-            if conn.broken or conn.info.transaction_status != TransactionStatus.IDLE:
-                pool.discard(conn)
-            else:
-                pool.release(conn)
-            raise
-        pool.release(conn)
-        return result
-
-    async def _arun(
-        self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True
+    def _execute(
+        self, conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...], fetch: bool
     ) -> Any:
-        pool = self._apool
-        try:
-            conn, reused = await pool.acquire()
-        except (*_CONNECTION_ERRORS, OSError) as exc:
-            raise StoreUnavailable(f"PostgreSQL is unavailable: {exc}") from exc
-        try:
-            if not self._ready:
-                await self._asetup(conn)
-            cursor = await conn.execute(query, params, binary=True)
-            result = await cursor.fetchone() if fetch else cursor.rowcount
-        except _CONNECTION_ERRORS as exc:
-            await pool.discard(conn)
-            if reused and retry:
-                return await self._arun(query, params, fetch, retry=False)
-            raise StoreUnavailable(f"PostgreSQL is unavailable: {exc}") from exc
-        except BaseException:
-            if conn.broken or conn.info.transaction_status != TransactionStatus.IDLE:
-                await pool.discard(conn)
-            else:
-                await pool.release(conn)
-            raise
-        await pool.release(conn)
-        return result
+        if not self._ready:
+            for statement in self._ddl:
+                with contextlib.suppress(*_RACED_DDL):  # another process made it at that moment
+                    conn.execute(statement)
+            self._ready = True
+        cursor = conn.execute(query, params, binary=True)
+        return cursor.fetchone() if fetch else cursor.rowcount
 
-    # -- schema --------------------------------------------------------------------------------
-    def create_schema(self) -> None:
-        """Create the table and its index now (if they do not exist)."""
-        self._ready = False
-        self._run("SELECT 1", (), fetch=True)
+    async def _aexecute(
+        self, conn: psycopg.AsyncConnection[Any], query: str, params: tuple[Any, ...], fetch: bool
+    ) -> Any:
+        if not self._ready:
+            for statement in self._ddl:
+                with contextlib.suppress(*_RACED_DDL):
+                    await conn.execute(statement)
+            self._ready = True
+        cursor = await conn.execute(query, params, binary=True)
+        return await cursor.fetchone() if fetch else cursor.rowcount
 
-    async def acreate_schema(self) -> None:
-        self._ready = False
-        await self._arun("SELECT 1", (), fetch=True)
+    def _reusable(self, conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
+        # after a failed statement: reusable when intact and outside any transaction
+        return not conn.broken and conn.info.transaction_status == TransactionStatus.IDLE
 
-    def drop_schema(self) -> None:
-        """Drop the table (every session is lost); it is created again on next use."""
-        self._ready = True
-        self._run(self._drop, (), fetch=False)
-        self._ready = False
-
-    async def adrop_schema(self) -> None:
-        self._ready = True
-        await self._arun(self._drop, (), fetch=False)
-        self._ready = False
-
-    # -- the Backend protocol ----------------------------------------------------------------
-    def get(self, key: str, *, touch: int | None = None) -> Record | None:
-        now = self._clock()
-        if touch is None:
-            row = self._run(self._q_get, (key, now), True)
-        else:
-            row = self._run(self._q_touch, (now + touch, key, now), True)
-        return None if row is None else Record(row[0], row[1], row[2])
-
-    def set(
-        self,
-        key: str,
-        data: bytes,
-        ttl: int,
-        *,
-        must_exist: bool = False,
-        if_version: int | None = None,
-    ) -> int | None:
-        now = self._clock()
-        if if_version is not None:
-            row = self._run(
-                self._q_update_version, (data, now + ttl, key, now, if_version), True, False
-            )
-        elif must_exist:
-            row = self._run(self._q_update, (data, now + ttl, key, now), True)
-        else:
-            row = self._run(self._q_upsert, (key, data, now + ttl), True)
-        return None if row is None else int(row[0])
-
-    def delete(self, key: str) -> None:
-        self._run(self._q_delete, (key,), False)
-
-    def purge(self) -> int:
-        count: int = self._run(self._q_purge, (self._clock(),), False)
-        return count
-
-    def close(self) -> None:
-        self._pool.close()
-        self._apool.close()
-
+    # -- the Backend protocol: get, set, delete, purge and close come from ReturningSQL and
+    # PooledSQL; their async twins are here ----------------------------------------------------
     async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
         now = self._clock()
         if touch is None:
@@ -298,16 +179,9 @@ class PostgreSQLBackend:
             row = await self._arun(self._q_upsert, (key, data, now + ttl), True)
         return None if row is None else int(row[0])
 
-    async def adelete(self, key: str) -> None:
-        await self._arun(self._q_delete, (key,), False)
-
     async def apurge(self) -> int:
         count: int = await self._arun(self._q_purge, (self._clock(),), False)
         return count
-
-    async def aclose(self) -> None:
-        self._pool.close()
-        await self._apool.aclose()
 
 
 def _close(conn: psycopg.Connection[Any]) -> None:

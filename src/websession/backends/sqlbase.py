@@ -15,23 +15,39 @@ The pools here are deliberately small: a LIFO list of idle connections. A connec
 (or opened, failing fast when the server is down), used for one statement and put back; one
 that failed with a connection error is closed and every idle one is dropped with it (after a
 server restart they are all dead), so the next call reconnects.
+
+What the backends do the same way lives here once: :class:`SQLBackend` (schema and delete over
+a backend's ``_run``), :class:`ReturningSQL` (the statements and the sync ``get``/``set``/``purge``
+of the databases with ``UPDATE ... RETURNING``: PostgreSQL, SQLite), :class:`PooledSQL` (running
+one statement on a pooled connection, sync and async: PostgreSQL, MySQL) and
+:func:`mysql_version` (the version MySQL reports through ``LAST_INSERT_ID``).
 """
 
+# The SQL is built once from a table name checked by validate_table (identifiers only).
+# ruff: noqa: S608
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode
+
+from ..errors import StoreUnavailable
+from .base import Record
 
 __all__ = [
     "DEFAULT_TABLE",
     "AsyncPool",
+    "PooledSQL",
+    "ReturningSQL",
+    "SQLBackend",
     "SyncPool",
     "coerce",
     "missing_client",
+    "mysql_version",
+    "row_record",
     "split_options",
     "validate_table",
 ]
@@ -214,3 +230,221 @@ class AsyncPool(Generic[C]):
     def _quietly_abandon(self, conn: C) -> None:
         with contextlib.suppress(Exception):  # best effort: it is unusable anyway
             self._abandon(conn)
+
+
+def mysql_version(rowcount: int, lastrowid: int) -> int | None:
+    """The new version after a MySQL write that bumped it with ``LAST_INSERT_ID(version + 1)``.
+
+    None when no row matched (the write's condition failed); 1 for a row that
+    ``INSERT ... ON DUPLICATE KEY UPDATE`` inserted (no ``LAST_INSERT_ID`` was set).
+    """
+    if rowcount == 1 and not lastrowid:
+        return 1
+    return int(lastrowid) if rowcount else None
+
+
+def row_record(row: Any) -> Record:
+    """A ``(data, expires_at, version)`` row as a Record, for drivers that may return other
+    types (``memoryview``/``bytearray`` data, ``Decimal`` numbers)."""
+    return Record(bytes(row[0]), float(row[1]), int(row[2]))
+
+
+class SQLBackend:
+    """Schema and delete, the same on every SQL backend over its own ``_run``.
+
+    ``_run(query, params, fetch, retry)`` runs one statement (creating the table first while
+    ``_ready`` is false) and returns its first row (``fetch``) or the driver's result.
+    """
+
+    _ready: bool
+    _drop: str
+    _q_delete: str
+
+    def _run(self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True) -> Any:
+        raise NotImplementedError
+
+    def create_schema(self) -> None:
+        """Create the table and its index now (if they do not exist)."""
+        self._ready = False
+        self._run("SELECT 1", (), True)
+
+    def drop_schema(self) -> None:
+        """Drop the table (every session is lost); it is created again on next use."""
+        self._ready = True
+        self._run(self._drop, (), False)
+        self._ready = False
+
+    def delete(self, key: str) -> None:
+        self._run(self._q_delete, (key,), False)
+
+
+class ReturningSQL(SQLBackend):
+    """PostgreSQL and SQLite: one statement per operation, ``UPDATE/INSERT ... RETURNING``.
+
+    The statements are the same on both but for the driver's placeholder (``%s``, ``?``); the
+    non-fetching ``_run`` returns the row count.
+    """
+
+    _clock: Callable[[], float]
+    _q_get: str
+    _q_touch: str
+    _q_upsert: str
+    _q_update: str
+    _q_update_version: str
+    _q_purge: str
+
+    def _build_statements(self, t: str, p: str) -> None:
+        """The statements for the quoted table name ``t`` and the placeholder ``p``."""
+        self._drop = f"DROP TABLE IF EXISTS {t}"
+        self._q_get = (
+            f"SELECT data, expires_at, version FROM {t} WHERE key = {p} AND expires_at > {p}"
+        )
+        self._q_touch = (
+            f"UPDATE {t} SET expires_at = {p} WHERE key = {p} AND expires_at > {p} "
+            "RETURNING data, expires_at, version"
+        )
+        self._q_upsert = (
+            f"INSERT INTO {t} AS s (key, data, expires_at, version) VALUES ({p}, {p}, {p}, 1) "
+            "ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, "
+            "expires_at = EXCLUDED.expires_at, version = s.version + 1 RETURNING version"
+        )
+        update = (
+            f"UPDATE {t} SET data = {p}, expires_at = {p}, version = version + 1 "
+            f"WHERE key = {p} AND expires_at > {p}"
+        )
+        self._q_update = update + " RETURNING version"
+        self._q_update_version = update + f" AND version = {p} RETURNING version"
+        self._q_delete = f"DELETE FROM {t} WHERE key = {p}"
+        self._q_purge = f"DELETE FROM {t} WHERE expires_at <= {p}"
+
+    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+        now = self._clock()
+        if touch is None:
+            row = self._run(self._q_get, (key, now), True)
+        else:
+            row = self._run(self._q_touch, (now + touch, key, now), True)
+        return None if row is None else Record(row[0], row[1], row[2])
+
+    def set(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        now = self._clock()
+        if if_version is not None:
+            # never retried: it may have been applied before the connection died
+            row = self._run(
+                self._q_update_version, (data, now + ttl, key, now, if_version), True, False
+            )
+        elif must_exist:
+            row = self._run(self._q_update, (data, now + ttl, key, now), True)
+        else:
+            row = self._run(self._q_upsert, (key, data, now + ttl), True)
+        return None if row is None else int(row[0])
+
+    def purge(self) -> int:
+        count: int = self._run(self._q_purge, (self._clock(),), False)
+        return count
+
+
+class PooledSQL(SQLBackend):
+    """One statement on a pooled connection, sync (``_run``) and async (``_arun``).
+
+    A backend gives ``_execute``/``_aexecute`` (run the statement on a connection, creating the
+    table first while ``_ready`` is false), its connection errors and its name. A connection
+    error raises :class:`StoreUnavailable`; on a reused connection (it may have died idle: a
+    server restart) the statement is first tried once more on a fresh one, unless ``retry`` is
+    false. After any other error the connection is put back only if ``_reusable`` says so.
+    """
+
+    #: for the messages: "<name> is unavailable: ..."
+    _name: ClassVar[str]
+    #: the errors that mean the connection (or the server) is gone
+    _connection_errors: ClassVar[tuple[type[BaseException], ...]]
+    _pool: SyncPool[Any]
+    _apool: AsyncPool[Any]
+
+    def _execute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: bool) -> Any:
+        raise NotImplementedError
+
+    async def _aexecute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: bool) -> Any:
+        raise NotImplementedError
+
+    def _reusable(self, conn: Any) -> bool:
+        """Whether ``conn`` may go back to the pool after a statement failed (not by default)."""
+        return False
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        return StoreUnavailable(f"{self._name} is unavailable: {exc}")
+
+    def _run(self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True) -> Any:
+        pool = self._pool
+        try:
+            conn, reused = pool.acquire()
+        except self._connection_errors as exc:
+            raise self._unavailable(exc) from exc
+        try:
+            result = self._execute(conn, query, params, fetch)
+        except self._connection_errors as exc:
+            pool.discard(conn)
+            if reused and retry:  # an idle connection died (server restart): once more, fresh
+                return self._run(query, params, fetch, retry=False)
+            raise self._unavailable(exc) from exc
+        except BaseException:
+            if self._reusable(conn):
+                pool.release(conn)
+            else:
+                pool.discard(conn)
+            raise
+        pool.release(conn)
+        return result
+
+    async def _arun(
+        self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True
+    ) -> Any:
+        pool = self._apool
+        try:
+            conn, reused = await pool.acquire()
+        except self._connection_errors as exc:
+            raise self._unavailable(exc) from exc
+        except OSError as exc:  # asyncio's own connect errors
+            raise self._unavailable(exc) from exc
+        try:
+            result = await self._aexecute(conn, query, params, fetch)
+        except self._connection_errors as exc:
+            await pool.discard(conn)
+            if reused and retry:
+                return await self._arun(query, params, fetch, retry=False)
+            raise self._unavailable(exc) from exc
+        except BaseException:
+            if self._reusable(conn):
+                await pool.release(conn)
+            else:
+                await pool.discard(conn)
+            raise
+        await pool.release(conn)
+        return result
+
+    async def acreate_schema(self) -> None:
+        self._ready = False
+        await self._arun("SELECT 1", (), True)
+
+    async def adrop_schema(self) -> None:
+        self._ready = True
+        await self._arun(self._drop, (), False)
+        self._ready = False
+
+    async def adelete(self, key: str) -> None:
+        await self._arun(self._q_delete, (key,), False)
+
+    def close(self) -> None:
+        self._pool.close()
+        self._apool.close()
+
+    async def aclose(self) -> None:
+        self._pool.close()
+        await self._apool.aclose()

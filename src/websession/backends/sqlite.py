@@ -7,8 +7,6 @@ backend object, shared by threads under a lock; the async methods run it in a wo
 Expiry follows the backend's clock (``clock=``), so tests need not sleep.
 """
 
-# The SQL is built once from a table name checked by validate_table (identifiers only).
-# ruff: noqa: S608
 from __future__ import annotations
 
 import asyncio
@@ -20,8 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from ..errors import StoreUnavailable
-from .base import AsyncFromSync, Record
-from .sqlbase import DEFAULT_TABLE, coerce, missing_client, validate_table
+from .base import AsyncFromSync
+from .sqlbase import DEFAULT_TABLE, ReturningSQL, coerce, missing_client, validate_table
 
 try:
     import sqlite3
@@ -34,7 +32,7 @@ __all__ = ["SQLiteBackend"]
 _UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o", "readonly", "database or disk")
 
 
-class SQLiteBackend(AsyncFromSync):
+class SQLiteBackend(ReturningSQL, AsyncFromSync):
     """Session records in an SQLite table.
 
     Args:
@@ -84,27 +82,7 @@ class SQLiteBackend(AsyncFromSync):
             "data BLOB NOT NULL, expires_at REAL NOT NULL, version INTEGER NOT NULL DEFAULT 1)",
             f'CREATE INDEX IF NOT EXISTS "{table}_expires_at_idx" ON {t} (expires_at)',
         )
-        self._drop = f"DROP TABLE IF EXISTS {t}"
-        self._q_get = f"SELECT data, expires_at, version FROM {t} WHERE key = ? AND expires_at > ?"
-        self._q_touch = (
-            f"UPDATE {t} SET expires_at = ? WHERE key = ? AND expires_at > ? "
-            "RETURNING data, expires_at, version"
-        )
-        self._q_upsert = (
-            f"INSERT INTO {t} (key, data, expires_at, version) VALUES (?, ?, ?, 1) "
-            "ON CONFLICT (key) DO UPDATE SET data = excluded.data, "
-            "expires_at = excluded.expires_at, version = version + 1 RETURNING version"
-        )
-        self._q_update = (
-            f"UPDATE {t} SET data = ?, expires_at = ?, version = version + 1 "
-            "WHERE key = ? AND expires_at > ? RETURNING version"
-        )
-        self._q_update_version = (
-            f"UPDATE {t} SET data = ?, expires_at = ?, version = version + 1 "
-            "WHERE key = ? AND expires_at > ? AND version = ? RETURNING version"
-        )
-        self._q_delete = f"DELETE FROM {t} WHERE key = ?"
-        self._q_purge = f"DELETE FROM {t} WHERE expires_at <= ?"
+        self._build_statements(t, "?")
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SQLiteBackend:
@@ -150,7 +128,8 @@ class SQLiteBackend(AsyncFromSync):
             raise
         return conn
 
-    def _run(self, query: str, params: tuple[Any, ...], fetch: bool) -> Any:
+    def _run(self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True) -> Any:
+        # one connection, opened again on the next call after close(): nothing to retry
         with self._lock:
             try:
                 conn = self._conn
@@ -173,58 +152,14 @@ class SQLiteBackend(AsyncFromSync):
                     raise StoreUnavailable(f"SQLite database {self.path!r}: {exc}") from exc
                 raise
 
-    # -- schema --------------------------------------------------------------------------------
-    def create_schema(self) -> None:
-        """Create the table and its index now (if they do not exist)."""
-        self._ready = False
-        self._run("SELECT 1", (), True)
-
-    def drop_schema(self) -> None:
-        """Drop the table (every session is lost); it is created again on next use."""
-        self._ready = True
-        self._run(self._drop, (), False)
-        self._ready = False
-
+    # -- schema (create_schema, drop_schema from SQLBackend) ------------------------------------
     async def acreate_schema(self) -> None:
         await asyncio.to_thread(self.create_schema)
 
     async def adrop_schema(self) -> None:
         await asyncio.to_thread(self.drop_schema)
 
-    # -- the Backend protocol ----------------------------------------------------------------
-    def get(self, key: str, *, touch: int | None = None) -> Record | None:
-        now = self._clock()
-        if touch is None:
-            row = self._run(self._q_get, (key, now), True)
-        else:
-            row = self._run(self._q_touch, (now + touch, key, now), True)
-        return None if row is None else Record(row[0], row[1], row[2])
-
-    def set(
-        self,
-        key: str,
-        data: bytes,
-        ttl: int,
-        *,
-        must_exist: bool = False,
-        if_version: int | None = None,
-    ) -> int | None:
-        now = self._clock()
-        if if_version is not None:
-            row = self._run(self._q_update_version, (data, now + ttl, key, now, if_version), True)
-        elif must_exist:
-            row = self._run(self._q_update, (data, now + ttl, key, now), True)
-        else:
-            row = self._run(self._q_upsert, (key, data, now + ttl), True)
-        return None if row is None else int(row[0])
-
-    def delete(self, key: str) -> None:
-        self._run(self._q_delete, (key,), False)
-
-    def purge(self) -> int:
-        count: int = self._run(self._q_purge, (self._clock(),), False)
-        return count
-
+    # -- the Backend protocol: get, set, delete and purge come from ReturningSQL ---------------
     def close(self) -> None:
         with self._lock:
             conn, self._conn = self._conn, None
