@@ -22,7 +22,14 @@ from typing import Any
 
 from ..errors import StoreUnavailable
 from .base import Record
-from .sqlbase import DEFAULT_TABLE, missing_client, split_options, validate_table
+from .sqlbase import (
+    DEFAULT_TABLE,
+    missing_client,
+    mysql_version,
+    row_record,
+    split_options,
+    validate_table,
+)
 
 try:
     import sqlalchemy as sa
@@ -109,13 +116,6 @@ class _Statements:
             )
         self.delete = sa.delete(table).where(c.key == p("p_key"))
         self.purge = sa.delete(table).where(c.expires_at <= p("p_now"))
-
-
-def _mysql_version(result: Any) -> int | None:
-    rowcount, lastrowid = result.rowcount, result.lastrowid
-    if rowcount == 1 and not lastrowid:  # INSERT ... ON DUPLICATE KEY UPDATE: a new row
-        return 1
-    return int(lastrowid) if rowcount else None
 
 
 class SQLAlchemyBackend:
@@ -322,15 +322,28 @@ class SQLAlchemyBackend:
         self._ready = not self._create_schema
 
     # -- the Backend protocol ----------------------------------------------------------------
-    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+    def _get_params(self, key: str, touch: int | None) -> dict[str, Any]:
         now = self._clock()
         if touch is None:
-            params: dict[str, Any] = {"p_key": key, "p_now": now}
+            return {"p_key": key, "p_now": now}
+        return {"p_key": key, "p_now": now, "p_exp": now + touch}
+
+    def _set_params(
+        self, key: str, data: bytes, ttl: int, if_version: int | None
+    ) -> dict[str, Any]:
+        now = self._clock()
+        params = {"p_key": key, "p_data": data, "p_now": now, "p_exp": now + ttl}
+        if if_version is not None:
+            params["p_ver"] = if_version
+        return params
+
+    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+        params = self._get_params(key, touch)
+        if touch is None:
             row = self._call(lambda conn, s: conn.execute(s.get, params).first())
         else:
-            params = {"p_key": key, "p_now": now, "p_exp": now + touch}
             row = self._call(lambda conn, s: _touch(conn, s, params))
-        return None if row is None else Record(bytes(row[0]), float(row[1]), int(row[2]))
+        return None if row is None else row_record(row)
 
     def set(
         self,
@@ -341,10 +354,8 @@ class SQLAlchemyBackend:
         must_exist: bool = False,
         if_version: int | None = None,
     ) -> int | None:
-        now = self._clock()
-        params = {"p_key": key, "p_data": data, "p_now": now, "p_exp": now + ttl}
+        params = self._set_params(key, data, ttl, if_version)
         if if_version is not None:
-            params["p_ver"] = if_version
             return self._call(lambda conn, s: _update(conn, s, s.update_version, params), False)  # type: ignore[no-any-return]
         if must_exist:
             return self._call(lambda conn, s: _update(conn, s, s.update, params))  # type: ignore[no-any-return]
@@ -367,21 +378,19 @@ class SQLAlchemyBackend:
             self._astmts = None
 
     async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
-        now = self._clock()
+        params = self._get_params(key, touch)
         if touch is None:
-            params: dict[str, Any] = {"p_key": key, "p_now": now}
 
             async def work(conn: Any, s: _Statements) -> Any:
                 return (await conn.execute(s.get, params)).first()
 
         else:
-            params = {"p_key": key, "p_now": now, "p_exp": now + touch}
 
             async def work(conn: Any, s: _Statements) -> Any:
                 return await _atouch(conn, s, params)
 
         row = await self._acall(work)
-        return None if row is None else Record(bytes(row[0]), float(row[1]), int(row[2]))
+        return None if row is None else row_record(row)
 
     async def aset(
         self,
@@ -392,10 +401,7 @@ class SQLAlchemyBackend:
         must_exist: bool = False,
         if_version: int | None = None,
     ) -> int | None:
-        now = self._clock()
-        params = {"p_key": key, "p_data": data, "p_now": now, "p_exp": now + ttl}
-        if if_version is not None:
-            params["p_ver"] = if_version
+        params = self._set_params(key, data, ttl, if_version)
 
         async def work(conn: Any, s: _Statements) -> int | None:
             if if_version is not None:
@@ -430,6 +436,10 @@ class SQLAlchemyBackend:
             self._astmts = None
         if self._engine is not None and self._owns_engine:
             self._engine.dispose()
+
+
+def _mysql_version(result: Any) -> int | None:
+    return mysql_version(result.rowcount, result.lastrowid)
 
 
 # -- the operations, written once per mode ------------------------------------------------------
