@@ -77,6 +77,19 @@ async def _arun(steps: Steps, backend: Backend) -> Any:
         return stop.value
 
 
+class _Opened(NamedTuple):
+    """What a verified id cookie holds, and where its record lives."""
+
+    session_id: str
+    key_index: int
+    issued_at: int
+    key: str
+
+
+#: how many verified id cookies a store remembers (see ServerStore._remember)
+_OPENED_CACHE = 4096
+
+
 class ServerStore(BaseStore):
     """A session id in the cookie; the session's data in a :class:`~websession.Backend`.
 
@@ -117,6 +130,7 @@ class ServerStore(BaseStore):
         self.optimistic = optimistic
         lifetime = max(self.options.max_age, ttl)
         self.gorilla = codecs is not None
+        self._opened: dict[tuple[str, str], _Opened] = {}
         # Sealed mode: the record's expiry is the session's lifetime, so the sealed id in the
         # cookie has no age limit of its own. One would cut short what the record allows: a
         # rolling session kept alive by loads (the cookie is only re-issued on save), and a
@@ -138,6 +152,21 @@ class ServerStore(BaseStore):
         )
 
     # -- keys and ids ------------------------------------------------------------------------
+    def _remember(self, name: str, cookie_value: str, opened: _Opened) -> None:
+        """Remember a verified id cookie, so the same browser's next request skips opening it.
+
+        Saves send the same id cookie back (see ``Session.id_cookie``), so a browser presents
+        one string until its id changes. In sealed mode opening it is a pure function of the
+        string (the seal has no age limit; the record decides the lifetime), so the result can
+        be reused; gorilla-mode cookies carry a timestamp that ages, so they are not remembered.
+        Only cookies that verified are kept, at most ``_OPENED_CACHE`` of them.
+        """
+        if self.gorilla:
+            return
+        if len(self._opened) >= _OPENED_CACHE:
+            self._opened.clear()  # cheap and bounded; the next requests refill it
+        self._opened[(name, cookie_value)] = opened
+
     def backend_key(self, session_id: str, key_index: int = 0) -> str:
         """Where the backend keeps the record of ``session_id`` (sealed by key ``key_index``)."""
         if self.gorilla:
@@ -157,15 +186,23 @@ class ServerStore(BaseStore):
         session = self._blank(name)
         if not cookie_value:
             return session
-        try:
-            found = decode_details_multi(name, cookie_value, self.codecs)
-            session_id = found.value
-            if not isinstance(session_id, str) or not _ID.fullmatch(session_id):
-                raise Malformed("the cookie does not hold a valid session id")
-        except DecodeError as exc:
-            session.reject(exc)
-            return session
-        key = self.backend_key(session_id, found.key_index)
+        opened = self._opened.get((name, cookie_value))
+        if opened is None:
+            try:
+                found = decode_details_multi(name, cookie_value, self.codecs)
+                if not isinstance(found.value, str) or not _ID.fullmatch(found.value):
+                    raise Malformed("the cookie does not hold a valid session id")
+            except DecodeError as exc:
+                session.reject(exc)
+                return session
+            opened = _Opened(
+                found.value,
+                found.key_index,
+                found.issued_at,
+                self.backend_key(found.value, found.key_index),
+            )
+            self._remember(name, cookie_value, opened)
+        session_id, key = opened.session_id, opened.key
         touch = self._ttl(session) if self.rolling else None
         record: Record | None = yield (_op("get", key, touch=touch) if touch else _op("get", key))
         if record is None:
@@ -185,12 +222,12 @@ class ServerStore(BaseStore):
             log.warning("websession: unreadable record for session %r: %s", name, error)
             session.reject(error)
             return session
-        session.load(values, issued_at=found.issued_at, stale=found.stale or data.stale)
+        session.load(values, issued_at=opened.issued_at, stale=opened.key_index > 0 or data.stale)
         apply_meta(session, meta)
         session.id = session_id
         session.backend_key = key
         session.version = record.version
-        if not self.gorilla and found.key_index == 0:
+        if not self.gorilla and opened.key_index == 0:
             # Sealed ids carry no age limit: the same cookie can be sent again on save.
             session.id_cookie = cookie_value
         return session
