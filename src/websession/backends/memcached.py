@@ -74,7 +74,9 @@ def _pack(version: int, ttl: int, data: bytes) -> bytes:
     return b"%d:%d:" % (version, expires_ms) + data
 
 
-def _unpack(value: bytes, touch: int | None = None) -> Record | None:
+def _unpack(value: bytes | None, touch: int | None = None) -> Record | None:
+    if value is None:
+        return None
     try:
         version, expires_ms, data = value.split(b":", 2)
         expires_at = time.time() + touch if touch else int(expires_ms) / 1000.0
@@ -200,7 +202,7 @@ class MemcachedBackend:
             value = client.get(k)
         except _SYNC_UNAVAILABLE as exc:
             raise self._unavailable(node, exc) from exc
-        return None if value is None else _unpack(value, touch)
+        return _unpack(value, touch)
 
     def set(
         self,
@@ -219,7 +221,7 @@ class MemcachedBackend:
         try:
             for _ in range(_CAS_ATTEMPTS):
                 value, cas = client.gets(k)
-                current = None if value is None else _unpack(value)
+                current = _unpack(value)
                 if current is None:
                     if conditional:
                         return None
@@ -237,7 +239,7 @@ class MemcachedBackend:
                 return None
             # Heavy contention on an unconditional write: the last writer wins.
             value = client.get(k)
-            current = None if value is None else _unpack(value)
+            current = _unpack(value)
             version = current.version + 1 if current is not None else 1
             client.set(k, _pack(version, ttl, data), exptime, noreply=False)
             return version
@@ -287,7 +289,7 @@ class MemcachedBackend:
             return value
 
         value = await self._acall(node, op)
-        return None if value is None else _unpack(value, touch)
+        return _unpack(value, touch)
 
     async def aset(
         self,
@@ -304,9 +306,10 @@ class MemcachedBackend:
         conditional = must_exist or if_version is not None
 
         async def op(client: Any) -> int | None:
+            # set()'s gets/cas loop on aiomcache (awaited calls, always with a reply)
             for _ in range(_CAS_ATTEMPTS):
                 value, cas = await client.gets(k)
-                current = None if value is None else _unpack(value)
+                current = _unpack(value)
                 if current is None:
                     if conditional:
                         return None
@@ -321,7 +324,7 @@ class MemcachedBackend:
             if conditional:
                 return None
             value = await client.get(k)
-            current = None if value is None else _unpack(value)
+            current = _unpack(value)
             version = current.version + 1 if current is not None else 1
             await client.set(k, _pack(version, ttl, data), exptime)
             return version

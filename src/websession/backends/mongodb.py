@@ -52,6 +52,16 @@ _CLIENT_DEFAULTS: dict[str, Any] = {
     "tz_aware": True,
 }
 _PROJECTION = {"d": 1, "e": 1, "v": 1}
+_TOUCH_OPTIONS: dict[str, Any] = {
+    "projection": _PROJECTION,
+    "return_document": ReturnDocument.AFTER,
+}
+_CONDITIONAL_WRITE: dict[str, Any] = {
+    "projection": {"v": 1},
+    "upsert": False,
+    "return_document": ReturnDocument.AFTER,
+}
+_UPSERT = {**_CONDITIONAL_WRITE, "upsert": True}
 _TTL_INDEX = "websession_expiry"
 
 
@@ -75,23 +85,25 @@ def _timestamp(value: Any) -> float:
     raise TypeError(f"unexpected expiry value {value!r}")
 
 
-def _record(doc: Mapping[str, Any] | None) -> Record | None:
+def _record(doc: Mapping[str, Any] | None, now: dt.datetime) -> Record | None:
+    """The record a loaded document holds, None when there is none or it has expired."""
     if doc is None or "d" not in doc:
         return None
-    return Record(bytes(doc["d"]), _timestamp(doc["e"]), int(doc.get("v", 1)))
+    record = Record(bytes(doc["d"]), _timestamp(doc["e"]), int(doc.get("v", 1)))
+    return None if record.expires_at <= now.timestamp() else record
 
 
 def _write(
     key: str, data: bytes, ttl: int, must_exist: bool, if_version: int | None
-) -> tuple[dict[str, Any], dict[str, Any], bool]:
-    """The filter, update and upsert flag of one save."""
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The filter, update and options of one save's ``find_one_and_update``."""
     now = _now()
     update = {"$set": {"d": Binary(bytes(data)), "e": _expiry(ttl, now)}, "$inc": {"v": 1}}
     if if_version is not None:
-        return {"_id": key, "v": if_version, "e": {"$gt": now}}, update, False
+        return {"_id": key, "v": if_version, "e": {"$gt": now}}, update, _CONDITIONAL_WRITE
     if must_exist:
-        return {"_id": key, "e": {"$gt": now}}, update, False
-    return {"_id": key}, update, True
+        return {"_id": key, "e": {"$gt": now}}, update, _CONDITIONAL_WRITE
+    return {"_id": key}, update, _UPSERT
 
 
 @contextlib.contextmanager
@@ -224,20 +236,14 @@ class MongoBackend:
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
         self._ensure_index()
         now = _now()
+        live = {"_id": key, "e": {"$gt": now}}
         with _errors():
             if touch is None:
-                doc = self.collection.find_one({"_id": key, "e": {"$gt": now}}, _PROJECTION)
+                doc = self.collection.find_one(live, _PROJECTION)
             else:
-                doc = self.collection.find_one_and_update(
-                    {"_id": key, "e": {"$gt": now}},
-                    {"$set": {"e": _expiry(touch, now)}},
-                    projection=_PROJECTION,
-                    return_document=ReturnDocument.AFTER,
-                )
-        record = _record(doc)
-        if record is not None and record.expires_at <= now.timestamp():
-            return None
-        return record
+                update = {"$set": {"e": _expiry(touch, now)}}
+                doc = self.collection.find_one_and_update(live, update, **_TOUCH_OPTIONS)
+        return _record(doc, now)
 
     def set(
         self,
@@ -249,17 +255,11 @@ class MongoBackend:
         if_version: int | None = None,
     ) -> int | None:
         self._ensure_index()
-        filter_, update, upsert = _write(key, data, ttl, must_exist, if_version)
+        filter_, update, options = _write(key, data, ttl, must_exist, if_version)
         with _errors():
             for attempt in range(2):
                 try:
-                    doc = self.collection.find_one_and_update(
-                        filter_,
-                        update,
-                        projection={"v": 1},
-                        upsert=upsert,
-                        return_document=ReturnDocument.AFTER,
-                    )
+                    doc = self.collection.find_one_and_update(filter_, update, **options)
                     break
                 except DuplicateKeyError:
                     # Two upserts of a new key raced; the other inserted it: update it now.
@@ -294,19 +294,13 @@ class MongoBackend:
                 return await asyncio.to_thread(self.get, key, touch=touch)
             await self._aensure_index(collection)
             now = _now()
+            live = {"_id": key, "e": {"$gt": now}}
             if touch is None:
-                doc = await collection.find_one({"_id": key, "e": {"$gt": now}}, _PROJECTION)
+                doc = await collection.find_one(live, _PROJECTION)
             else:
-                doc = await collection.find_one_and_update(
-                    {"_id": key, "e": {"$gt": now}},
-                    {"$set": {"e": _expiry(touch, now)}},
-                    projection=_PROJECTION,
-                    return_document=ReturnDocument.AFTER,
-                )
-        record = _record(doc)
-        if record is not None and record.expires_at <= now.timestamp():
-            return None
-        return record
+                update = {"$set": {"e": _expiry(touch, now)}}
+                doc = await collection.find_one_and_update(live, update, **_TOUCH_OPTIONS)
+        return _record(doc, now)
 
     async def aset(
         self,
@@ -323,17 +317,11 @@ class MongoBackend:
                 return await asyncio.to_thread(
                     self.set, key, data, ttl, must_exist=must_exist, if_version=if_version
                 )
-            filter_, update, upsert = _write(key, data, ttl, must_exist, if_version)
+            filter_, update, options = _write(key, data, ttl, must_exist, if_version)
             await self._aensure_index(collection)
-            for attempt in range(2):
+            for attempt in range(2):  # the DuplicateKeyError retry of set(), awaited
                 try:
-                    doc = await collection.find_one_and_update(
-                        filter_,
-                        update,
-                        projection={"v": 1},
-                        upsert=upsert,
-                        return_document=ReturnDocument.AFTER,
-                    )
+                    doc = await collection.find_one_and_update(filter_, update, **options)
                     break
                 except DuplicateKeyError:
                     if attempt:

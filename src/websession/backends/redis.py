@@ -176,10 +176,13 @@ class RedisBackend:
         return cls(url=url, cluster=cluster, **options)
 
     # -- clients -------------------------------------------------------------------------------
-    def _retry(self) -> Any:
+    def _new_client(self, url: str, cluster_class: Any, single_class: Any) -> Any:
+        """A client for ``url``: the sync or async classes of redis-py (cluster, single node)."""
+        if self.cluster:
+            return cluster_class.from_url(url, **self._client_options)
         # One immediate retry: a pooled connection that broke (Redis restarted) is replaced by a
         # fresh one. No backoff, so a Redis that is really down fails fast.
-        return _Retry(_NoBackoff(), 1)
+        return single_class.from_url(url, retry=_Retry(_NoBackoff(), 1), **self._client_options)
 
     @property
     def client(self) -> Any:
@@ -191,12 +194,7 @@ class RedisBackend:
                     "this RedisBackend was given only an async client: use the a* methods, "
                     "or pass client= too"
                 )
-            if self.cluster:
-                client = _RedisCluster.from_url(self._url, **self._client_options)
-            else:
-                client = _redis.Redis.from_url(
-                    self._url, retry=self._retry(), **self._client_options
-                )
+            client = self._new_client(self._url, _RedisCluster, _redis.Redis)
             self._client = client
         return client
 
@@ -214,12 +212,7 @@ class RedisBackend:
                         "this RedisBackend was given only a sync client: use the sync methods, "
                         "or pass async_client= too"
                     )
-                if self.cluster:
-                    client = _AsyncRedisCluster.from_url(self._url, **self._client_options)
-                else:
-                    client = _aredis.Redis.from_url(
-                        self._url, retry=self._retry(), **self._client_options
-                    )
+                client = self._new_client(self._url, _AsyncRedisCluster, _aredis.Redis)
                 self._async_client = client
                 self._async_loop = loop
         return client
