@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
+from tests.backend_helpers import (
+    assert_expired_record_is_filtered,
+    assert_store_round_trip,
+    exercise_async_twins,
+    race,
+)
 from tests.servers import server_url
 from websession.errors import StoreUnavailable
 
@@ -56,15 +61,8 @@ def test_table_is_created_with_ttl(backend: DynamoDBBackend) -> None:
 
 
 def test_expired_item_is_filtered_on_load(backend: DynamoDBBackend) -> None:
-    backend.set("short", b"s", 1)
-    backend.set("long", b"l", 600)
-    assert backend.get("short") is not None
-    time.sleep(1.5)
-    assert backend.get("short") is None
+    assert_expired_record_is_filtered(backend, 1.5)
     assert backend.get("short", touch=60) is None
-    assert backend.get("long") is not None
-    assert backend.set("short", b"x", 60, must_exist=True) is None
-    assert backend.set("short", b"x", 60, if_version=1) is None
 
 
 def test_purge_removes_expired_items(backend: DynamoDBBackend) -> None:
@@ -126,47 +124,18 @@ def test_optimistic_conflict(backend: DynamoDBBackend) -> None:
     assert backend.set("k", b"two", 60, if_version=1) == 2
     assert backend.set("k", b"stale", 60, if_version=1) is None
     assert backend.get("k").data == b"two"  # type: ignore[union-attr]
-    results: list[int | None] = []
-    barrier = threading.Barrier(6)
-
-    def write(n: int) -> None:
-        barrier.wait()
-        results.append(backend.set("k", f"w{n}".encode(), 60, if_version=2))
-
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    results = race(6, lambda n: backend.set("k", f"w{n}".encode(), 60, if_version=2))
     assert sorted(results, key=lambda r: r or 0) == [None] * 5 + [3]
 
 
 def test_unconditional_saves_bump_the_version_atomically(backend: DynamoDBBackend) -> None:
     backend.set("k", b"0", 60)
-    threads = [
-        threading.Thread(target=lambda: [backend.set("k", b"x", 60) for _ in range(5)])
-        for _ in range(4)
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    race(4, lambda n: [backend.set("k", b"x", 60) for _ in range(5)], timeout=60)
     assert backend.get("k").version == 21  # type: ignore[union-attr]
 
 
 def test_async_twins(backend: DynamoDBBackend) -> None:
-    async def go() -> None:
-        assert await backend.aset("k", b"v", 60) == 1
-        record = await backend.aget("k")
-        assert record is not None
-        assert record.data == b"v"
-        assert await backend.aset("k", b"w", 60, if_version=1) == 2
-        assert await backend.aset("k", b"x", 60, if_version=1) is None
-        await backend.adelete("k")
-        assert await backend.aget("k") is None
-        assert await backend.apurge() == 0
-
-    asyncio.run(go())
+    asyncio.run(exercise_async_twins(backend))
 
 
 def test_from_url(url: str) -> None:
@@ -193,10 +162,7 @@ def test_open_store_url(url: str) -> None:
     backend = store.backend
     assert isinstance(backend, DynamoDBBackend)
     try:
-        session = store.new("s", None)
-        session["a"] = 1
-        cookie = store.save(session).split(";", 1)[0].split("=", 1)[1]
-        assert store.new("s", cookie)["a"] == 1
+        assert_store_round_trip(store)
     finally:
         backend.drop_table()
         backend.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.backend_helpers import assert_store_round_trip, exercise_async_twins
 from websession.errors import StoreUnavailable
 
 lmdb_backend = pytest.importorskip("websession.backends.lmdb")
@@ -219,15 +220,7 @@ def test_async_twins(tmp_path: Path) -> None:
     backend = LMDBBackend(tmp_path / "env")
 
     async def go() -> None:
-        assert await backend.aset("k", b"v", 60) == 1
-        record = await backend.aget("k")
-        assert record is not None
-        assert record.data == b"v"
-        assert await backend.aset("k", b"w", 60, if_version=1) == 2
-        assert await backend.aset("k", b"x", 60, if_version=1) is None
-        await backend.adelete("k")
-        assert await backend.aget("k") is None
-        assert await backend.apurge() == 0
+        await exercise_async_twins(backend)
         await backend.aclose()
 
     asyncio.run(go())
@@ -237,10 +230,6 @@ def test_open_store_url(tmp_path: Path) -> None:
     from websession import open_store
 
     store = open_store(f"lmdb://{tmp_path}/env?map_size=65536", "secret-" * 5)
-    session = store.new("s", None)
-    session["a"] = 1
-    header = store.save(session)
-    cookie = header.split(";", 1)[0].split("=", 1)[1]
-    assert store.new("s", cookie)["a"] == 1
+    assert_store_round_trip(store)
     assert isinstance(store.backend, LMDBBackend)
     store.backend.close()

@@ -11,30 +11,27 @@ import shutil
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
+from tests.backend_helpers import (
+    assert_optimistic_conflict,
+    assert_session_expires,
+    assert_versions_and_conditions,
+    cookie_value,
+    free_port,
+    unique_prefix,
+)
 from tests.servers import in_ci, server_url
-from websession import ConflictError, CookieOptions, ServerStore, StoreUnavailable
+from websession import ServerStore, StoreUnavailable
 from websession.backends.memcached import MemcachedBackend, _exptime
 
 SECRET = "memcached-test-secret-0123456789-abcd"
 
 
 def _prefix() -> str:
-    return f"ws-mtest:{uuid.uuid4().hex[:10]}:"
-
-
-def _cookie(header: str) -> str:
-    return header.split(";", 1)[0].split("=", 1)[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return unique_prefix("mtest")
 
 
 def _wait_port(port: int, timeout: float = 10) -> None:
@@ -52,7 +49,7 @@ class Memcached:
     """A private memcached process (a real server) on a free port."""
 
     def __init__(self, port: int | None = None) -> None:
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Memcached:
@@ -109,13 +106,7 @@ def test_native_ttl_expiry(backend: MemcachedBackend) -> None:
 
 
 def test_store_session_expires(backend: MemcachedBackend) -> None:
-    store = ServerStore(backend, SECRET, options=CookieOptions(max_age=1))
-    session = store.new("sid", None)
-    session["user"] = "ann"
-    cookie = _cookie(store.save(session))
-    assert store.new("sid", cookie)["user"] == "ann"
-    time.sleep(2.1)
-    assert store.new("sid", cookie).reason == "not_found"
+    assert_session_expires(backend, SECRET, 2.1)  # memcached's clock ticks in whole seconds
 
 
 def test_touch_extends_life(backend: MemcachedBackend) -> None:
@@ -137,29 +128,11 @@ def test_ttl_over_30_days_is_sent_as_a_timestamp(backend: MemcachedBackend) -> N
 
 
 def test_versions_and_conditions(backend: MemcachedBackend) -> None:
-    assert backend.set("v", b"a", 60, must_exist=True) is None
-    assert backend.set("v", b"a", 60, if_version=1) is None
-    assert backend.set("v", b"a", 60) == 1
-    assert backend.set("v", b"b", 60) == 2
-    assert backend.set("v", b"c", 60, must_exist=True) == 3
-    assert backend.set("v", b"x", 60, if_version=2) is None
-    assert backend.set("v", b"d", 60, if_version=3) == 4
-    record = backend.get("v")
-    assert record is not None
-    assert (record.data, record.version) == (b"d", 4)
+    assert_versions_and_conditions(backend)
 
 
 def test_optimistic_conflict(backend: MemcachedBackend) -> None:
-    store = ServerStore(backend, SECRET, optimistic=True)
-    session = store.new("sid", None)
-    session["n"] = 0
-    cookie = _cookie(store.save(session))
-    first, second = store.new("sid", cookie), store.new("sid", cookie)
-    first["n"] = 1
-    store.save(first)
-    second["n"] = 2
-    with pytest.raises(ConflictError):
-        store.save(second)
+    assert_optimistic_conflict(backend, SECRET)
 
 
 async def test_concurrent_writes_are_atomic(backend: MemcachedBackend) -> None:
@@ -181,7 +154,7 @@ def test_several_servers_share_keys_consistently(three_servers: list[Memcached])
     for i in range(60):
         session = store.new("sid", None)
         session["i"] = i
-        cookies.append(_cookie(store.save(session)))
+        cookies.append(cookie_value(store.save(session)))
     counts = {}
     for server in three_servers:
         only = MemcachedBackend(server.address)
@@ -256,7 +229,7 @@ def test_a_down_server_is_unavailable_not_remapped(three_servers: list[Memcached
 
 
 def test_unreachable_server_raises_store_unavailable() -> None:
-    made = MemcachedBackend(f"127.0.0.1:{_free_port()}", timeout=1)
+    made = MemcachedBackend(f"127.0.0.1:{free_port()}", timeout=1)
     with pytest.raises(StoreUnavailable):
         made.get("k")
     with pytest.raises(StoreUnavailable):

@@ -8,13 +8,18 @@ down here (see test_native_ttl).
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
+from tests.backend_helpers import (
+    assert_expired_record_is_filtered,
+    assert_store_round_trip,
+    exercise_async_twins,
+    race,
+)
 from tests.servers import server_url
 from websession.errors import StoreUnavailable
 
@@ -64,15 +69,7 @@ def test_document_layout_and_ttl_index(url: str, backend: MongoBackend) -> None:
 
 
 def test_expired_record_is_filtered_on_load(backend: MongoBackend) -> None:
-    backend.set("short", b"s", 1)
-    backend.set("long", b"l", 600)
-    assert backend.get("short") is not None
-    time.sleep(2.2)
-    assert backend.get("short") is None
-    assert backend.get("long") is not None
-    # an expired record is not there for must_exist / if_version either
-    assert backend.set("short", b"x", 60, must_exist=True) is None
-    assert backend.set("short", b"x", 60, if_version=1) is None
+    assert_expired_record_is_filtered(backend, 2.2)
 
 
 def test_purge_removes_expired_documents(url: str, backend: MongoBackend) -> None:
@@ -126,54 +123,21 @@ def test_versions_and_optimistic_conflict(backend: MongoBackend) -> None:
 
 def test_racing_optimistic_writers_one_wins(backend: MongoBackend) -> None:
     backend.set("k", b"start", 60)
-    results: list[int | None] = []
-    barrier = threading.Barrier(8)
-
-    def write(n: int) -> None:
-        barrier.wait()
-        results.append(backend.set("k", f"w{n}".encode(), 60, if_version=1))
-
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    results = race(8, lambda n: backend.set("k", f"w{n}".encode(), 60, if_version=1))
     assert sorted(results, key=lambda r: r or 0) == [None] * 7 + [2]
 
 
 def test_racing_upserts_of_a_new_key(backend: MongoBackend) -> None:
-    barrier = threading.Barrier(6)
-    results: list[int | None] = []
-    errors: list[BaseException] = []
-
-    def write(n: int) -> None:
-        barrier.wait()
-        try:
-            results.append(backend.set("new", f"w{n}".encode(), 60))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not errors
+    results = race(6, lambda n: backend.set("new", f"w{n}".encode(), 60))
     assert sorted(results) == [1, 2, 3, 4, 5, 6]  # type: ignore[type-var]
 
 
 def test_async_uses_the_native_async_client(backend: MongoBackend) -> None:
-    async def go() -> None:
-        assert await backend.aset("k", b"v", 60) == 1
+    def uses_async_client() -> None:
         assert backend._async_client is not None  # AsyncMongoClient, not a thread
-        record = await backend.aget("k")
-        assert record is not None
-        assert record.data == b"v"
-        assert await backend.aset("k", b"w", 60, if_version=1) == 2
-        assert await backend.aset("k", b"x", 60, if_version=1) is None
-        await backend.adelete("k")
-        assert await backend.aget("k") is None
-        assert await backend.apurge() == 0
+
+    async def go() -> None:
+        await exercise_async_twins(backend, after_first_write=uses_async_client)
         await backend.aclose()
 
     asyncio.run(go())
@@ -242,10 +206,7 @@ def test_open_store_url(url: str) -> None:
     sep = "&" if "?" in url else "?"
     store = open_store(f"{url}{sep}collection={name}", "secret-" * 5)
     try:
-        session = store.new("s", None)
-        session["a"] = 1
-        cookie = store.save(session).split(";", 1)[0].split("=", 1)[1]
-        assert store.new("s", cookie)["a"] == 1
+        assert_store_round_trip(store)
     finally:
         with MongoClient(url, serverSelectionTimeoutMS=2000) as client:
             client["websession"].drop_collection(name)

@@ -8,9 +8,7 @@ cluster, key prefixes, clients passed in, and StoreUnavailable when Redis is not
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +17,14 @@ import redis
 import redis.asyncio as aredis
 from redis.cluster import RedisCluster
 
+from tests.backend_helpers import (
+    assert_optimistic_conflict,
+    assert_session_expires,
+    assert_versions_and_conditions,
+    cookie_value,
+    free_port,
+    unique_prefix,
+)
 from tests.servers import server_url
 from websession import ConflictError, CookieOptions, ServerStore, StoreUnavailable
 from websession.backends.redis import RedisBackend
@@ -27,7 +33,7 @@ SECRET = "redis-test-secret-0123456789-abcdefgh"
 
 
 def _prefix() -> str:
-    return f"ws-rtest:{uuid.uuid4().hex[:10]}:"
+    return unique_prefix("rtest")
 
 
 def _cleanup(backend: RedisBackend) -> None:
@@ -51,10 +57,6 @@ def cluster_backend() -> Iterator[RedisBackend]:
     _cleanup(made)
 
 
-def _cookie(header: str) -> str:
-    return header.split(";", 1)[0].split("=", 1)[1]
-
-
 def test_native_ttl_removes_records_on_a_real_clock(backend: RedisBackend) -> None:
     v = backend.set("short", b"data", 1)
     assert v == 1
@@ -71,15 +73,7 @@ def test_native_ttl_removes_records_on_a_real_clock(backend: RedisBackend) -> No
 
 
 def test_store_session_expires_natively(backend: RedisBackend) -> None:
-    store = ServerStore(backend, SECRET, options=CookieOptions(max_age=1))
-    session = store.new("sid", None)
-    session["user"] = "ann"
-    cookie = _cookie(store.save(session))
-    assert store.new("sid", cookie)["user"] == "ann"
-    time.sleep(1.5)
-    again = store.new("sid", cookie)
-    assert again.is_new
-    assert again.reason == "not_found"
+    assert assert_session_expires(backend, SECRET, 1.5).is_new
 
 
 def test_getex_touch_extends_the_ttl(backend: RedisBackend) -> None:
@@ -99,7 +93,7 @@ def test_rolling_store_slides_expiry(backend: RedisBackend) -> None:
     store = ServerStore(backend, SECRET, options=CookieOptions(max_age=2), rolling=True)
     session = store.new("sid", None)
     session["n"] = 1
-    cookie = _cookie(store.save(session))
+    cookie = cookie_value(store.save(session))
     for _ in range(3):  # 3 x 1.2 s > 2 s: alive only because each load slides it
         time.sleep(1.2)
         loaded = store.new("sid", cookie)
@@ -108,38 +102,18 @@ def test_rolling_store_slides_expiry(backend: RedisBackend) -> None:
 
 
 def test_versions_and_conditions_through_lua(backend: RedisBackend) -> None:
-    assert backend.set("v", b"a", 60, must_exist=True) is None
-    assert backend.set("v", b"a", 60, if_version=1) is None
-    assert backend.get("v") is None
-    assert backend.set("v", b"a", 60) == 1
-    assert backend.set("v", b"b", 60) == 2
-    assert backend.set("v", b"c", 60, must_exist=True) == 3
-    assert backend.set("v", b"stale", 60, if_version=2) is None
-    assert backend.set("v", b"d", 60, if_version=3) == 4
-    record = backend.get("v")
-    assert record is not None
-    assert (record.data, record.version) == (b"d", 4)
+    assert_versions_and_conditions(backend)
 
 
 def test_optimistic_conflict(backend: RedisBackend) -> None:
-    store = ServerStore(backend, SECRET, optimistic=True)
-    session = store.new("sid", None)
-    session["n"] = 0
-    cookie = _cookie(store.save(session))
-    first, second = store.new("sid", cookie), store.new("sid", cookie)
-    first["n"] = 1
-    store.save(first)
-    second["n"] = 2
-    with pytest.raises(ConflictError):
-        store.save(second)
-    assert store.new("sid", cookie)["n"] == 1
+    assert_optimistic_conflict(backend, SECRET)
 
 
 async def test_optimistic_conflict_async(backend: RedisBackend) -> None:
     store = ServerStore(backend, SECRET, optimistic=True)
     session = await store.anew("sid", None)
     session["n"] = 0
-    cookie = _cookie(await store.asave(session))
+    cookie = cookie_value(await store.asave(session))
     first, second = await store.anew("sid", cookie), await store.anew("sid", cookie)
     first["n"] = 1
     await store.asave(first)
@@ -224,7 +198,7 @@ def test_cluster_spreads_sessions_over_every_node(cluster_backend: RedisBackend)
     for i in range(60):
         session = store.new("sid", None)
         session["i"] = i
-        cookies.append(_cookie(store.save(session)))
+        cookies.append(cookie_value(store.save(session)))
     client = cluster_backend.client
     assert isinstance(client, RedisCluster)
     nodes = client.get_primaries()
@@ -250,20 +224,14 @@ async def test_cluster_async(cluster_backend: RedisBackend) -> None:
     for i in range(20):
         session = await store.anew("sid", None)
         session["i"] = i
-        cookies.append(_cookie(await store.asave(session)))
+        cookies.append(cookie_value(await store.asave(session)))
     for i, cookie in enumerate(cookies):
         assert (await store.anew("sid", cookie))["i"] == i
     await cluster_backend.aclose()
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_unavailable_raises_store_unavailable_fast() -> None:
-    made = RedisBackend.from_url(f"redis://127.0.0.1:{_closed_port()}/0", socket_timeout=1)
+    made = RedisBackend.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=1)
     t0 = time.monotonic()
     with pytest.raises(StoreUnavailable, match="Redis is unavailable"):
         made.get("k")

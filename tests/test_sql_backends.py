@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.backend_helpers import assert_store_round_trip, free_port
 from tests.servers import server_url
 from websession import ConflictError, CookieOptions, ServerStore, StoreUnavailable, open_store
 from websession.backends.base import Backend
@@ -32,13 +32,6 @@ KINDS = ["sqlite", "postgresql", "mysql", "sqla-sqlite", "sqla-postgresql", "sql
 
 def unique_table() -> str:
     return "wst_" + uuid.uuid4().hex[:16]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port  # closed again: nothing listens there
 
 
 class Target:
@@ -382,10 +375,7 @@ def test_store_unavailable_reaches_the_store_caller() -> None:
 
 # -- open_store URLs ---------------------------------------------------------------------------
 def _roundtrip(store: ServerStore) -> None:
-    session = store.new("sid", None)
-    session[1] = "one"
-    cookie = store.save(session).split(";", 1)[0].split("=", 1)[1]
-    assert store.new("sid", cookie)[1] == "one"
+    assert_store_round_trip(store, "sid", 1, "one")
 
 
 def test_open_store_sqlite(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
