@@ -17,35 +17,23 @@ What it shows:
 - a second named session, ``prefs``, from a :class:`~websession.CookieStore`: ``await
   get_session(request, "prefs", prefs_store)``, saved in the same response.
 
-Environment: ``WEBSESSION_SECRETS`` (comma-separated, newest first), ``WEBSESSION_DIR`` (the
-session files; default ``websession-aiohttp`` in the temp dir), ``WEBSESSION_SECURE=0`` for
-plain HTTP.
+Environment (read by ``common.py``): ``WEBSESSION_SECRETS`` (comma-separated, newest first),
+``WEBSESSION_DIR`` (the session files; default ``websession-aiohttp`` in the temp dir),
+``WEBSESSION_SECURE=0`` for plain HTTP.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
-import os
-import tempfile
 from typing import Any
 
 from aiohttp import web
+from common import make_prefs_store, make_session_store, page, pick_theme
 
-from websession import CookieOptions, CookieStore, FilesystemStore
 from websession.aiohttp import get_session, setup
 
-DEV_SECRET = "development only: set WEBSESSION_SECRETS (websession keygen)"
-SECRETS = [s for s in os.environ.get("WEBSESSION_SECRETS", DEV_SECRET).split(",") if s]
-SECURE = os.environ.get("WEBSESSION_SECURE", "1") not in ("0", "false", "no")
-DIRECTORY = os.environ.get("WEBSESSION_DIR") or os.path.join(
-    tempfile.gettempdir(), "websession-aiohttp"
-)
-
-store = FilesystemStore(
-    DIRECTORY, SECRETS, options=CookieOptions(max_age=14 * 86400, secure=SECURE)
-)
-prefs_store = CookieStore(SECRETS, options=CookieOptions(max_age=365 * 86400, secure=SECURE))
+store = make_session_store("aiohttp")  # the default session: in files, the cookie kept 14 days
+prefs_store = make_prefs_store()  # "prefs": sealed in its own cookie, kept for a year
 
 routes = web.RouteTableDef()
 
@@ -104,37 +92,11 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.post("/prefs")
 async def set_prefs(request: web.Request) -> web.Response:
-    theme = str((await request.post()).get("theme", "light"))
-    if theme not in ("light", "dark"):
-        theme = "light"
+    theme = pick_theme(str((await request.post()).get("theme", "light")))
     prefs = await get_session(request, "prefs", prefs_store)
     prefs["theme"] = theme  # saved in the "prefs" cookie
     (await get_session(request)).add_flash(f"Theme: {theme}.")  # two cookies in one response
     raise web.HTTPSeeOther("/")
-
-
-def page(framework: str, s: dict[str, Any]) -> str:
-    """The HTML page (every value escaped)."""
-    user = html.escape(s["user"]) if s["user"] else None
-    flashes = "".join(f'<li class="flash">{html.escape(str(m))}</li>' for m in s["flashes"])
-    if user:
-        account = (
-            f'<p>Logged in as <b id="user">{user}</b>.</p>'
-            '<form method="post" action="/logout"><button>Log out</button></form>'
-        )
-    else:
-        account = (
-            '<form method="post" action="/login"><input name="user" placeholder="name" required>'
-            "<button>Log in</button></form>"
-        )
-    other = "dark" if s["theme"] == "light" else "light"
-    return (
-        f"<!doctype html><html><head><title>websession + {framework}</title></head>"
-        f'<body class="{s["theme"]}"><h1>websession + {framework}</h1><ul>{flashes}</ul>'
-        f'<p>Visits in this session: <b id="visits">{s["visits"]}</b></p>{account}'
-        f'<form method="post" action="/prefs"><input type="hidden" name="theme" value="{other}">'
-        f"<button>Switch to the {other} theme</button></form></body></html>"
-    )
 
 
 def create_app(argv: list[str] | None = None) -> web.Application:

@@ -17,33 +17,20 @@ What it shows:
 - a second named session, ``prefs``, from another store (a :class:`~websession.CookieStore`:
   the whole session sealed in the cookie), saved in the same response as ``flask.session``.
 
-Environment:
-
-- ``WEBSESSION_SECRETS``: secrets, comma-separated, newest first (key rotation). Required
-  outside development; ``websession keygen`` makes one.
-- ``WEBSESSION_DIR``: where the session files go (default: ``websession-flask`` in the temp dir).
-- ``WEBSESSION_SECURE``: ``0`` to send cookies over plain HTTP (development, tests); default 1.
+Environment (read by ``common.py``): ``WEBSESSION_SECRETS`` (comma-separated, newest first),
+``WEBSESSION_DIR`` (the session files; default ``websession-flask`` in the temp dir),
+``WEBSESSION_SECURE=0`` for plain HTTP.
 """
 
 from __future__ import annotations
 
-import html
-import os
-import tempfile
 from datetime import timedelta
 from typing import Any
 
+from common import SECURE, SESSION_AGE, make_prefs_store, make_session_store, page, pick_theme
 from flask import Flask, flash, get_flashed_messages, jsonify, redirect, request, session
 
-from websession import CookieOptions, CookieStore, FilesystemStore
 from websession.flask import SessionInterface, get_session
-
-DEV_SECRET = "development only: set WEBSESSION_SECRETS (websession keygen)"
-SECRETS = [s for s in os.environ.get("WEBSESSION_SECRETS", DEV_SECRET).split(",") if s]
-SECURE = os.environ.get("WEBSESSION_SECURE", "1") not in ("0", "false", "no")
-DIRECTORY = os.environ.get("WEBSESSION_DIR") or os.path.join(
-    tempfile.gettempdir(), "websession-flask"
-)
 
 app = Flask(__name__)
 app.config.update(
@@ -51,15 +38,13 @@ app.config.update(
     SESSION_COOKIE_SECURE=SECURE,
     SESSION_COOKIE_HTTPONLY=True,
     SESSION_COOKIE_SAMESITE="Lax",
-    PERMANENT_SESSION_LIFETIME=timedelta(days=14),  # the cookie's Max-Age with "remember me"
+    PERMANENT_SESSION_LIFETIME=timedelta(seconds=SESSION_AGE),  # Max-Age with "remember me"
 )
 # flask.session: server-side, in files. Flask's SESSION_COOKIE_* settings apply to its cookie.
-app.session_interface = SessionInterface(FilesystemStore(DIRECTORY, SECRETS))
+app.session_interface = SessionInterface(make_session_store("flask"))
 
 # A second session, "prefs": the whole session sealed in its own cookie, kept for a year.
-prefs_store = CookieStore(
-    SECRETS, options=CookieOptions(max_age=365 * 86400, secure=SECURE, same_site="Lax")
-)
+prefs_store = make_prefs_store()
 
 
 def state() -> dict[str, Any]:
@@ -77,25 +62,7 @@ def state() -> dict[str, Any]:
 
 @app.get("/")
 def index() -> str:
-    s = state()
-    user = html.escape(s["user"]) if s["user"] else None
-    flashes = "".join(f'<li class="flash">{html.escape(m)}</li>' for m in s["flashes"])
-    if user:
-        account = f'<p>Logged in as <b id="user">{user}</b>.</p>' + _form("/logout", "Log out")
-    else:
-        account = (
-            '<form method="post" action="/login"><input name="user" placeholder="name" required>'
-            '<label><input type="checkbox" name="remember" value="1"> remember me</label>'
-            "<button>Log in</button></form>"
-        )
-    other = "dark" if s["theme"] == "light" else "light"
-    return (
-        f"<!doctype html><html><head><title>websession + Flask</title></head>"
-        f'<body class="{s["theme"]}"><h1>websession + Flask</h1><ul>{flashes}</ul>'
-        f'<p>Visits in this session: <b id="visits">{s["visits"]}</b></p>{account}'
-        f'<form method="post" action="/prefs"><input type="hidden" name="theme" value="{other}">'
-        f"<button>Switch to the {other} theme</button></form></body></html>"
-    )
+    return page("Flask", state(), remember_me=True)
 
 
 @app.get("/api")
@@ -134,16 +101,10 @@ def logout() -> Any:
 
 @app.post("/prefs")
 def set_prefs() -> Any:
-    theme = request.form.get("theme", "light")
-    if theme not in ("light", "dark"):
-        theme = "light"
+    theme = pick_theme(request.form.get("theme"))
     get_session("prefs", prefs_store)["theme"] = theme  # saved in the "prefs" cookie
     flash(f"Theme: {theme}.")  # saved in flask.session: two cookies in one response
     return redirect("/")
-
-
-def _form(action: str, label: str) -> str:
-    return f'<form method="post" action="{action}"><button>{label}</button></form>'
 
 
 if __name__ == "__main__":

@@ -18,37 +18,26 @@ What it shows:
   ``dependencies={"prefs": provide_session("prefs", prefs_store)}`` and saved in the same
   response.
 
-Environment: ``WEBSESSION_SECRETS`` (comma-separated, newest first), ``WEBSESSION_DIR`` (the
-session files; default ``websession-litestar`` in the temp dir), ``WEBSESSION_SECURE=0`` for
-plain HTTP.
+Environment (read by ``common.py``): ``WEBSESSION_SECRETS`` (comma-separated, newest first),
+``WEBSESSION_DIR`` (the session files; default ``websession-litestar`` in the temp dir),
+``WEBSESSION_SECURE=0`` for plain HTTP.
 """
 
 from __future__ import annotations
 
-import html
-import os
-import tempfile
 from typing import Annotated, Any
 
+from common import make_prefs_store, make_session_store, page, pick_theme
 from litestar import Litestar, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
-from websession import CookieOptions, CookieStore, FilesystemStore, Session
+from websession import Session
 from websession.litestar import SessionPlugin, provide_session
 
-DEV_SECRET = "development only: set WEBSESSION_SECRETS (websession keygen)"
-SECRETS = [s for s in os.environ.get("WEBSESSION_SECRETS", DEV_SECRET).split(",") if s]
-SECURE = os.environ.get("WEBSESSION_SECURE", "1") not in ("0", "false", "no")
-DIRECTORY = os.environ.get("WEBSESSION_DIR") or os.path.join(
-    tempfile.gettempdir(), "websession-litestar"
-)
-
-store = FilesystemStore(
-    DIRECTORY, SECRETS, options=CookieOptions(max_age=14 * 86400, secure=SECURE)
-)
-prefs_store = CookieStore(SECRETS, options=CookieOptions(max_age=365 * 86400, secure=SECURE))
+store = make_session_store("litestar")  # request.session: in files, the cookie kept 14 days
+prefs_store = make_prefs_store()  # "prefs": sealed in its own cookie, kept for a year
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -120,36 +109,10 @@ async def reset(request: Request[Any, Any, Any]) -> Redirect:
 
 @post("/prefs", status_code=303)
 async def set_prefs(request: Request[Any, Any, Any], data: Form, prefs: Session) -> Redirect:
-    theme = data.get("theme", "light")
-    if theme not in ("light", "dark"):
-        theme = "light"
+    theme = pick_theme(data.get("theme"))
     prefs["theme"] = theme  # saved in the "prefs" cookie
     session_of(request).add_flash(f"Theme: {theme}.")  # two cookies in one response
     return Redirect("/", status_code=303)
-
-
-def page(framework: str, s: dict[str, Any]) -> str:
-    """The HTML page (every value escaped)."""
-    user = html.escape(s["user"]) if s["user"] else None
-    flashes = "".join(f'<li class="flash">{html.escape(str(m))}</li>' for m in s["flashes"])
-    if user:
-        account = (
-            f'<p>Logged in as <b id="user">{user}</b>.</p>'
-            '<form method="post" action="/logout"><button>Log out</button></form>'
-        )
-    else:
-        account = (
-            '<form method="post" action="/login"><input name="user" placeholder="name" required>'
-            "<button>Log in</button></form>"
-        )
-    other = "dark" if s["theme"] == "light" else "light"
-    return (
-        f"<!doctype html><html><head><title>websession + {framework}</title></head>"
-        f'<body class="{s["theme"]}"><h1>websession + {framework}</h1><ul>{flashes}</ul>'
-        f'<p>Visits in this session: <b id="visits">{s["visits"]}</b></p>{account}'
-        f'<form method="post" action="/prefs"><input type="hidden" name="theme" value="{other}">'
-        f"<button>Switch to the {other} theme</button></form></body></html>"
-    )
 
 
 app = Litestar(

@@ -15,30 +15,20 @@ stores' native async methods (``FilesystemStore`` runs its file I/O in a thread)
 - a second session, ``prefs``, from a :class:`~websession.CookieStore`:
   ``await websession.quart.get_session("prefs", prefs_store)``, saved in the same response.
 
-Environment: ``WEBSESSION_SECRETS`` (comma-separated, newest first), ``WEBSESSION_DIR`` (the
-session files; default ``websession-quart`` in the temp dir), ``WEBSESSION_SECURE=0`` for plain
-HTTP.
+Environment (read by ``common.py``): ``WEBSESSION_SECRETS`` (comma-separated, newest first),
+``WEBSESSION_DIR`` (the session files; default ``websession-quart`` in the temp dir),
+``WEBSESSION_SECURE=0`` for plain HTTP.
 """
 
 from __future__ import annotations
 
-import html
-import os
-import tempfile
 from datetime import timedelta
 from typing import Any
 
+from common import SECURE, SESSION_AGE, make_prefs_store, make_session_store, page, pick_theme
 from quart import Quart, flash, get_flashed_messages, jsonify, redirect, request, session
 
-from websession import CookieOptions, CookieStore, FilesystemStore
 from websession.quart import SessionInterface, get_session
-
-DEV_SECRET = "development only: set WEBSESSION_SECRETS (websession keygen)"
-SECRETS = [s for s in os.environ.get("WEBSESSION_SECRETS", DEV_SECRET).split(",") if s]
-SECURE = os.environ.get("WEBSESSION_SECURE", "1") not in ("0", "false", "no")
-DIRECTORY = os.environ.get("WEBSESSION_DIR") or os.path.join(
-    tempfile.gettempdir(), "websession-quart"
-)
 
 app = Quart(__name__)
 app.config.update(
@@ -46,13 +36,11 @@ app.config.update(
     SESSION_COOKIE_SECURE=SECURE,
     SESSION_COOKIE_HTTPONLY=True,
     SESSION_COOKIE_SAMESITE="Lax",
-    PERMANENT_SESSION_LIFETIME=timedelta(days=14),
+    PERMANENT_SESSION_LIFETIME=timedelta(seconds=SESSION_AGE),
 )
-app.session_interface = SessionInterface(FilesystemStore(DIRECTORY, SECRETS))
+app.session_interface = SessionInterface(make_session_store("quart"))
 
-prefs_store = CookieStore(
-    SECRETS, options=CookieOptions(max_age=365 * 86400, secure=SECURE, same_site="Lax")
-)
+prefs_store = make_prefs_store()
 
 
 async def state() -> dict[str, Any]:
@@ -70,28 +58,7 @@ async def state() -> dict[str, Any]:
 
 @app.get("/")
 async def index() -> str:
-    s = await state()
-    user = html.escape(s["user"]) if s["user"] else None
-    flashes = "".join(f'<li class="flash">{html.escape(m)}</li>' for m in s["flashes"])
-    if user:
-        account = (
-            f'<p>Logged in as <b id="user">{user}</b>.</p>'
-            '<form method="post" action="/logout"><button>Log out</button></form>'
-        )
-    else:
-        account = (
-            '<form method="post" action="/login"><input name="user" placeholder="name" required>'
-            '<label><input type="checkbox" name="remember" value="1"> remember me</label>'
-            "<button>Log in</button></form>"
-        )
-    other = "dark" if s["theme"] == "light" else "light"
-    return (
-        f"<!doctype html><html><head><title>websession + Quart</title></head>"
-        f'<body class="{s["theme"]}"><h1>websession + Quart</h1><ul>{flashes}</ul>'
-        f'<p>Visits in this session: <b id="visits">{s["visits"]}</b></p>{account}'
-        f'<form method="post" action="/prefs"><input type="hidden" name="theme" value="{other}">'
-        f"<button>Switch to the {other} theme</button></form></body></html>"
-    )
+    return page("Quart", await state(), remember_me=True)
 
 
 @app.get("/api")
@@ -128,9 +95,7 @@ async def logout() -> Any:
 
 @app.post("/prefs")
 async def set_prefs() -> Any:
-    theme = (await request.form).get("theme", "light")
-    if theme not in ("light", "dark"):
-        theme = "light"
+    theme = pick_theme((await request.form).get("theme"))
     (await get_session("prefs", prefs_store))["theme"] = theme
     await flash(f"Theme: {theme}.")  # quart.session and "prefs": two cookies in one response
     return redirect("/")

@@ -17,23 +17,17 @@ What it shows:
   the whole session sealed in the cookie): ``await websession.aget_session(request, "prefs",
   prefs_store)``, saved in the same response as ``request.session``.
 
-Environment:
-
-- ``WEBSESSION_SECRETS``: secrets, comma-separated, newest first (key rotation). Required
-  outside development; ``websession keygen`` makes one.
-- ``WEBSESSION_DIR``: where the session files go (default: ``websession-starlette`` in the temp
-  dir).
-- ``WEBSESSION_SECURE``: ``0`` to send cookies over plain HTTP (development, tests); default 1.
+Environment (read by ``common.py``): ``WEBSESSION_SECRETS`` (comma-separated, newest first),
+``WEBSESSION_DIR`` (the session files; default ``websession-starlette`` in the temp dir),
+``WEBSESSION_SECURE=0`` for plain HTTP.
 """
 
 from __future__ import annotations
 
-import html
-import os
-import tempfile
 from typing import Any
 from urllib.parse import parse_qsl
 
+from common import make_prefs_store, make_session_store, page, pick_theme
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -41,22 +35,13 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.routing import Route
 
 import websession
-from websession import CookieOptions, CookieStore, FilesystemStore, Session
+from websession import Session
 from websession.asgi import SessionMiddleware
 
-DEV_SECRET = "development only: set WEBSESSION_SECRETS (websession keygen)"
-SECRETS = [s for s in os.environ.get("WEBSESSION_SECRETS", DEV_SECRET).split(",") if s]
-SECURE = os.environ.get("WEBSESSION_SECURE", "1") not in ("0", "false", "no")
-DIRECTORY = os.environ.get("WEBSESSION_DIR") or os.path.join(
-    tempfile.gettempdir(), "websession-starlette"
-)
-
 # request.session: server-side, in files; the cookie is kept 14 days.
-store = FilesystemStore(
-    DIRECTORY, SECRETS, options=CookieOptions(max_age=14 * 86400, secure=SECURE)
-)
+store = make_session_store("starlette")
 # A second session, "prefs": the whole session sealed in its own cookie, kept for a year.
-prefs_store = CookieStore(SECRETS, options=CookieOptions(max_age=365 * 86400, secure=SECURE))
+prefs_store = make_prefs_store()
 
 
 async def state(request: Request) -> dict[str, Any]:
@@ -112,37 +97,11 @@ async def logout(request: Request) -> RedirectResponse:
 
 
 async def set_prefs(request: Request) -> RedirectResponse:
-    theme = (await form(request)).get("theme", "light")
-    if theme not in ("light", "dark"):
-        theme = "light"
+    theme = pick_theme((await form(request)).get("theme"))
     prefs = await websession.aget_session(request, "prefs", prefs_store)
     prefs["theme"] = theme  # saved in the "prefs" cookie
     request.session.add_flash(f"Theme: {theme}.")  # type: ignore[attr-defined]
     return RedirectResponse("/", status_code=303)  # two cookies in one response
-
-
-def page(framework: str, s: dict[str, Any]) -> str:
-    """The HTML page (every value escaped)."""
-    user = html.escape(s["user"]) if s["user"] else None
-    flashes = "".join(f'<li class="flash">{html.escape(str(m))}</li>' for m in s["flashes"])
-    if user:
-        account = (
-            f'<p>Logged in as <b id="user">{user}</b>.</p>'
-            '<form method="post" action="/logout"><button>Log out</button></form>'
-        )
-    else:
-        account = (
-            '<form method="post" action="/login"><input name="user" placeholder="name" required>'
-            "<button>Log in</button></form>"
-        )
-    other = "dark" if s["theme"] == "light" else "light"
-    return (
-        f"<!doctype html><html><head><title>websession + {framework}</title></head>"
-        f'<body class="{s["theme"]}"><h1>websession + {framework}</h1><ul>{flashes}</ul>'
-        f'<p>Visits in this session: <b id="visits">{s["visits"]}</b></p>{account}'
-        f'<form method="post" action="/prefs"><input type="hidden" name="theme" value="{other}">'
-        f"<button>Switch to the {other} theme</button></form></body></html>"
-    )
 
 
 app = Starlette(

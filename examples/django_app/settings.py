@@ -1,21 +1,17 @@
 """Settings of the websession + Django example (see ../README.md).
 
-Environment: ``WEBSESSION_SECRETS`` (comma-separated, newest first: SECRET_KEY, then
-SECRET_KEY_FALLBACKS), ``WEBSESSION_DIR`` (the session files), ``WEBSESSION_SECURE=0`` for plain
-HTTP, ``DJANGO_DEBUG=1``.
+Environment, read by ``../common.py`` as in the other examples: ``WEBSESSION_SECRETS``
+(comma-separated, newest first: SECRET_KEY, then SECRET_KEY_FALLBACKS), ``WEBSESSION_DIR`` (the
+session files), ``WEBSESSION_SECURE=0`` for plain HTTP; and ``DJANGO_DEBUG=1``.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 
-DEV_SECRET = "development only: set WEBSESSION_SECRETS (websession keygen)"
-SECRETS = [s for s in os.environ.get("WEBSESSION_SECRETS", DEV_SECRET).split(",") if s]
-SECURE = os.environ.get("WEBSESSION_SECURE", "1") not in ("0", "false", "no")
-SESSION_DIR = os.path.abspath(
-    os.environ.get("WEBSESSION_DIR") or os.path.join(tempfile.gettempdir(), "websession-django")
-)
+from common import PREFS_AGE, SECRETS, SECURE, SESSION_AGE, session_dir
+
+SESSION_DIR = os.path.abspath(session_dir("django"))
 
 SECRET_KEY = SECRETS[0]
 SECRET_KEY_FALLBACKS = SECRETS[1:]  # websession.django uses these too, newest first
@@ -45,7 +41,7 @@ WEBSESSION = {
     "STORE": "file://" + SESSION_DIR,
 }
 SESSION_COOKIE_NAME = "sessionid"
-SESSION_COOKIE_AGE = 14 * 86400  # Max-Age of the cookie, and how long the record lives
+SESSION_COOKIE_AGE = SESSION_AGE  # Max-Age of the cookie, and how long the record lives
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False  # per session: request.session.set_expiry(0)
 SESSION_COOKIE_SECURE = SECURE
 SESSION_COOKIE_HTTPONLY = True
@@ -57,4 +53,4 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # The second session, "prefs": the whole session sealed in its own cookie for a year (see
 # prefs.py and wsgi.py / asgi.py).
-PREFS_COOKIE_AGE = 365 * 86400
+PREFS_COOKIE_AGE = PREFS_AGE

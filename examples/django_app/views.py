@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
+from common import page, pick_theme
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import get_token
@@ -30,29 +30,9 @@ def _state(request: HttpRequest) -> dict[str, Any]:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     s = _state(request)
-    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{get_token(request)}">'
-    items = "".join(f'<li class="flash">{html.escape(m)}</li>' for m in s["messages"])
-    if s["user"]:
-        account = (
-            f'<p>Logged in as <b id="user">{html.escape(s["user"])}</b>.</p>'
-            f'<form method="post" action="/logout">{csrf}<button>Log out</button></form>'
-        )
-    else:
-        account = (
-            f'<form method="post" action="/login">{csrf}'
-            '<input name="user" placeholder="name" required>'
-            '<label><input type="checkbox" name="remember" value="1"> remember me</label>'
-            "<button>Log in</button></form>"
-        )
-    other = "dark" if s["theme"] == "light" else "light"
-    return HttpResponse(
-        "<!doctype html><html><head><title>websession + Django</title></head>"
-        f'<body class="{s["theme"]}"><h1>websession + Django</h1><ul>{items}</ul>'
-        f'<p>Visits in this session: <b id="visits">{s["visits"]}</b></p>{account}'
-        f'<form method="post" action="/prefs">{csrf}'
-        f'<input type="hidden" name="theme" value="{other}">'
-        f"<button>Switch to the {other} theme</button></form></body></html>"
-    )
+    # Django's messages in the page's flash list; each form carries the CSRF token.
+    state = {**s, "flashes": s["messages"]}
+    return HttpResponse(page("Django", state, remember_me=True, csrf_token=get_token(request)))
 
 
 @require_GET
@@ -93,9 +73,7 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def prefs(request: HttpRequest) -> HttpResponse:
-    theme = request.POST.get("theme", "light")
-    if theme not in ("light", "dark"):
-        theme = "light"
+    theme = pick_theme(request.POST.get("theme"))
     websession.get_session(request, "prefs")["theme"] = theme  # saved in the "prefs" cookie
     messages.info(request, f"Theme: {theme}.")  # in request.session: two cookies, one response
     return HttpResponseRedirect("/")
