@@ -8,49 +8,22 @@ preference and logs out, while the test checks what the browser stored.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.servers import in_ci
+from tests.browser import cookies_by_name, launch_chromium
+from tests.live import free_port
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-]
 THIRTY_DAYS = 30 * 86400
-
-
-def chromium_path() -> str:
-    """Chromium's path; skip locally, FAIL under CI=true when it is missing."""
-    path = os.environ.get("WEBSESSION_TEST_CHROMIUM") or "/usr/bin/chromium"
-    if os.path.exists(path):
-        return path
-    message = f"Chromium is not installed at {path} (run the tests with `make test`)"
-    if in_ci():
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def demo_command() -> list[str]:
@@ -120,19 +93,8 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    executable = chromium_path()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def cookies_by_name(context) -> dict[str, dict]:
-    return {c["name"]: c for c in context.cookies()}
+def browser() -> Iterator[Any]:
+    yield from launch_chromium()
 
 
 def session_files(cwd: Path) -> list[Path]:

@@ -16,10 +16,16 @@ from typing import Any
 
 import pytest
 
+from tests.browser import (
+    assert_http_only_cookie,
+    cookies_by_name,
+    launch_chromium,
+    log_in,
+    log_out,
+    switch_to_the_dark_theme,
+)
 from tests.live import uvicorn
-from tests.servers import in_ci
 from tests.test_aiohttp import run_app_script
-from tests.test_demo_browser import CHROMIUM_FLAGS, chromium_path
 from tests.test_starlette import example_env
 
 pytestmark = pytest.mark.browser
@@ -37,23 +43,7 @@ SERVERS: dict[str, Launcher] = {
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    executable = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if in_ci():
-            pytest.fail("playwright is not installed")
-        pytest.skip("playwright is not installed")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def cookie_named(context: Any, name: str) -> dict[str, Any] | None:
-    return next((c for c in context.cookies() if c["name"] == name), None)
+    yield from launch_chromium()
 
 
 @pytest.mark.parametrize("framework", sorted(SERVERS))
@@ -69,41 +59,24 @@ def test_the_browser_keeps_the_session_cookie(framework: str, browser: Any, tmp_
             page.reload()
             assert page.text_content("#visits") == "3"
 
-            cookie = cookie_named(context, "session")
-            assert cookie is not None, context.cookies()
-            assert cookie["httpOnly"] is True
-            assert cookie["sameSite"] == "Lax"
-            assert cookie["path"] == "/"
-            assert cookie["secure"] is False  # WEBSESSION_SECURE=0
+            cookie = assert_http_only_cookie(context, page, "session")
             assert cookie["expires"] > 0  # persistent: Max-Age was sent
-            assert "session=" not in page.evaluate("document.cookie")
             assert page.evaluate("document.cookie") == ""
 
             # A second session from the other store, then log in and out through the forms.
-            page.click("text=Switch to the dark theme")
-            page.wait_for_selector("body.dark")
-            assert page.text_content(".flash") == "Theme: dark."
-            prefs = cookie_named(context, "prefs")
-            assert prefs is not None
-            assert prefs["httpOnly"] is True
+            switch_to_the_dark_theme(page, context)
             before = cookie["value"]
-            page.fill("input[name=user]", "zoë")
-            page.click("text=Log in")
-            page.wait_for_selector("#user")
-            assert page.text_content("#user") == "zoë"
-            assert page.text_content(".flash") == "Welcome, zoë!"
-            logged_in = cookie_named(context, "session")
+            log_in(page, "zoë")
+            logged_in = cookies_by_name(context).get("session")
             assert logged_in is not None
             assert logged_in["value"] != before
             page.reload()
             assert page.query_selector(".flash") is None  # a flash is shown once
 
-            page.click("text=Log out")
-            page.wait_for_selector("input[name=user]")
+            log_out(page)
             # The deletion cookie removed it; the page load after the redirect made a new one.
-            after = cookie_named(context, "session")
+            after = cookies_by_name(context).get("session")
             assert after is None or after["value"] != logged_in["value"]
-            assert page.text_content("#visits") == "1"
             assert page.query_selector("body.dark") is not None  # prefs survive the logout
         finally:
             context.close()
