@@ -9,10 +9,11 @@ third-party ones included (a backend joins with a ``BackendCase`` in ``tests/sto
 from __future__ import annotations
 
 import asyncio
+import secrets
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["AsyncFromSync", "Backend", "Record"]
+__all__ = ["AsyncFromSync", "Backend", "Record", "new_version"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,16 @@ class Record:
     expires_at: float
     #: bumped on every write; compared on write in optimistic mode
     version: int = 1
+
+
+def new_version() -> int:
+    """A fresh record version: random, 62 bits, never 0.
+
+    The protocol only asks that a write give its record a version different from the one it
+    replaced. Random versions let databases without read-modify-write primitives (Redis,
+    Memcached) write in one command that needs no read first.
+    """
+    return secrets.randbits(62) | 1
 
 
 @runtime_checkable

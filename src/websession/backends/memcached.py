@@ -1,8 +1,10 @@
 """MemcachedBackend: records in one or several memcached servers, expired by memcached itself.
 
-A record is one memcached item, ``b"<version>:<expires_at_ms>:" + data``. Writes read the
-current item with ``gets`` and write it back with ``cas`` (or ``add`` when there is none), so
-``must_exist`` and ``if_version`` are atomic and the version goes up by one on every write.
+A record is one memcached item, ``b"<version>:<expires_at_ms>:" + data``. Every write gives it a
+new random version, so a plain save is one ``set`` and a ``must_exist`` save one ``replace``
+(atomic: only if the item is there, so a session deleted meanwhile is not brought back, and
+concurrent saves never fail each other). Only ``if_version`` (optimistic mode) reads first:
+``gets``, compare the version, then ``cas``.
 
 Several servers: each key goes to one server, picked by rendezvous hashing (pymemcache's
 ``RendezvousHash``, the same mapping as pymemcache's ``HashClient``), identically by the sync
@@ -22,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import StoreUnavailable
-from .base import Record
+from .base import Record, new_version
 
 __all__ = ["MemcachedBackend"]
 
@@ -217,32 +219,23 @@ class MemcachedBackend:
         k = self._key(key)
         node = self._node(k)
         client = self._client(node)
-        conditional = must_exist or if_version is not None
+        version = new_version()
+        value = _pack(version, ttl, data)
         try:
+            if if_version is None:
+                if must_exist:
+                    return version if client.replace(k, value, exptime, noreply=False) else None
+                client.set(k, value, exptime, noreply=False)
+                return version
             for _ in range(_CAS_ATTEMPTS):
-                value, cas = client.gets(k)
-                current = _unpack(value)
-                if current is None:
-                    if conditional:
-                        return None
-                    if client.add(k, _pack(1, ttl, data), exptime, noreply=False):
-                        return 1
-                    continue  # created meanwhile: read it again
-                if if_version is not None and current.version != if_version:
+                raw, cas = client.gets(k)
+                current = _unpack(raw)
+                if current is None or current.version != if_version:
                     return None
-                version = current.version + 1
-                stored = client.cas(k, _pack(version, ttl, data), cas, exptime, noreply=False)
-                if stored:
+                if client.cas(k, value, cas, exptime, noreply=False):
                     return version
-                # False: changed meanwhile; None: deleted meanwhile. Read again.
-            if conditional:
-                return None
-            # Heavy contention on an unconditional write: the last writer wins.
-            value = client.get(k)
-            current = _unpack(value)
-            version = current.version + 1 if current is not None else 1
-            client.set(k, _pack(version, ttl, data), exptime, noreply=False)
-            return version
+                # the CAS token moved (a touch, or a write): read the version again
+            return None
         except _SYNC_UNAVAILABLE as exc:
             raise self._unavailable(node, exc) from exc
 
@@ -303,31 +296,24 @@ class MemcachedBackend:
         exptime = _exptime(ttl)
         k = self._key(key)
         node = self._node(k)
-        conditional = must_exist or if_version is not None
+        version = new_version()
+        value = _pack(version, ttl, data)
 
         async def op(client: Any) -> int | None:
-            # set()'s gets/cas loop on aiomcache (awaited calls, always with a reply)
+            # set()'s logic on aiomcache (awaited calls, always with a reply)
+            if if_version is None:
+                if must_exist:
+                    return version if await client.replace(k, value, exptime) else None
+                await client.set(k, value, exptime)
+                return version
             for _ in range(_CAS_ATTEMPTS):
-                value, cas = await client.gets(k)
-                current = _unpack(value)
-                if current is None:
-                    if conditional:
-                        return None
-                    if await client.add(k, _pack(1, ttl, data), exptime):
-                        return 1
-                    continue
-                if if_version is not None and current.version != if_version:
+                raw, cas = await client.gets(k)
+                current = _unpack(raw)
+                if current is None or current.version != if_version:
                     return None
-                version = current.version + 1
-                if await client.cas(k, _pack(version, ttl, data), cas, exptime):
+                if await client.cas(k, value, cas, exptime):
                     return version
-            if conditional:
-                return None
-            value = await client.get(k)
-            current = _unpack(value)
-            version = current.version + 1 if current is not None else 1
-            await client.set(k, _pack(version, ttl, data), exptime)
-            return version
+            return None
 
         result: int | None = await self._acall(node, op)
         return result

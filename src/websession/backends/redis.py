@@ -5,9 +5,12 @@ works unchanged on Redis Cluster::
 
     b"<version>:<expires_at_ms>:" + data
 
-Writes are one ``EVALSHA`` of a small Lua script that reads the current version, checks the
-condition (``must_exist`` / ``if_version``), and writes the new value with ``PX``: atomic, one
-round trip, on one key (so Cluster-safe). Redis removes expired records itself; ``purge`` is 0.
+Every write gives the record a new random 62-bit version (the protocol only needs versions to
+differ), so no write has to read first: a plain save is one ``SET ... PX``, a ``must_exist``
+save one ``SET ... XX PX`` (atomic: only if the record is there, so a session deleted meanwhile
+is not brought back, and concurrent saves never fail each other), and only ``if_version``
+(optimistic mode) runs a small Lua script that compares versions before writing. All on one
+key, so Cluster-safe. Redis removes expired records itself; ``purge`` is 0.
 
 Connection errors and timeouts raise :class:`websession.StoreUnavailable`; a broken pooled
 connection is dropped and the next call reconnects, so the backend recovers by itself when Redis
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import StoreUnavailable
-from .base import Record
+from .base import Record, new_version
 
 if TYPE_CHECKING:  # pragma: no cover
     import redis as redis_lib
@@ -56,20 +59,13 @@ except ImportError as exc:  # pragma: no cover - exercised only without redis in
     _IMPORT_ERROR = exc
     _UNAVAILABLE = (OSError,)
 
-# KEYS[1] = key; ARGV = data, ttl_ms, mode ("0" plain, "1" must_exist, "2" if_version),
-# expected version, expires_at_ms. Returns the new version, or nil when the condition fails.
-_SET_SCRIPT = """
+# KEYS[1] = key; ARGV = new value, ttl_ms, expected version (compared as text: Lua numbers are
+# doubles and would round 62-bit versions). Returns 1 when written, nil when the condition fails.
+_SET_IF_VERSION = """
 local cur = redis.call('GET', KEYS[1])
-local v = 0
-if cur then v = tonumber(string.match(cur, '^(%d+):')) or 0 end
-local mode = ARGV[3]
-if mode ~= '0' then
-  if not cur then return false end
-  if mode == '2' and v ~= tonumber(ARGV[4]) then return false end
-end
-v = v + 1
-redis.call('SET', KEYS[1], v .. ':' .. ARGV[5] .. ':' .. ARGV[1], 'PX', ARGV[2])
-return v
+if not cur or string.match(cur, '^(%d+):') ~= ARGV[3] then return false end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
 """
 
 _OWN_URL_OPTIONS = ("key_prefix", "prefix")
@@ -88,7 +84,7 @@ def _script_sha(script: str) -> str:
     return hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
 
 
-_SET_SHA = _script_sha(_SET_SCRIPT)
+_SET_IF_VERSION_SHA = _script_sha(_SET_IF_VERSION)
 
 
 def _parse(value: bytes, touch: int | None) -> Record | None:
@@ -224,15 +220,21 @@ class RedisBackend:
         where = "Redis Cluster" if self.cluster else "Redis"
         return StoreUnavailable(f"{where} is unavailable: {type(exc).__name__}: {exc}")
 
-    @staticmethod
-    def _set_args(
-        data: bytes, ttl: int, must_exist: bool, if_version: int | None
-    ) -> tuple[bytes, int, str, int, int]:
+    def _write(
+        self, key: str, data: bytes, ttl: int, must_exist: bool, if_version: int | None
+    ) -> tuple[int, tuple[Any, ...], tuple[Any, ...] | None]:
+        """(new version, the plain command, the Lua fallback command when EVALSHA misses)."""
         if ttl <= 0:
             raise ValueError("ttl must be positive")
-        mode = "2" if if_version is not None else ("1" if must_exist else "0")
-        expires_ms = int(time.time() * 1000) + ttl * 1000
-        return data, ttl * 1000, mode, if_version or 0, expires_ms
+        version = new_version()
+        ttl_ms = ttl * 1000
+        value = b"%d:%d:" % (version, int(time.time() * 1000) + ttl_ms) + data
+        k = self._key(key)
+        if if_version is None:
+            command = ("SET", k, value, "PX", ttl_ms, *(("XX",) if must_exist else ()))
+            return version, command, None
+        args = (1, k, value, ttl_ms, str(if_version))
+        return version, ("EVALSHA", _SET_IF_VERSION_SHA, *args), ("EVAL", _SET_IF_VERSION, *args)
 
     # -- sync ----------------------------------------------------------------------------------
     def _command(self, *args: Any) -> Any:
@@ -240,7 +242,7 @@ class RedisBackend:
 
         redis-py's generic command path (retry wrapper, metrics, response callbacks) costs
         more than the round trip itself on a fast local Redis; for the few commands used here
-        (GET, GETEX, EVALSHA, DEL) the raw reply is the answer, so a single node skips it.
+        (GET, GETEX, SET, EVALSHA, DEL) the raw reply is the answer, so a single node skips it.
         A connection that fails is disconnected (never reused half-read) and, if it was a
         pooled one that went stale, the command is tried once more on a fresh connection.
         """
@@ -283,16 +285,16 @@ class RedisBackend:
         must_exist: bool = False,
         if_version: int | None = None,
     ) -> int | None:
-        args = self._set_args(data, ttl, must_exist, if_version)
-        k = self._key(key)
+        version, command, fallback = self._write(key, data, ttl, must_exist, if_version)
         try:
             try:
-                result = self._command("EVALSHA", _SET_SHA, 1, k, *args)
+                result = self._command(*command)
             except _NoScriptError:
-                result = self._command("EVAL", _SET_SCRIPT, 1, k, *args)  # also caches it
+                assert fallback is not None
+                result = self._command(*fallback)  # EVAL also caches the script
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
-        return None if result is None else int(result)
+        return None if result is None else version
 
     def delete(self, key: str) -> None:
         try:
@@ -356,16 +358,16 @@ class RedisBackend:
         must_exist: bool = False,
         if_version: int | None = None,
     ) -> int | None:
-        args = self._set_args(data, ttl, must_exist, if_version)
-        k = self._key(key)
+        version, command, fallback = self._write(key, data, ttl, must_exist, if_version)
         try:
             try:
-                result = await self._acommand("EVALSHA", _SET_SHA, 1, k, *args)
+                result = await self._acommand(*command)
             except _NoScriptError:
-                result = await self._acommand("EVAL", _SET_SCRIPT, 1, k, *args)
+                assert fallback is not None
+                result = await self._acommand(*fallback)
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
-        return None if result is None else int(result)
+        return None if result is None else version
 
     async def adelete(self, key: str) -> None:
         try:
