@@ -10,8 +10,9 @@ import contextlib
 import sys
 from pathlib import Path
 
+from tests.example_cases import EXAMPLES, example_env
 from tests.live import HOST, Browser, free_port, serve
-from tests.test_starlette import EXAMPLES, AsgiExampleCases, example_env
+from tests.test_starlette import AsgiExampleCases
 
 
 def aiohttp_web(app_factory: str, env: dict[str, str]) -> contextlib.AbstractContextManager[str]:

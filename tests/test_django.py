@@ -3,8 +3,9 @@
 Two parts:
 
 - the example project (examples/django_app) under gunicorn (WSGI) and uvicorn (ASGI), driven
-  over HTTP: counter, messages, login (``cycle_key``), logout (``flush``), a second session from
-  another store, tampering, cookie attributes, an async view;
+  over HTTP with the cases every example shares (tests/example_cases.py: counter, messages,
+  login with ``cycle_key``, logout with ``flush``, a second session from another store,
+  tampering) plus Django's own: CSRF, cookie attributes, ``set_expiry(0)``, an async view;
 - in process, the behaviours Django's own ``SessionTestsMixin`` checks, run against the engine
   over a MemoryStore, a FilesystemStore and a CookieStore (where a cookie store cannot do what
   a server-side one does, e.g. forget an old key, the test says so and is skipped, as Django
@@ -15,7 +16,7 @@ Two parts:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from email.utils import parsedate_to_datetime
@@ -23,10 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import django
+import httpx
 import pytest
 from django.conf import settings
 
-from tests.live import ROOT, Browser, gunicorn, set_cookies, uvicorn
+from tests.example_cases import ExampleCases, example_env
+from tests.live import Browser, gunicorn, set_cookies, uvicorn
 
 SECRET = "django engine test secret, 32+ bytes long"
 SESSION_AGE = 14 * 86400
@@ -61,8 +64,6 @@ import websession.django as engine  # noqa: E402
 from websession import CookieStore, FilesystemStore, MemoryStore  # noqa: E402
 from websession.django import SessionStore  # noqa: E402
 
-EXAMPLES = ROOT / "examples"
-
 
 # =============================================================================================
 # The example project under real servers
@@ -72,150 +73,67 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("django-sessions")
 
 
-def example_env(directory: Path) -> dict[str, str]:
-    return {
-        "PYTHONPATH": str(EXAMPLES),
-        "DJANGO_SETTINGS_MODULE": "django_app.settings",
-        "WEBSESSION_SECRETS": "django example secret (new), 32+ bytes,django example (old)",
-        "WEBSESSION_DIR": str(directory),
-        "WEBSESSION_SECURE": "0",
-    }
+def django_env(directory: Path) -> dict[str, str]:
+    return example_env(directory, DJANGO_SETTINGS_MODULE="django_app.settings")
 
 
 @pytest.fixture(scope="module", params=["gunicorn", "uvicorn"])
 def base(request: pytest.FixtureRequest, files: Path) -> Iterator[str]:
     if request.param == "gunicorn":
-        server = gunicorn("django_app.wsgi:application", example_env(files))
+        server = gunicorn("django_app.wsgi:application", django_env(files))
     else:
-        server = uvicorn("django_app.asgi:application", example_env(files), lifespan="off")
+        server = uvicorn("django_app.asgi:application", django_env(files), lifespan="off")
     with server as url:
         yield url
 
 
-@pytest.fixture
-def browser(base: str) -> Iterator[Browser]:
-    b = Browser(base)
-    yield b
-    b.close()
+class TestDjangoExample(ExampleCases):
+    """The shared cases (Django's cookie, its messages, forms posted with the CSRF token), plus
+    what Django's settings and views decide."""
 
+    REDIRECT = 302  # HttpResponseRedirect
+    SESSION = "sessionid"  # SESSION_COOKIE_NAME
+    FLASHES = "messages"  # django.contrib.messages
+    DELETED = '""'  # HttpResponse.delete_cookie: an empty, quoted value
+    EXPIRED = "Thu, 01 Jan 1970 00:00:00 GMT"
+    VISITS_BEFORE_A_POST = 1  # GET /api: the csrftoken cookie
 
-def post(browser: Browser, path: str, data: dict[str, str] | None = None) -> Any:
-    """POST a form the way a page of the site would: with Django's CSRF token."""
-    if "csrftoken" not in browser.cookies:
-        browser.get("/api")
-    return browser.post(path, data or {}, **{"X-CSRFToken": browser.cookies["csrftoken"]})
+    def post(
+        self, browser: Browser, path: str, data: Mapping[str, str] | None = None
+    ) -> httpx.Response:
+        """POST a form the way a page of the site would: with Django's CSRF token."""
+        if "csrftoken" not in browser.cookies:
+            browser.get("/api")
+        return browser.post(path, data or {}, **{"X-CSRFToken": browser.cookies["csrftoken"]})
 
+    def test_a_post_without_the_csrf_token_is_refused(self, browser: Browser) -> None:
+        assert browser.post("/login", {"user": "mallory"}).status_code == 403
 
-def tamper(value: str) -> str:
-    middle = len(value) // 2
-    return value[:middle] + ("A" if value[middle] != "A" else "B") + value[middle + 1 :]
+    def test_cookie_attributes_follow_the_django_settings(self, browser: Browser) -> None:
+        cookie = set_cookies(browser.get("/api"))["sessionid"]
+        assert cookie.attributes["max-age"] == str(SESSION_AGE)  # SESSION_COOKIE_AGE
+        expires = parsedate_to_datetime(cookie.attributes["expires"]).timestamp()
+        assert abs(expires - (time.time() + SESSION_AGE)) < 60
+        assert cookie.attributes["samesite"] == "Lax"
+        assert cookie.attributes["path"] == "/"
+        assert "httponly" in cookie.attributes
+        assert "secure" not in cookie.attributes  # SESSION_COOKIE_SECURE = False here
 
+    def test_set_expiry_0_makes_a_browser_session_cookie(self, browser: Browser) -> None:
+        # The example's login calls set_expiry(0) unless "remember me" is ticked.
+        cookie = set_cookies(self.post(browser, "/login", {"user": "dave"}))["sessionid"]
+        assert "max-age" not in cookie.attributes
+        assert "expires" not in cookie.attributes
+        assert browser.get("/api").json()["browser_session"] is True
+        remembered = Browser(browser.base)
+        cookie = set_cookies(self.post(remembered, "/login", {"user": "erin", "remember": "1"}))
+        assert cookie["sessionid"].attributes["max-age"] == str(SESSION_AGE)
 
-def test_counter_is_kept_across_requests(browser: Browser) -> None:
-    assert [browser.get("/api").json()["visits"] for _ in range(4)] == [1, 2, 3, 4]
-
-
-def test_a_message_is_shown_once(browser: Browser) -> None:
-    assert post(browser, "/prefs", {"theme": "dark"}).status_code == 302
-    assert browser.get("/api").json()["messages"] == ["Theme: dark."]
-    assert browser.get("/api").json()["messages"] == []
-
-
-def test_a_post_without_the_csrf_token_is_refused(browser: Browser) -> None:
-    assert browser.post("/login", {"user": "mallory"}).status_code == 403
-
-
-def test_login_cycles_the_key_and_keeps_the_data(browser: Browser) -> None:
-    browser.get("/api")
-    browser.get("/api")
-    before = browser.cookies["sessionid"]
-    response = post(browser, "/login", {"user": "alice"})
-    assert response.status_code == 302
-    assert "sessionid" in set_cookies(response)
-    assert browser.cookies["sessionid"] != before
-    assert browser.get("/whoami").json() == {"user": "alice", "new": False}
-    state = browser.get("/api").json()
-    assert (state["user"], state["visits"], state["messages"]) == ("alice", 3, ["Welcome, alice!"])
-    # The pre-login cookie loads nothing now: cycle_key() deleted its record.
-    attacker = Browser(browser.base, {"sessionid": before})
-    assert attacker.get("/whoami").json() == {"user": None, "new": True}
-
-
-def test_logout_flushes_the_session(browser: Browser) -> None:
-    post(browser, "/login", {"user": "bob"})
-    logged_in = browser.cookies["sessionid"]
-    response = post(browser, "/logout")
-    cookie = set_cookies(response)["sessionid"]
-    assert cookie.deletes
-    assert cookie.attributes["max-age"] == "0"
-    assert "sessionid" not in browser.cookies
-    assert browser.get("/whoami").json() == {"user": None, "new": True}
-    replay = Browser(browser.base, {"sessionid": logged_in})
-    assert replay.get("/whoami").json() == {"user": None, "new": True}
-
-
-def test_two_sessions_from_two_stores_in_one_response(browser: Browser, files: Path) -> None:
-    browser.get("/api")
-    response = post(browser, "/prefs", {"theme": "dark"})
-    cookies = set_cookies(response)
-    assert {"sessionid", "prefs"} <= set(cookies)
-    state = browser.get("/api").json()
-    assert (state["theme"], state["messages"], state["visits"]) == ("dark", ["Theme: dark."], 2)
-    assert browser.get("/api").json()["theme"] == "dark"
-    assert any(p.is_file() for p in files.rglob("*"))
-    alone = Browser(browser.base, {"prefs": browser.cookies["prefs"]})
-    assert alone.get("/api").json()["theme"] == "dark"
-
-
-@pytest.mark.parametrize("name", ["sessionid", "prefs"])
-def test_a_tampered_cookie_gives_a_fresh_session_not_an_error(browser: Browser, name: str) -> None:
-    post(browser, "/login", {"user": "carol"})
-    post(browser, "/prefs", {"theme": "dark"})
-    browser.cookies[name] = tamper(browser.cookies[name])
-    response = browser.get("/api")
-    assert response.status_code == 200
-    state = response.json()
-    if name == "sessionid":
-        assert (state["user"], state["visits"], state["theme"]) == (None, 1, "dark")
-    else:
-        assert (state["user"], state["theme"]) == ("carol", "light")
-
-
-def test_garbage_session_keys_never_give_a_500(browser: Browser) -> None:
-    for junk in ["", "x", "../../etc/passwd", "a" * 1800, "AX1HMu8A" + "_" * 80]:
-        other = Browser(browser.base, {"sessionid": junk, "prefs": junk})
-        response = other.get("/api")
-        assert response.status_code == 200, junk[:20]
-        assert response.json()["visits"] == 1
-
-
-def test_cookie_attributes_follow_the_django_settings(browser: Browser) -> None:
-    cookie = set_cookies(browser.get("/api"))["sessionid"]
-    assert cookie.attributes["max-age"] == str(SESSION_AGE)  # SESSION_COOKIE_AGE
-    expires = parsedate_to_datetime(cookie.attributes["expires"]).timestamp()
-    assert abs(expires - (time.time() + SESSION_AGE)) < 60
-    assert cookie.attributes["samesite"] == "Lax"
-    assert cookie.attributes["path"] == "/"
-    assert "httponly" in cookie.attributes
-    assert "secure" not in cookie.attributes  # SESSION_COOKIE_SECURE = False here
-
-
-def test_set_expiry_0_makes_a_browser_session_cookie(browser: Browser) -> None:
-    # The example's login calls set_expiry(0) unless "remember me" is ticked.
-    cookie = set_cookies(post(browser, "/login", {"user": "dave"}))["sessionid"]
-    assert "max-age" not in cookie.attributes
-    assert "expires" not in cookie.attributes
-    assert browser.get("/api").json()["browser_session"] is True
-    remembered = Browser(browser.base)
-    cookie = set_cookies(post(remembered, "/login", {"user": "erin", "remember": "1"}))
-    assert cookie["sessionid"].attributes["max-age"] == str(SESSION_AGE)
-
-
-def test_an_async_view_uses_the_async_session_api(browser: Browser) -> None:
-    assert [browser.get("/async").json()["async_visits"] for _ in range(3)] == [1, 2, 3]
-    post(browser, "/prefs", {"theme": "dark"})
-    assert browser.get("/async").json() == {"async_visits": 4, "theme": "dark"}
-    assert browser.get("/api").json()["visits"] == 2  # the same session as the sync views
+    def test_an_async_view_uses_the_async_session_api(self, browser: Browser) -> None:
+        assert [browser.get("/async").json()["async_visits"] for _ in range(3)] == [1, 2, 3]
+        self.post(browser, "/prefs", {"theme": "dark"})
+        assert browser.get("/async").json() == {"async_visits": 4, "theme": "dark"}
+        assert browser.get("/api").json()["visits"] == 2  # the same session as the sync views
 
 
 # =============================================================================================

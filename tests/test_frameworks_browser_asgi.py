@@ -24,13 +24,12 @@ from tests.browser import (
     log_out,
     switch_to_the_dark_theme,
 )
+from tests.example_cases import example_env
 from tests.live import uvicorn
 from tests.test_aiohttp import run_app_script
-from tests.test_starlette import example_env
 
 pytestmark = pytest.mark.browser
 
-FOURTEEN_DAYS = 14 * 86400
 
 Launcher = Callable[[dict[str, str]], contextlib.AbstractContextManager[str]]
 SERVERS: dict[str, Launcher] = {

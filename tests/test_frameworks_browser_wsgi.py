@@ -23,7 +23,8 @@ from tests.browser import (
     log_out,
     switch_to_the_dark_theme,
 )
-from tests.live import ROOT, gunicorn, hypercorn
+from tests.example_cases import example_env
+from tests.live import gunicorn, hypercorn
 
 pytestmark = pytest.mark.browser
 
@@ -33,23 +34,14 @@ def chromium() -> Iterator[Any]:
     yield from launch_chromium()
 
 
-def env(directory: Path, **extra: str) -> dict[str, str]:
-    return {
-        "PYTHONPATH": str(ROOT / "examples"),
-        "WEBSESSION_SECRETS": "browser test secret, 32+ bytes long!!",
-        "WEBSESSION_DIR": str(directory),
-        "WEBSESSION_SECURE": "0",  # http://127.0.0.1: a Secure cookie would not be sent back
-        **extra,
-    }
-
-
 Server = Callable[[Path], AbstractContextManager[str]]
 SERVERS: dict[str, tuple[Server, str]] = {
-    "flask": (lambda d: gunicorn("flask_app:app", env(d)), "session"),
-    "quart": (lambda d: hypercorn("quart_app:app", env(d)), "session"),
+    "flask": (lambda d: gunicorn("flask_app:app", example_env(d)), "session"),
+    "quart": (lambda d: hypercorn("quart_app:app", example_env(d)), "session"),
     "django": (
         lambda d: gunicorn(
-            "django_app.wsgi:application", env(d, DJANGO_SETTINGS_MODULE="django_app.settings")
+            "django_app.wsgi:application",
+            example_env(d, DJANGO_SETTINGS_MODULE="django_app.settings"),
         ),
         "sessionid",
     ),

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.example_cases import example_env
 from tests.live import hypercorn, uvicorn
-from tests.test_flask import FlaskLikeCases, example_env
+from tests.test_flask import FlaskLikeCases
 
 
 @pytest.fixture(scope="module")
