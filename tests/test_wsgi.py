@@ -7,6 +7,7 @@ a real server does not let a test provoke on demand.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,184 +15,111 @@ from pathlib import Path
 import pytest
 
 import websession
+from tests.example_cases import tamper
 from tests.live import Browser, gunicorn, set_cookies
-from websession import MemoryStore, ServerStore, get_session
-from websession.backends.memory import MemoryBackend
+from tests.middleware_cases import MiddlewareCases, assert_503
+from websession import MemoryStore, get_session
 from websession.wsgi import SessionMiddleware
 
 SECRET = "wsgi end-to-end secret, 32+ bytes long"
 
 
-@pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("sessions")
+class TestWsgiUnderGunicorn(MiddlewareCases):
+    SECRET = SECRET
 
+    @classmethod
+    def launch(cls, app: str, env: dict[str, str]) -> contextlib.AbstractContextManager[str]:
+        return gunicorn(app, env)
 
-@pytest.fixture(scope="module")
-def server(files: Path) -> Iterator[str]:
-    env = {"WEBSESSION_TEST_SECRET": SECRET, "WEBSESSION_TEST_DIR": str(files)}
-    with gunicorn("tests.apps.wsgi_app:app", env) as url:
-        yield url
+    @pytest.fixture(scope="class")
+    @classmethod
+    def server(cls, files: Path) -> Iterator[str]:
+        yield from cls.serve("tests.apps.wsgi_app:app", files)
 
+    def test_flash_is_shown_once(self, browser: Browser) -> None:
+        assert browser.get("/flash/add", msg="saved!").text == "ok"
+        browser.get("/flash/add", msg="again")
+        assert browser.get("/flash/show").text == "saved!,again"
+        assert browser.get("/flash/show").text == ""
 
-@pytest.fixture
-def browser(server: str) -> Iterator[Browser]:
-    b = Browser(server)
-    yield b
-    b.close()
+    def test_log_in_regenerates_the_id(self, browser: Browser) -> None:
+        assert browser.get("/visit").text == "1"
+        assert browser.get("/visit").text == "2"
+        before = browser.cookies["auth"]
+        response = browser.get("/login", user="alice")
+        assert "auth" in set_cookies(response)
+        after = browser.cookies["auth"]
+        assert after != before
+        assert browser.get("/whoami").text == "alice new=False reason=None"
+        # The pre-login cookie no longer loads anything: its record was deleted (no fixation).
+        attacker = Browser(browser.base, {"auth": before})
+        assert attacker.get("/whoami").text == "anonymous new=True reason=not_found"
+        attacker.close()
 
+    def test_log_out_sends_a_deletion_cookie(self, browser: Browser, files: Path) -> None:
+        browser.get("/login", user="bob")
+        logged_in = browser.cookies["auth"]
+        response = browser.get("/logout")
+        cookie = set_cookies(response)["auth"]
+        assert cookie.value == ""
+        assert cookie.attributes["max-age"] == "0"
+        assert cookie.attributes["expires"] == "Thu, 01 Jan 1970 00:00:01 GMT"
+        assert "auth" not in browser.cookies
+        # The record is gone: replaying the old cookie gives an anonymous, new session.
+        replay = Browser(browser.base, {"auth": logged_in})
+        assert replay.get("/whoami").text == "anonymous new=True reason=not_found"
+        replay.close()
 
-def test_counter_is_kept_across_requests(browser: Browser) -> None:
-    assert [browser.get("/count").text for _ in range(3)] == ["1", "2", "3"]
+    def test_tampered_cookie_gives_a_new_session_not_an_error(self, browser: Browser) -> None:
+        browser.get("/count")
+        browser.cookies["session"] = tamper(browser.cookies["session"])
+        response = browser.get("/count")
+        assert response.status_code == 200
+        assert response.text == "1"
+        assert "session" in set_cookies(response)
 
+    def test_no_save_on_a_5xx_response(self, browser: Browser) -> None:
+        browser.get("/count")
+        response = browser.get("/error")
+        assert response.status_code == 500
+        assert response.headers.get_list("set-cookie") == []
+        assert browser.get("/read").text == "1"
 
-def test_flash_is_shown_once(browser: Browser) -> None:
-    assert browser.get("/flash/add", msg="saved!").text == "ok"
-    browser.get("/flash/add", msg="again")
-    assert browser.get("/flash/show").text == "saved!,again"
-    assert browser.get("/flash/show").text == ""
+    def test_save_on_error_saves_with_a_5xx(self, browser: Browser) -> None:
+        browser.get("/count")
+        response = browser.get("/soe/error")
+        assert response.status_code == 500
+        assert "session" in set_cookies(response)
+        assert browser.get("/read").text == "99"
 
+    def test_store_unavailable_while_saving_gives_503(self, browser: Browser) -> None:
+        response = browser.get("/down/save")
+        assert_503(response)
+        assert response.headers.get_list("set-cookie") == []
 
-def test_log_in_regenerates_the_id(browser: Browser) -> None:
-    assert browser.get("/visit").text == "1"
-    assert browser.get("/visit").text == "2"
-    before = browser.cookies["auth"]
-    response = browser.get("/login", user="alice")
-    assert "auth" in set_cookies(response)
-    after = browser.cookies["auth"]
-    assert after != before
-    assert browser.get("/whoami").text == "alice new=False reason=None"
-    # The pre-login cookie no longer loads anything: its record was deleted (no fixation).
-    attacker = Browser(browser.base, {"auth": before})
-    assert attacker.get("/whoami").text == "anonymous new=True reason=not_found"
-    attacker.close()
+    def test_store_unavailable_while_loading_gives_503(self, browser: Browser) -> None:
+        browser.cookies["down"] = self.down_cookie()
+        assert_503(browser.get("/down/load"))
 
+    def test_503_carries_the_cookies_of_the_sessions_that_were_saved(
+        self, browser: Browser
+    ) -> None:
+        response = browser.get("/down/mixed")
+        assert_503(response)
+        assert sorted(set_cookies(response)) == ["prefs"]
+        assert browser.get("/prefs").text == "mixed"
 
-def test_log_out_sends_a_deletion_cookie(browser: Browser, files: Path) -> None:
-    browser.get("/login", user="bob")
-    logged_in = browser.cookies["auth"]
-    response = browser.get("/logout")
-    cookie = set_cookies(response)["auth"]
-    assert cookie.value == ""
-    assert cookie.attributes["max-age"] == "0"
-    assert cookie.attributes["expires"] == "Thu, 01 Jan 1970 00:00:01 GMT"
-    assert "auth" not in browser.cookies
-    # The record is gone: replaying the old cookie gives an anonymous, new session.
-    replay = Browser(browser.base, {"auth": logged_in})
-    assert replay.get("/whoami").text == "anonymous new=True reason=not_found"
-    replay.close()
+    def test_unavailable_status_none_lets_the_error_propagate(self, browser: Browser) -> None:
+        browser.cookies["down"] = self.down_cookie()
+        assert browser.get("/raw/down/load").status_code == 500
+        assert browser.get("/raw/count").text == "1"
 
-
-def test_two_sessions_from_two_stores_in_one_request(browser: Browser, files: Path) -> None:
-    response = browser.get("/two", theme="dark")
-    cookies = set_cookies(response)
-    assert sorted(cookies) == ["auth", "prefs"]
-    assert len(response.headers.get_list("set-cookie")) == 2
-    assert browser.get("/prefs").text == "dark"
-    assert browser.get("/whoami").text == "anonymous new=False reason=None"
-    assert any(p.is_file() for p in files.rglob("*"))  # the auth session is on disk
-
-
-def test_tampered_cookie_gives_a_new_session_not_an_error(browser: Browser) -> None:
-    browser.get("/count")
-    value = browser.cookies["session"]
-    middle = len(value) // 2
-    browser.cookies["session"] = (
-        value[:middle] + ("A" if value[middle] != "A" else "B") + value[middle + 1 :]
-    )
-    response = browser.get("/count")
-    assert response.status_code == 200
-    assert response.text == "1"
-    assert "session" in set_cookies(response)
-
-
-def test_reading_sets_no_cookie_but_varies_on_it(browser: Browser) -> None:
-    browser.get("/count")
-    response = browser.get("/read")
-    assert response.text == "1"
-    assert response.headers.get_list("set-cookie") == []
-    assert response.headers["vary"] == "Cookie"
-    untouched = browser.get("/static")
-    assert untouched.headers.get_list("set-cookie") == []
-    assert "vary" not in untouched.headers
-
-
-def test_no_save_on_a_5xx_response(browser: Browser) -> None:
-    browser.get("/count")
-    response = browser.get("/error")
-    assert response.status_code == 500
-    assert response.headers.get_list("set-cookie") == []
-    assert browser.get("/read").text == "1"
-
-
-def test_save_on_error_saves_with_a_5xx(browser: Browser) -> None:
-    browser.get("/count")
-    response = browser.get("/soe/error")
-    assert response.status_code == 500
-    assert "session" in set_cookies(response)
-    assert browser.get("/read").text == "99"
-
-
-def test_cookie_attributes(browser: Browser) -> None:
-    cookie = set_cookies(browser.get("/count"))["session"]
-    attributes = cookie.attributes
-    assert attributes["path"] == "/"
-    assert attributes["max-age"] == "2592000"
-    assert attributes["expires"].endswith(" GMT")
-    assert attributes["samesite"] == "Lax"
-    assert "httponly" in attributes
-    assert "secure" not in attributes  # CookieOptions(secure=False) for plain HTTP
-    strict = set_cookies(browser.get("/secure"))["strict"]
-    assert "secure" in strict.attributes  # the default options
-    assert "httponly" in strict.attributes
-
-
-def _down_cookie() -> str:
-    """A valid cookie for the "down" session (as if saved while the database was up)."""
-    store = ServerStore(MemoryBackend(), SECRET)
-    session = store.new("down", None)
-    session["x"] = 1
-    header = store.save(session)
-    return header.split(";", 1)[0].split("=", 1)[1]
-
-
-def _assert_503(response) -> None:  # type: ignore[no-untyped-def]
-    assert response.status_code == 503
-    assert response.headers["retry-after"] == "1"
-    assert response.headers["content-type"].startswith("text/plain")
-    assert "unavailable" in response.text
-
-
-def test_store_unavailable_while_saving_gives_503(browser: Browser) -> None:
-    response = browser.get("/down/save")
-    _assert_503(response)
-    assert response.headers.get_list("set-cookie") == []
-
-
-def test_store_unavailable_while_loading_gives_503(browser: Browser) -> None:
-    browser.cookies["down"] = _down_cookie()
-    _assert_503(browser.get("/down/load"))
-
-
-def test_503_carries_the_cookies_of_the_sessions_that_were_saved(browser: Browser) -> None:
-    response = browser.get("/down/mixed")
-    _assert_503(response)
-    assert sorted(set_cookies(response)) == ["prefs"]
-    assert browser.get("/prefs").text == "mixed"
-
-
-def test_unavailable_status_none_lets_the_error_propagate(browser: Browser) -> None:
-    browser.cookies["down"] = _down_cookie()
-    assert browser.get("/raw/down/load").status_code == 500
-    assert browser.get("/raw/count").text == "1"
-
-
-def test_generator_application(browser: Browser) -> None:
-    assert [browser.get("/gen/count").text for _ in range(2)] == ["1", "2"]
-    assert browser.get("/gen/read").headers["vary"] == "Cookie"
-    _assert_503(browser.get("/gen/down/save"))
-    browser.cookies["down"] = _down_cookie()
-    _assert_503(browser.get("/gen/down/load"))
+    def test_generator_application(self, browser: Browser) -> None:
+        assert [browser.get("/gen/count").text for _ in range(2)] == ["1", "2"]
+        assert browser.get("/gen/read").headers["vary"] == "Cookie"
+        assert_503(browser.get("/gen/down/save"))
+        browser.cookies["down"] = self.down_cookie()
+        assert_503(browser.get("/gen/down/load"))
 
 
 # -- direct calls: get_session's errors and PEP 3333's exc_info path --------------------------
