@@ -41,9 +41,12 @@ class MiddlewareCases:
 
     #: the secret every store of tests/apps uses (WEBSESSION_TEST_SECRET)
     SECRET: str
+    #: the application the server runs ("module:attribute")
+    APP: str
 
-    @classmethod
-    def launch(cls, app: str, env: dict[str, str]) -> contextlib.AbstractContextManager[str]:
+    @staticmethod
+    def launch(app: str, env: dict[str, str]) -> contextlib.AbstractContextManager[str]:
+        """Start a server (tests.live.gunicorn, tests.live.uvicorn) running ``app``."""
         raise NotImplementedError
 
     @classmethod
@@ -51,6 +54,11 @@ class MiddlewareCases:
         env = {"WEBSESSION_TEST_SECRET": cls.SECRET, "WEBSESSION_TEST_DIR": str(files)}
         with cls.launch(app, env) as url:
             yield url
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def server(cls, files: Path) -> Iterator[str]:
+        yield from cls.serve(cls.APP, files)
 
     @pytest.fixture(scope="class")
     @classmethod

@@ -6,7 +6,6 @@ tests/apps/starlette_app.py (Starlette's ``request.session``); tests/live.py sta
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,14 +20,8 @@ SECRET = "asgi end-to-end secret, 32+ bytes long"
 class TestAsgiUnderUvicorn(MiddlewareCases):
     SECRET = SECRET
 
-    @classmethod
-    def launch(cls, app: str, env: dict[str, str]) -> contextlib.AbstractContextManager[str]:
-        return uvicorn(app, env)
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def server(cls, files: Path) -> Iterator[str]:
-        yield from cls.serve("tests.apps.asgi_app:app", files)
+    APP = "tests.apps.asgi_app:app"
+    launch = staticmethod(uvicorn)
 
     @pytest.fixture(scope="class")
     @classmethod

@@ -7,9 +7,7 @@ a real server does not let a test provoke on demand.
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,14 +25,8 @@ SECRET = "wsgi end-to-end secret, 32+ bytes long"
 class TestWsgiUnderGunicorn(MiddlewareCases):
     SECRET = SECRET
 
-    @classmethod
-    def launch(cls, app: str, env: dict[str, str]) -> contextlib.AbstractContextManager[str]:
-        return gunicorn(app, env)
-
-    @pytest.fixture(scope="class")
-    @classmethod
-    def server(cls, files: Path) -> Iterator[str]:
-        yield from cls.serve("tests.apps.wsgi_app:app", files)
+    APP = "tests.apps.wsgi_app:app"
+    launch = staticmethod(gunicorn)
 
     def test_flash_is_shown_once(self, browser: Browser) -> None:
         assert browser.get("/flash/add", msg="saved!").text == "ok"
