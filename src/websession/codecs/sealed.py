@@ -126,6 +126,20 @@ class SealedCookie:
 
     def seal(self, name: str, data: bytes, *, issued_at: int | None = None) -> str:
         """Seal bytes that are already serialized (see :meth:`encode`)."""
+        envelope = self.seal_envelope(name, data, issued_at=issued_at)
+        # b64encode(..., pad=False), inlined: one call less on the hot path
+        out = b2a_base64(envelope, newline=False).translate(_FROM_STD).rstrip(b"=")
+        if self.max_length and len(out) > self.max_length:
+            raise EncodeError(
+                f"sealed value is too long: {len(out)} characters (max_length {self.max_length})"
+            )
+        return out.decode("ascii")
+
+    def seal_envelope(self, name: str, data: bytes, *, issued_at: int | None = None) -> bytes:
+        """Seal serialized bytes into the raw envelope (no base64: for stores that keep bytes).
+
+        ``max_length`` does not apply: it limits cookie text.
+        """
         version = _V_PLAIN_BYTE
         if len(data) > self._compress_threshold:
             packed = zlib.compress(data, 6)
@@ -137,13 +151,7 @@ class SealedCookie:
         header = version + self._header_ids[0] + ts.to_bytes(5, "big")
         nonce = os.urandom(_NONCE)
         sealed = self._aeads[0].encrypt(nonce, data, header + name.encode("utf-8", "surrogatepass"))
-        # b64encode(..., pad=False), inlined: one call less on the hot path
-        out = b2a_base64(header + nonce + sealed, newline=False).translate(_FROM_STD).rstrip(b"=")
-        if self.max_length and len(out) > self.max_length:
-            raise EncodeError(
-                f"sealed value is too long: {len(out)} characters (max_length {self.max_length})"
-            )
-        return out.decode("ascii")
+        return header + nonce + sealed
 
     def decode(self, name: str, text: str) -> Any:
         """Return the value ``text`` holds for the cookie ``name``.
@@ -175,6 +183,14 @@ class SealedCookie:
                 raise Malformed(f"sealed value is not base64url: {exc}") from exc
         else:
             env = self._decode_other(text)
+        return self.open_envelope(name, env)
+
+    def open_envelope(self, name: str, env: bytes) -> tuple[bytes, int, int]:
+        """Open a raw envelope (see :meth:`seal_envelope`): (serialized bytes, issue time, key).
+
+        Raises:
+            Malformed, InvalidSignature, Expired: why the envelope cannot be trusted.
+        """
         if len(env) < _MIN_ENVELOPE:
             raise Malformed("sealed value is too short")
         version = env[0]

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from ..backends.base import Backend, Record
 from ..codecs.base import Codec, decode_details_multi, encode_multi
 from ..codecs.keys import KeyedHash, SecretKeys, derive_key, normalize_secrets
+from ..codecs.sealed import SealedCookie
 from ..cookies import CookieOptions
 from ..errors import ConflictError, DecodeError, Malformed, SessionNotFound
 from ..session import Session, SessionState
@@ -142,6 +143,12 @@ class ServerStore(BaseStore):
         # (gorilla-compatible files also by their own timestamp, as gorilla checks it).
         data_age = lifetime if self.gorilla else 0
         self.data_codecs = [with_limits(c, max_age=data_age, max_length=0) for c in self.codecs]
+        # Sealed mode keeps raw envelopes (every backend stores bytes): no base64 either way.
+        self._sealer: SealedCookie | None = (
+            self.data_codecs[0]
+            if not self.gorilla and isinstance(self.data_codecs[0], SealedCookie)
+            else None
+        )
         self._id_hashes: list[KeyedHash] = (
             []
             if self.gorilla
@@ -174,6 +181,20 @@ class ServerStore(BaseStore):
         keyed_hash = self._id_hashes[min(key_index, len(self._id_hashes) - 1)]
         mac = keyed_hash(session_id.encode("ascii"))
         return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
+
+    def _seal_data(self, name: str, value: Any) -> bytes:
+        """The record's bytes: a raw sealed envelope, or gorilla's securecookie text."""
+        if self._sealer is not None:
+            return self._sealer.seal_envelope(name, self._sealer.serializer.serialize(value))
+        return encode_multi(name, value, self.data_codecs).encode("ascii")
+
+    def _open_data(self, name: str, data: bytes) -> tuple[Any, bool]:
+        """(the value a record holds, whether an older key sealed it)."""
+        if self._sealer is not None:
+            raw, _issued_at, index = self._sealer.open_envelope(name, data)
+            return self._sealer.serializer.deserialize(raw), index > 0
+        found = decode_details_multi(name, data.decode("ascii"), self.data_codecs)
+        return found.value, found.stale
 
     def _data_name(self, session: Session, session_id: str) -> str:
         return session.name if self.gorilla else _DATA_PREFIX + session_id
@@ -211,10 +232,8 @@ class ServerStore(BaseStore):
             session.reject(SessionNotFound("the session has expired or was deleted"))
             return session
         try:
-            data = decode_details_multi(
-                self._data_name(session, session_id), record.data.decode("ascii"), self.data_codecs
-            )
-            values, meta = unpack_values(data.value)
+            payload, data_stale = self._open_data(self._data_name(session, session_id), record.data)
+            values, meta = unpack_values(payload)
             if meta and self.gorilla:
                 raise Malformed("the stored record does not hold a mapping of session values")
         except (DecodeError, UnicodeDecodeError) as exc:
@@ -222,7 +241,7 @@ class ServerStore(BaseStore):
             log.warning("websession: unreadable record for session %r: %s", name, error)
             session.reject(error)
             return session
-        session.load(values, issued_at=opened.issued_at, stale=opened.key_index > 0 or data.stale)
+        session.load(values, issued_at=opened.issued_at, stale=opened.key_index > 0 or data_stale)
         apply_meta(session, meta)
         session.id = session_id
         session.backend_key = key
@@ -254,12 +273,10 @@ class ServerStore(BaseStore):
         reuse = old_key is not None and session.id_cookie is not None
         key = old_key if reuse and old_key is not None else self.backend_key(session_id)
         ttl = self._ttl(session)
-        data = encode_multi(
+        payload = self._seal_data(
             self._data_name(session, session_id),
             pack_values(session, self.options, not self.gorilla),
-            self.data_codecs,
         )
-        payload = data.encode("ascii")
         if old_key is None:
             version = yield _op("set", key, payload, ttl)
         elif old_key != key:  # loaded under an older secret: re-key under the newest
