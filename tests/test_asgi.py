@@ -19,7 +19,6 @@ SECRET = "asgi end-to-end secret, 32+ bytes long"
 
 class TestAsgiUnderUvicorn(MiddlewareCases):
     SECRET = SECRET
-
     APP = "tests.apps.asgi_app:app"
     launch = staticmethod(uvicorn)
 

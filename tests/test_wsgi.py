@@ -24,7 +24,6 @@ SECRET = "wsgi end-to-end secret, 32+ bytes long"
 
 class TestWsgiUnderGunicorn(MiddlewareCases):
     SECRET = SECRET
-
     APP = "tests.apps.wsgi_app:app"
     launch = staticmethod(gunicorn)
 
