@@ -147,9 +147,26 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["memory", "file", "cookie"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+KINDS = ("memory", "file", "cookie")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each engine test on the store kinds it applies to (not generated, not skipped).
+
+    Tests that need records on the server (``server_side``) run on memory and file stores: a
+    cookie store keeps none, so it cannot forget a key it issued. ``@pytest.mark.store_kinds``
+    names the kinds explicitly.
+    """
+    if "kind" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("store_kinds")
+    if marker is not None:
+        kinds = list(marker.args)
+    elif "server_side" in metafunc.fixturenames:
+        kinds = ["memory", "file"]
+    else:
+        kinds = list(KINDS)
+    metafunc.parametrize("kind", kinds)
 
 
 @pytest.fixture
@@ -173,8 +190,8 @@ def store(kind: str, tmp_path: Path, clock: Clock) -> Iterator[Any]:
 
 @pytest.fixture
 def server_side(store: Any, kind: str) -> Any:
-    if kind == "cookie":
-        pytest.skip("a cookie store keeps no records: it cannot forget a key it issued")
+    """The store, for tests that need server-side records (memory and file kinds only)."""
+    assert kind != "cookie"
     return store
 
 
@@ -425,9 +442,8 @@ def test_clear_expired_and_the_clearsessions_command(server_side: Any, clock: Cl
     assert records() == 0
 
 
+@pytest.mark.store_kinds("cookie")
 def test_clear_expired_on_a_cookie_store_does_nothing(kind: str, store: Any) -> None:
-    if kind != "cookie":
-        pytest.skip("cookie store only")
     management.call_command("clearsessions")  # no records to clear: no error
 
 
