@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["AsyncFromSync", "Backend", "Record", "new_version"]
+__all__ = ["AsyncFromSync", "Backend", "Record", "new_version", "next_version"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,24 @@ def new_version() -> int:
     Memcached) write in one command that needs no read first.
     """
     return secrets.randbits(62) | 1
+
+
+def next_version(
+    current: Record | None, now: float, *, must_exist: bool, if_version: int | None
+) -> int | None:
+    """For a backend that reads before it writes: the version a write gets, or None if refused.
+
+    ``current`` is the stored record (an expired one counts as absent). The write is refused
+    when ``must_exist`` or ``if_version`` asks for a live record and there is none, or when
+    ``if_version`` does not match; otherwise the version is one more than the current one.
+    """
+    if current is not None and current.expires_at <= now:
+        current = None
+    if current is None:
+        return None if (must_exist or if_version is not None) else 1
+    if if_version is not None and current.version != if_version:
+        return None
+    return current.version + 1
 
 
 @runtime_checkable

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from ..errors import StoreUnavailable
-from .base import AsyncFromSync, Record
+from .base import AsyncFromSync, Record, next_version
 
 fcntl: Any
 try:  # POSIX; on other systems writes are still atomic, only cross-process locks are missing
@@ -188,13 +188,9 @@ class FilesystemBackend(AsyncFromSync):
             with self._locked(directory):
                 current = self._read(key)
                 now = self._clock()
-                if current is not None and current.expires_at <= now:
-                    current = None
-                if (must_exist or if_version is not None) and current is None:
+                version = next_version(current, now, must_exist=must_exist, if_version=if_version)
+                if version is None:
                     return None
-                if if_version is not None and current is not None and current.version != if_version:
-                    return None
-                version = current.version + 1 if current is not None else 1
                 return self._write(directory, key, data, now + ttl, version)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT):

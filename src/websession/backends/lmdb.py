@@ -40,7 +40,7 @@ from typing import Any
 import lmdb
 
 from ..errors import StoreUnavailable
-from .base import AsyncFromSync, Record
+from .base import AsyncFromSync, Record, next_version
 
 __all__ = ["LMDBBackend"]
 
@@ -298,13 +298,9 @@ class LMDBBackend(AsyncFromSync):
         def write(txn: Any) -> int | None:
             now = self._clock()
             current = self._unpack(txn.get(k))
-            if current is not None and current.expires_at <= now:
-                current = None
-            if (must_exist or if_version is not None) and current is None:
+            version = next_version(current, now, must_exist=must_exist, if_version=if_version)
+            if version is None:
                 return None
-            if if_version is not None and current is not None and current.version != if_version:
-                return None
-            version = current.version + 1 if current is not None else 1
             txn.put(k, _HEADER.pack(now + ttl, version) + payload)
             return version
 

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from .base import Record
+from .base import Record, next_version
 
 __all__ = ["MemoryBackend"]
 
@@ -58,13 +58,9 @@ class MemoryBackend:
         now = self._clock()
         with self._lock:
             current = self._records.get(key)
-            if current is not None and current.expires_at <= now:
-                current = None
-            if (must_exist or if_version is not None) and current is None:
+            version = next_version(current, now, must_exist=must_exist, if_version=if_version)
+            if version is None:
                 return None
-            if if_version is not None and current is not None and current.version != if_version:
-                return None
-            version = current.version + 1 if current is not None else 1
             if self._max_entries and current is None and len(self._records) >= self._max_entries:
                 self._purge_locked(now)
             self._records[key] = Record(bytes(data), now + ttl, version)
