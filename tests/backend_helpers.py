@@ -6,7 +6,7 @@ checks and tools that several backend files repeat beyond it, written once.
 
 from __future__ import annotations
 
-import socket
+import sys
 import threading
 import time
 import uuid
@@ -31,19 +31,25 @@ def cookie_value(header: str) -> str:
     return header.split(";", 1)[0].split("=", 1)[1]
 
 
-def free_port() -> int:
-    """A local port nothing listens on (bound, then closed again)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
-
-def race(count: int, work: Callable[[int], T], timeout: float = 30) -> list[T]:
+def race(
+    count: int,
+    work: Callable[[int], T],
+    timeout: float = 30,
+    *,
+    switch_interval: float | None = None,
+) -> list[T]:
     """Run ``work(0) ... work(count - 1)`` in threads released together; their results.
 
-    Fails the test if any of them raised.
+    Fails the test if any of them raised. ``switch_interval`` (e.g. ``1e-6``) makes the
+    interpreter switch threads that often while they run, to shake out races in pure Python.
     """
+    if switch_interval is not None:
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(switch_interval)
+        try:
+            return race(count, work, timeout)
+        finally:
+            sys.setswitchinterval(previous)
     barrier = threading.Barrier(count)
     results: list[T] = []
     errors: list[BaseException] = []
@@ -60,7 +66,7 @@ def race(count: int, work: Callable[[int], T], timeout: float = 30) -> list[T]:
         t.start()
     for t in threads:
         t.join(timeout)
-    assert not errors
+    assert not errors, errors
     return results
 
 

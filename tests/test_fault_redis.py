@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from tests.live import free_port
 from tests.servers import in_ci
 
 httpx = pytest.importorskip("httpx")
@@ -39,12 +40,6 @@ SOCKET_TIMEOUT = 0.5
 BOUND = 2 * SOCKET_TIMEOUT + 1.5
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _ping(port: int) -> bool:
@@ -95,7 +90,7 @@ class RedisProcess:
 @pytest.fixture
 def redis_server() -> Iterator[RedisProcess]:
     workdir = tempfile.mkdtemp(prefix="ws-fault-redis-")
-    server = RedisProcess(_free_port(), workdir)
+    server = RedisProcess(free_port(), workdir)
     server.start()
     try:
         yield server
@@ -132,7 +127,7 @@ def app_url(redis_server: RedisProcess) -> Iterator[str]:
     )
     store = ServerStore(backend, SECRET, options=CookieOptions(secure=False))  # plain http
     app = SessionMiddleware(counter_app, store, name="sid")
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False
     )

@@ -20,9 +20,9 @@ from tests.backend_helpers import (
     assert_session_expires,
     assert_versions_and_conditions,
     cookie_value,
-    free_port,
     unique_prefix,
 )
+from tests.live import free_port
 from tests.servers import in_ci, server_url
 from websession import ServerStore, StoreUnavailable
 from websession.backends.memcached import MemcachedBackend, _exptime

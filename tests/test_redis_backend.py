@@ -22,9 +22,9 @@ from tests.backend_helpers import (
     assert_session_expires,
     assert_versions_and_conditions,
     cookie_value,
-    free_port,
     unique_prefix,
 )
+from tests.live import free_port
 from tests.servers import server_url
 from websession import ConflictError, CookieOptions, ServerStore, StoreUnavailable
 from websession.backends.redis import RedisBackend

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.backend_helpers import race
 from websession import (
     DecodeError,
     EncodeError,
@@ -278,28 +279,12 @@ def test_negative_limits(option: str) -> None:
 
 
 def test_one_codec_shared_by_threads() -> None:
-    import sys
-    import threading
 
     codec = _codec(now=NOW)
-    errors: list[BaseException] = []
 
     def work(n: int) -> None:
-        try:
-            for i in range(300):
-                value = {"thread": n, "i": i, "t": (n, i), "when": dt.date(2026, 1, 1 + i % 28)}
-                assert codec.decode("s", codec.encode("s", value)) == value
-        except BaseException as exc:  # reported by the assert below
-            errors.append(exc)
+        for i in range(300):
+            value = {"thread": n, "i": i, "t": (n, i), "when": dt.date(2026, 1, 1 + i % 28)}
+            assert codec.decode("s", codec.encode("s", value)) == value
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads as often as possible
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(interval)
-    assert not errors, errors
+    race(8, work, switch_interval=1e-6)  # switch threads as often as possible

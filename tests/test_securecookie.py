@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import websession
+from tests.backend_helpers import race
 from websession import (
     DecodeError,
     EncodeError,
@@ -567,28 +568,12 @@ def test_default_serializer_is_msgpack_and_keeps_int_keys() -> None:
 
 def test_one_codec_shared_by_threads() -> None:
     """The cached cipher context and hash states are shared: threads must not disturb them."""
-    import sys
-    import threading
 
     codec = SecureCookie(HASH_KEY, b"k" * 32, serializer=JSONSerializer())
-    errors: list[BaseException] = []
 
     def work(n: int) -> None:
-        try:
-            for i in range(300):
-                value = {"thread": n, "i": i, "pad": "x" * (i % 50)}
-                assert codec.decode("s", codec.encode("s", value)) == value
-        except BaseException as exc:  # reported by the assert below
-            errors.append(exc)
+        for i in range(300):
+            value = {"thread": n, "i": i, "pad": "x" * (i % 50)}
+            assert codec.decode("s", codec.encode("s", value)) == value
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads as often as possible
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(interval)
-    assert not errors, errors
+    race(8, work, switch_interval=1e-6)  # switch threads as often as possible

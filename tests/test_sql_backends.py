@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.backend_helpers import assert_store_round_trip, free_port
+from tests.backend_helpers import assert_store_round_trip
+from tests.live import free_port
 from tests.servers import server_url
 from websession import ConflictError, CookieOptions, ServerStore, StoreUnavailable, open_store
 from websession.backends.base import Backend
