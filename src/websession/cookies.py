@@ -92,16 +92,23 @@ class CookieOptions:
 
     def validate(self, name: str | None = None) -> None:
         """Raise ValueError if these options (for the cookie ``name``, when given) are unusable."""
-        self._attributes()
         if name is None:
-            return
+            self._attributes()
+        else:
+            self._checked(name)
+
+    def _checked(self, name: str) -> tuple[str, str]:
+        """Check these options for the cookie ``name``; return :meth:`_attributes`."""
+        attributes = self._attributes()
         validate_cookie_name(name)
-        if name.startswith("__Host-") and (not self.secure or self.path != "/" or self.domain):
-            raise ValueError(
-                f"cookie {name!r}: the __Host- prefix needs secure=True, path='/' and no domain"
-            )
-        if name.startswith("__Secure-") and not self.secure:
-            raise ValueError(f"cookie {name!r}: the __Secure- prefix needs secure=True")
+        if name.startswith("__"):
+            if name.startswith("__Host-") and (not self.secure or self.path != "/" or self.domain):
+                raise ValueError(
+                    f"cookie {name!r}: the __Host- prefix needs secure=True, path='/' and no domain"
+                )
+            if name.startswith("__Secure-") and not self.secure:
+                raise ValueError(f"cookie {name!r}: the __Secure- prefix needs secure=True")
+        return attributes
 
     def _attributes(self) -> tuple[str, str]:
         """Check the options; return the Set-Cookie text before and after Expires/Max-Age.
@@ -171,7 +178,15 @@ class CookieOptions:
         """Return a copy with ``changes`` applied (and validated)."""
         if changes:
             return replace(self, **changes)  # type: ignore[arg-type]
-        # The hot path (a copy per session): no dataclasses.replace, which is slow.
+        clone = self._clone()
+        clone.validate()
+        return clone
+
+    def _clone(self) -> CookieOptions:
+        """An unchecked copy, for the hot path (a copy per session) of options just checked.
+
+        Not :func:`dataclasses.replace`, which costs more than the rest of a session's load.
+        """
         clone = object.__new__(CookieOptions)
         clone.path = self.path
         clone.domain = None if self.domain == "" else self.domain  # as __post_init__ does
@@ -180,7 +195,6 @@ class CookieOptions:
         clone.http_only = self.http_only
         clone.same_site = self.same_site
         clone.partitioned = self.partitioned
-        clone.validate()
         return clone
 
 
@@ -215,8 +229,7 @@ def format_set_cookie(
         ValueError: an invalid name, a value with characters a cookie cannot carry, or options
             that break the name's ``__Host-``/``__Secure-`` prefix rules.
     """
-    options.validate(name)
-    head, tail = options._attributes()
+    head, tail = options._checked(name)
     if not _COOKIE_VALUE.fullmatch(value):
         raise ValueError(f"cookie {name!r}: the value contains characters a cookie cannot carry")
     max_age = options.max_age

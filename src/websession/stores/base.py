@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from ..cookies import BROWSER_COOKIE_LIMIT, CookieOptions, format_set_cookie, validate_cookie_name
+from ..cookies import BROWSER_COOKIE_LIMIT, CookieOptions, format_set_cookie
 from ..errors import EncodeError, Malformed
 from ..session import Session
 
@@ -54,10 +54,9 @@ class BaseStore:
         self.clock: Callable[[], float] = clock if clock is not None else time.time
 
     def _blank(self, name: str) -> Session:
-        validate_cookie_name(name)
-        options = self.options.copy()
-        options.validate(name)
-        return Session(name, self, options=options)  # type: ignore[arg-type]
+        options = self.options
+        options.validate(name)  # the name too: a bad one fails on load, not first on save
+        return Session(name, self, options=options._clone())  # type: ignore[arg-type]
 
     def _set_cookie(self, session: Session, value: str) -> str:
         header = format_set_cookie(session.name, value, session.options, now=self.clock())

@@ -47,14 +47,14 @@ def new_session_id() -> str:
     return base64.b32encode(os.urandom(32)).decode("ascii").rstrip("=")
 
 
-class _Op(NamedTuple):
-    method: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
+#: one backend call: (method name, positional arguments, keyword arguments). A plain tuple: a
+#: NamedTuple costs a Python-level ``__new__`` per operation, on every load and save.
+_Op = tuple[str, tuple[Any, ...], dict[str, Any]]
+_NO_KWARGS: dict[str, Any] = {}
 
 
 def _op(method: str, *args: Any, **kwargs: Any) -> _Op:
-    return _Op(method, args, kwargs)
+    return (method, args, kwargs)
 
 
 Steps = Generator[_Op, Any, Any]
@@ -62,18 +62,19 @@ Steps = Generator[_Op, Any, Any]
 
 def _run(steps: Steps, backend: Backend) -> Any:
     try:
-        op = next(steps)
+        method, args, kwargs = next(steps)
         while True:
-            op = steps.send(getattr(backend, op.method)(*op.args, **op.kwargs))
+            method, args, kwargs = steps.send(getattr(backend, method)(*args, **kwargs))
     except StopIteration as stop:
         return stop.value
 
 
 async def _arun(steps: Steps, backend: Backend) -> Any:
     try:
-        op = next(steps)
+        method, args, kwargs = next(steps)
         while True:
-            op = steps.send(await getattr(backend, "a" + op.method)(*op.args, **op.kwargs))
+            result = await getattr(backend, "a" + method)(*args, **kwargs)
+            method, args, kwargs = steps.send(result)
     except StopIteration as stop:
         return stop.value
 
@@ -224,8 +225,10 @@ class ServerStore(BaseStore):
             )
             self._remember(name, cookie_value, opened)
         session_id, key = opened.session_id, opened.key
-        touch = self._ttl(session) if self.rolling else None
-        record: Record | None = yield (_op("get", key, touch=touch) if touch else _op("get", key))
+        if self.rolling:
+            record: Record | None = yield ("get", (key,), {"touch": self._ttl(session)})
+        else:
+            record = yield ("get", (key,), _NO_KWARGS)
         if record is None:
             # Never adopt an id the store does not know (session fixation): a new one is made
             # on save.
@@ -284,7 +287,7 @@ class ServerStore(BaseStore):
             yield _op("delete", old_key)
         else:
             check = session.version if self.optimistic else None
-            version = yield _op("set", key, payload, ttl, must_exist=True, if_version=check)
+            version = yield ("set", (key, payload, ttl), {"must_exist": True, "if_version": check})
             if version is None:
                 if self.optimistic:
                     raise ConflictError(
