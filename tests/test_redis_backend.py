@@ -8,6 +8,7 @@ cluster, key prefixes, clients passed in, and StoreUnavailable when Redis is not
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -200,6 +201,31 @@ def test_clients_passed_in() -> None:
     finally:
         _cleanup(made)
         sync_client.close()  # ours: the backend does not close clients it was given
+
+
+def test_connections_are_reused_and_a_forked_child_gets_its_own(backend: RedisBackend) -> None:
+    """One connection serves a run of calls; a forked worker (gunicorn --preload) never talks
+    over its parent's socket, and the parent's connection is intact afterwards."""
+    client = backend.client
+    backend.set("k", b"parent", 60)
+    before = client.info("clients")["connected_clients"]
+    for _ in range(50):
+        assert backend.get("k") is not None
+    assert client.info("clients")["connected_clients"] == before, "a connection per call"
+    pid = os.fork()
+    if pid == 0:  # the child: exit status says whether it worked
+        code = 1
+        try:
+            record = backend.get("k")
+            backend.set("k", b"child", 60)
+            code = 0 if record is not None and record.data == b"parent" else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    record = backend.get("k")  # the parent's idle connection still answers in step
+    assert record is not None
+    assert record.data == b"child"
 
 
 def test_cluster_spreads_sessions_over_every_node(cluster_backend: RedisBackend) -> None:

@@ -20,6 +20,7 @@ comes back. ``socket_timeout`` (2 s by default) bounds every call.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -43,6 +44,7 @@ try:
     from redis.exceptions import ConnectionError as _ConnectionError
     from redis.exceptions import NoScriptError as _NoScriptError
     from redis.exceptions import ReadOnlyError as _ReadOnlyError
+    from redis.exceptions import ResponseError as _ResponseError
     from redis.exceptions import TimeoutError as _TimeoutError
     from redis.retry import Retry as _Retry
 
@@ -148,6 +150,11 @@ class RedisBackend:
         self._own_async_client = async_client is None
         self._async_loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        # Idle connections of the sync single-node client, kept here rather than in redis-py's
+        # pool (see _command); and the process they belong to (a forked child must not share
+        # its parent's sockets).
+        self._idle: list[Any] = []
+        self._idle_pid = os.getpid()
 
     @classmethod
     def from_url(cls, url: str, cluster: bool = False, **options: Any) -> RedisBackend:
@@ -238,33 +245,60 @@ class RedisBackend:
 
     # -- sync ----------------------------------------------------------------------------------
     def _command(self, *args: Any) -> Any:
-        """Run one command: on a single node straight on a pooled connection, else via the client.
+        """Run one command: on a single node straight on an idle connection, else via the client.
 
-        redis-py's generic command path (retry wrapper, metrics, response callbacks) costs
-        more than the round trip itself on a fast local Redis; for the few commands used here
-        (GET, GETEX, SET, EVALSHA, DEL) the raw reply is the answer, so a single node skips it.
-        A connection that fails is disconnected (never reused half-read) and, if it was a
-        pooled one that went stale, the command is tried once more on a fresh connection.
+        redis-py's generic command path (retry wrapper, metrics, response callbacks) and its
+        pool's checkout (a lock, metrics, and a poll of the socket for stray data) cost more
+        than the round trip itself on a fast local Redis. For the few commands used here (GET,
+        GETEX, SET, EVALSHA, DEL) the raw reply is the answer, so a single node skips both.
+        Connections come from the client's pool factory (its host, auth, TLS, timeouts and
+        ``max_connections``) and are kept in a LIFO list here; one goes back to the list only
+        after its reply was read in full, or disconnected (it reconnects on its next use), so
+        none is ever reused half-read. When an idle connection turns out stale (Redis
+        restarted), every idle one is disconnected and the command is tried once more on a
+        fresh connection.
         """
         client = self.client
         pool = None if self.cluster else getattr(client, "connection_pool", None)
         if pool is None:
             return client.execute_command(*args)
+        idle = self._idle
+        if self._idle_pid != os.getpid():
+            # forked: the parent's sockets are not ours (nor are its pool's counts)
+            self._idle = idle = []
+            self._idle_pid = os.getpid()
+            pool.reset()
+        try:
+            conn, reused = idle.pop(), True  # list.pop is atomic: no lock needed
+        except IndexError:
+            conn, reused = pool.make_connection(), False
         for attempt in (0, 1):
-            conn = pool.get_connection()
             try:
                 conn.send_command(*args)
-                return conn.read_response()
+                result = conn.read_response()
             except _ConnectionError:
                 conn.disconnect()
-                if attempt:
+                if not reused or attempt:
+                    idle.append(conn)
                     raise
+                for other in idle:  # after a restart the other idle ones are stale too
+                    other.disconnect()
+                continue  # once more: the same connection reconnects
+            except _ResponseError:
+                idle.append(conn)  # an error reply was read in full: the connection is fine
+                raise
             except BaseException:
                 conn.disconnect()  # a timeout or an interrupt may leave a reply in flight
+                idle.append(conn)
                 raise
-            finally:
-                pool.release(conn)
+            idle.append(conn)
+            return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _drop_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.disconnect()
 
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
         try:
@@ -307,6 +341,7 @@ class RedisBackend:
 
     def close(self) -> None:
         self._closed = True
+        self._drop_idle()
         client, self._client = self._client, None
         if client is not None and self._own_client:
             client.close()
