@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -140,6 +141,44 @@ def test_explicit_create_schema(target: Target, mode: str) -> None:
         assert call(mode, backend, "get", "k").data == b"v"
     finally:
         backend.close()
+
+
+@pytest.mark.parametrize("prepare", [True, False], ids=["prepared", "unnamed"])
+def test_postgresql_statements_with_and_without_prepare(prepare: bool, tmp_path: Any) -> None:
+    """Prepared statements (the default) and unnamed ones (PgBouncer in transaction mode) give
+    the same answers; a connection whose prepared statements the server dropped (DISCARD ALL,
+    as a pooler's reset does) prepares them again."""
+    target = Target("postgresql", tmp_path)
+    backend = target.make(prepare=prepare)
+    try:
+        assert backend.set("k", b"\x00\xffdata", 60) == 1
+        record = backend.get("k")
+        assert record is not None
+        assert record.data == b"\x00\xffdata"
+        assert record.expires_at == pytest.approx(time.time() + 60, abs=5)
+        version = backend.set("k", b"v2", 60, must_exist=True)
+        assert version == 2
+        assert backend.set("k", b"v3", 60, if_version=1) is None  # stale version
+        assert backend.set("k", b"v3", 60, if_version=2) == 3
+        assert backend.set("missing", b"x", 60, must_exist=True) is None
+        touched = backend.get("k", touch=600)
+        assert touched is not None
+        assert touched.expires_at == pytest.approx(time.time() + 600, abs=5)
+        assert backend.purge() == 0
+        if prepare:
+            conn, _ = backend._pool.acquire()
+            conn.execute("DISCARD ALL")
+            backend._pool.release(conn)
+        assert backend.get("k").data == b"v3"  # type: ignore[union-attr]
+        backend.delete("k")
+        assert backend.get("k") is None
+        with pytest.raises(psycopg.DataError):  # a key PostgreSQL cannot store: refused, not cut
+            backend.set("bad\x00key", b"x", 60)
+        assert backend.get("bad") is None
+        assert backend.set("k2", b"after an error", 60) == 1  # the connection is still good
+    finally:
+        backend.close()
+        target.drop()
 
 
 def test_bad_table_names_are_refused() -> None:

@@ -2,19 +2,26 @@
 
 One statement, one round trip per operation: ``SELECT`` (or ``UPDATE ... RETURNING`` for a
 sliding expiry), ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING version``, a conditional
-``UPDATE ... RETURNING version`` for ``must_exist``/``if_version``, ``DELETE``. Statements are
-prepared on each connection the first time they run (``prepare=False`` for PgBouncer in
-transaction mode). The table is created on first use, once per backend object
-(``create_schema=False`` for roles without DDL rights; then call :meth:`create_schema` once
-from a role that has them, or run the DDL in :meth:`schema_sql` yourself).
+``UPDATE ... RETURNING version`` for ``must_exist``/``if_version``, ``DELETE``. The table is
+created on first use, once per backend object (``create_schema=False`` for roles without DDL
+rights; then call :meth:`create_schema` once from a role that has them, or run the DDL in
+:meth:`schema_sql` yourself).
+
+The sync methods run these statements through psycopg's libpq layer (:mod:`psycopg.pq`):
+prepared on each connection the first time they run there (``prepare=False`` for PgBouncer
+in transaction mode: then each runs unnamed), parameters and results in PostgreSQL's binary
+format. psycopg's cursors (query conversion, adaptation, row making) cost more CPU than the
+round trip itself on a local server, and these statements need none of it: seven fixed
+statements over four column types. The async methods use psycopg's ``AsyncConnection``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import struct
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from .base import Record
 from .sqlbase import (
@@ -31,7 +38,8 @@ from .sqlbase import (
 try:
     import psycopg
     from psycopg import errors as pg_errors
-    from psycopg.pq import TransactionStatus
+    from psycopg.pq import ConnStatus, DiagnosticField, ExecStatus, TransactionStatus
+    from psycopg.pq.abc import PGconn, PGresult
 except ImportError as _exc:  # pragma: no cover - depends on the environment
     raise missing_client("postgresql", _exc) from _exc
 
@@ -39,6 +47,73 @@ __all__ = ["PostgreSQLBackend"]
 
 _RACED_DDL = (pg_errors.UniqueViolation, pg_errors.DuplicateTable, pg_errors.DuplicateObject)
 _OPTIONS = ("table", "create_schema", "pool_size", "prepare", "clock")
+
+_DOUBLE = struct.Struct("!d")
+_BIGINT = struct.Struct("!q")
+_INT = struct.Struct("!i")
+_BINARY = 1
+_TUPLES_OK = ExecStatus.TUPLES_OK
+_COMMAND_OK = ExecStatus.COMMAND_OK
+_CONNECTION_OK = ConnStatus.OK
+_FATAL_ERROR = ExecStatus.FATAL_ERROR
+_SQLSTATE = DiagnosticField.SQLSTATE
+_NO_SUCH_STATEMENT = b"26000"  # invalid_sql_statement_name: not prepared on this connection
+
+# How each kind of statement parameter is sent: (type OID, format, encode), all in binary. (Not
+# text for the key: libpq would cut a text parameter at its first NUL without a word.)
+_PARAMS: dict[str, tuple[int, int, Callable[[Any], bytes]]] = {
+    "k": (1043, _BINARY, lambda v: v.encode("utf-8")),  # varchar
+    "b": (17, _BINARY, bytes),  # bytea
+    "f": (701, _BINARY, lambda v: _DOUBLE.pack(float(v))),  # float8
+    "i": (20, _BINARY, lambda v: _BIGINT.pack(int(v))),  # int8
+}
+# Result columns in binary format, by type OID: bytea, float8, int8, int4.
+_COLUMNS: dict[int, Callable[[bytes], Any]] = {
+    17: bytes,
+    701: lambda v: _DOUBLE.unpack(v)[0],
+    20: lambda v: _BIGINT.unpack(v)[0],
+    23: lambda v: _INT.unpack(v)[0],
+}
+
+
+def _column(result: PGresult, index: int) -> Any:
+    """The value of column ``index`` of a one-row binary result."""
+    value = result.get_value(0, index)
+    if value is None:
+        return None
+    decode = _COLUMNS.get(result.ftype(index))
+    if decode is None:
+        raise TypeError(
+            f"column {index} of the sessions table has type OID {result.ftype(index)}; "
+            "expected the types of schema_sql() (BYTEA, DOUBLE PRECISION, BIGINT)"
+        )
+    return decode(value)
+
+
+class _Statement(NamedTuple):
+    """One of the backend's statements as libpq runs it."""
+
+    name: bytes  # its prepared name
+    sql: bytes  # with $1, $2 ... placeholders
+    types: Sequence[int]
+    formats: Sequence[int]
+    encoders: tuple[Callable[[Any], bytes], ...]
+
+
+def _statement(name: str, query: str, kinds: str) -> _Statement:
+    """``query`` (with ``%s`` placeholders, one per letter of ``kinds``) for libpq."""
+    parts = query.split("%s")
+    if len(parts) != len(kinds) + 1:
+        raise AssertionError(f"{name}: {len(parts) - 1} placeholders for {kinds!r}")
+    sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
+    specs = [_PARAMS[k] for k in kinds]
+    return _Statement(
+        f"websession_{name}".encode(),
+        sql.encode(),
+        [t for t, _, _ in specs],
+        [f for _, f, _ in specs],
+        tuple(e for _, _, e in specs),
+    )
 
 
 class PostgreSQLBackend(ReturningSQL, PooledSQL):
@@ -101,6 +176,19 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
             f"CREATE INDEX IF NOT EXISTS {index} ON {t} (expires_at)",
         )
         self._build_statements(t, "%s")
+        self._prepare = prepare
+        self._statements = {
+            query: _statement(name, query, kinds)
+            for name, query, kinds in (
+                ("get", self._q_get, "kf"),
+                ("touch", self._q_touch, "fkf"),
+                ("upsert", self._q_upsert, "kbf"),
+                ("update", self._q_update, "bfkf"),
+                ("update_version", self._q_update_version, "bfkfi"),
+                ("delete", self._q_delete, "k"),
+                ("purge", self._q_purge, "f"),
+            )
+        }
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> PostgreSQLBackend:
@@ -123,16 +211,57 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
     async def _aconnect(self) -> psycopg.AsyncConnection[Any]:
         return await psycopg.AsyncConnection.connect(self.conninfo, **self._connect_kwargs)
 
+    def _create_table(self, conn: psycopg.Connection[Any]) -> None:
+        for statement in self._ddl:
+            with contextlib.suppress(*_RACED_DDL):  # another process made it at that moment
+                conn.execute(statement)
+        self._ready = True
+
     def _execute(
         self, conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...], fetch: bool
     ) -> Any:
         if not self._ready:
-            for statement in self._ddl:
-                with contextlib.suppress(*_RACED_DDL):  # another process made it at that moment
-                    conn.execute(statement)
-            self._ready = True
-        cursor = conn.execute(query, params, binary=True)
-        return cursor.fetchone() if fetch else cursor.rowcount
+            self._create_table(conn)
+        statement = self._statements.get(query)
+        if statement is None:  # schema and the like: psycopg's own way
+            cursor = conn.execute(query, params, binary=True)
+            return cursor.fetchone() if fetch else cursor.rowcount
+        pgconn = conn.pgconn
+        values = [encode(v) for encode, v in zip(statement.encoders, params)]
+        if self._prepare:
+            result = pgconn.exec_prepared(statement.name, values, statement.formats, _BINARY)
+            if (
+                result.status == _FATAL_ERROR
+                and result.error_field(_SQLSTATE) == _NO_SUCH_STATEMENT
+            ):
+                # first use on this connection (or the server forgot it: DISCARD ALL): prepare
+                # it, once per connection, then run it
+                prepared = pgconn.prepare(statement.name, statement.sql, statement.types)
+                if prepared.status != _COMMAND_OK:
+                    raise self._error(pgconn, prepared)
+                result = pgconn.exec_prepared(statement.name, values, statement.formats, _BINARY)
+        else:
+            result = pgconn.exec_params(
+                statement.sql, values, statement.types, statement.formats, _BINARY
+            )
+        status = result.status
+        if status == _TUPLES_OK:
+            if not fetch:
+                return result.ntuples
+            if not result.ntuples:
+                return None
+            return tuple(_column(result, i) for i in range(result.nfields))
+        if status == _COMMAND_OK:
+            return None if fetch else result.command_tuples
+        raise self._error(pgconn, result)
+
+    @staticmethod
+    def _error(pgconn: PGconn, result: PGresult) -> Exception:
+        """The psycopg error for a failed libpq result (a connection error if it broke)."""
+        if pgconn.status != _CONNECTION_OK:
+            message = pgconn.get_error_message() or "the connection to the server was lost"
+            return psycopg.OperationalError(message)
+        return pg_errors.error_from_result(result)
 
     async def _aexecute(
         self, conn: psycopg.AsyncConnection[Any], query: str, params: tuple[Any, ...], fetch: bool
@@ -147,7 +276,11 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
 
     def _reusable(self, conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
         # after a failed statement: reusable when intact and outside any transaction
-        return not conn.broken and conn.info.transaction_status == TransactionStatus.IDLE
+        return (
+            not conn.broken
+            and conn.pgconn.status == _CONNECTION_OK
+            and conn.info.transaction_status == TransactionStatus.IDLE
+        )
 
     # -- the Backend protocol: get, set, delete, purge and close come from ReturningSQL and
     # PooledSQL; their async twins are here ----------------------------------------------------
