@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from ..cookies import BROWSER_COOKIE_LIMIT, CookieOptions, format_set_cookie
+from ..cookies import BROWSER_COOKIE_LIMIT, CookieOptions, _format_set_cookie, format_set_cookie
 from ..errors import EncodeError, Malformed
 from ..session import Session
 
@@ -58,8 +58,12 @@ class BaseStore:
         options.validate(name)  # the name too: a bad one fails on load, not first on save
         return Session(name, self, options=options._clone())  # type: ignore[arg-type]
 
-    def _set_cookie(self, session: Session, value: str) -> str:
-        header = format_set_cookie(session.name, value, session.options, now=self.clock())
+    def _set_cookie(self, session: Session, value: str, *, safe: bool = False) -> str:
+        """The Set-Cookie line for ``value``; ``safe``: it is a sealed codec's base64url text,
+        which needs no check for characters a cookie cannot carry."""
+        header = _format_set_cookie(
+            session.name, value, session.options, self.clock(), check_value=not safe
+        )
         if len(header) > BROWSER_COOKIE_LIMIT:
             raise EncodeError(
                 f"the cookie {session.name!r} would be {len(header)} bytes with its attributes; "

@@ -305,7 +305,9 @@ class ServerStore(BaseStore):
         cookie = session.id_cookie if reuse and session.id_cookie else None
         if cookie is None:
             cookie = encode_multi(session.name, session_id, self.codecs)
-        header = self._set_cookie(session, cookie)
+        # sealed mode: the cookie is SealedCookie's base64url (made here, or sent by the browser
+        # and opened above, which decodes base64url strictly)
+        header = self._set_cookie(session, cookie, safe=self._sealer is not None)
         session.id_cookie = None if self.gorilla else cookie
         session.backend_key = key
         session.version = version
