@@ -255,8 +255,8 @@ class RedisBackend:
         ``max_connections``) and are kept in a LIFO list here; one goes back to the list only
         after its reply was read in full, or disconnected (it reconnects on its next use), so
         none is ever reused half-read. When an idle connection turns out stale (Redis
-        restarted), every idle one is disconnected and the command is tried once more on a
-        fresh connection.
+        restarted), the command is tried once more on it, reconnected; each idle connection
+        heals that way on its next use, and no thread touches a connection another one holds.
         """
         client = self.client
         pool = None if self.cluster else getattr(client, "connection_pool", None)
@@ -281,9 +281,7 @@ class RedisBackend:
                 if not reused or attempt:
                     idle.append(conn)
                     raise
-                for other in idle:  # after a restart the other idle ones are stale too
-                    other.disconnect()
-                continue  # once more: the same connection reconnects
+                continue  # it went stale while idle (Redis restarted): once more, reconnected
             except _ResponseError:
                 idle.append(conn)  # an error reply was read in full: the connection is fine
                 raise
