@@ -211,17 +211,14 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
     async def _aconnect(self) -> psycopg.AsyncConnection[Any]:
         return await psycopg.AsyncConnection.connect(self.conninfo, **self._connect_kwargs)
 
-    def _create_table(self, conn: psycopg.Connection[Any]) -> None:
-        for statement in self._ddl:
-            with contextlib.suppress(*_RACED_DDL):  # another process made it at that moment
-                conn.execute(statement)
-        self._ready = True
-
     def _execute(
         self, conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...], fetch: bool
     ) -> Any:
         if not self._ready:
-            self._create_table(conn)
+            for ddl in self._ddl:
+                with contextlib.suppress(*_RACED_DDL):  # another process made it at that moment
+                    conn.execute(ddl)
+            self._ready = True
         statement = self._statements.get(query)
         if statement is None:  # schema and the like: psycopg's own way
             cursor = conn.execute(query, params, binary=True)

@@ -47,14 +47,11 @@ def new_session_id() -> str:
     return base64.b32encode(os.urandom(32)).decode("ascii").rstrip("=")
 
 
-#: one backend call: (method name, positional arguments, keyword arguments). A plain tuple: a
-#: NamedTuple costs a Python-level ``__new__`` per operation, on every load and save.
+#: one backend call, as the steps yield it: (method name, positional arguments, keyword
+#: arguments). A plain tuple written out where it is yielded: a NamedTuple or a helper call
+#: costs a Python-level call per operation, on every load and save.
 _Op = tuple[str, tuple[Any, ...], dict[str, Any]]
 _NO_KWARGS: dict[str, Any] = {}
-
-
-def _op(method: str, *args: Any, **kwargs: Any) -> _Op:
-    return (method, args, kwargs)
 
 
 Steps = Generator[_Op, Any, Any]
@@ -259,7 +256,7 @@ class ServerStore(BaseStore):
         old_key = session.backend_key
         if state is SessionState.INVALIDATED:
             if old_key is not None:
-                yield _op("delete", old_key)
+                yield ("delete", (old_key,), _NO_KWARGS)
             session.id = None
             session.backend_key = None
             session.id_cookie = None
@@ -268,7 +265,7 @@ class ServerStore(BaseStore):
             return header
         if session.id is None:  # new, or regenerate_id() was called
             if old_key is not None:
-                yield _op("delete", old_key)
+                yield ("delete", (old_key,), _NO_KWARGS)
             session.id = new_session_id()
             session.id_cookie = None
             old_key = None
@@ -281,10 +278,10 @@ class ServerStore(BaseStore):
             pack_values(session, self.options, not self.gorilla),
         )
         if old_key is None:
-            version = yield _op("set", key, payload, ttl)
+            version = yield ("set", (key, payload, ttl), _NO_KWARGS)
         elif old_key != key:  # loaded under an older secret: re-key under the newest
-            version = yield _op("set", key, payload, ttl)
-            yield _op("delete", old_key)
+            version = yield ("set", (key, payload, ttl), _NO_KWARGS)
+            yield ("delete", (old_key,), _NO_KWARGS)
         else:
             check = session.version if self.optimistic else None
             version = yield ("set", (key, payload, ttl), {"must_exist": True, "if_version": check})
