@@ -1,6 +1,6 @@
 """GobSerializer: Go's encoding/gob, byte for byte where Go is deterministic, and never crashes.
 
-Vectors come from the Go code (``shared/interop/gorilla-vectors.json``): every ``gob-*`` vector's
+Vectors come from the Go code (``tests/data/gorilla-vectors.json``): every ``gob-*`` vector's
 raw gob bytes and cookie, the gorilla/sessions README examples (CookieStore, FilesystemStore) and
 the worked examples of ``gorilla.md``'s appendix (a Go process whose first type id was 65).
 Hand-built streams cover what the vectors do not (structs, arrays, custom marshallers, hostile
@@ -23,13 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import websession
-from tests.interop import VECTORS_FILE, all_vectors
+from tests.interop import all_vectors
 from websession import EncodeError, GobSerializer, Malformed, SecureCookie
 
 VECTORS = all_vectors()
 BY_ID = {v["id"]: v for v in VECTORS}
 GOB_VECTORS = [v for v in VECTORS if v.get("serializer") == "gob" and "gob_hex" in v]
-needs_vectors = pytest.mark.skipif(not VECTORS, reason=f"no vectors file at {VECTORS_FILE}")
 
 GOB = GobSerializer()
 
@@ -111,13 +110,11 @@ def one_entry_map(entry: bytes, *after: bytes) -> bytes:
 # Go's vectors.
 
 
-@needs_vectors
 @pytest.mark.parametrize("v", GOB_VECTORS, ids=_vid)
 def test_vector_gob_bytes_decode(v: dict[str, Any]) -> None:
     assert GOB.deserialize(bytes.fromhex(v["gob_hex"])) == _expected(v)
 
 
-@needs_vectors
 @pytest.mark.parametrize("v", GOB_VECTORS, ids=_vid)
 def test_vector_cookie_decodes(v: dict[str, Any]) -> None:
     block = None if v.get("block_key") in (None, "None", "") else bytes.fromhex(v["block_key"])
@@ -131,7 +128,6 @@ def test_vector_cookie_decodes(v: dict[str, Any]) -> None:
     assert codec.decode(v["name"], v["cookie"]) == _expected(v)
 
 
-@needs_vectors
 @pytest.mark.parametrize("v", GOB_VECTORS, ids=_vid)
 def test_vector_reencodes(v: dict[str, Any]) -> None:
     value = GOB.deserialize(bytes.fromhex(v["gob_hex"]))
@@ -143,7 +139,6 @@ def test_vector_reencodes(v: dict[str, Any]) -> None:
         assert GOB.serialize(_expected(v)).hex() == v["gob_hex"]
 
 
-@needs_vectors
 def test_vectors_cover_the_expected_types() -> None:
     ids = {v["id"].rsplit("-", 1)[0] for v in GOB_VECTORS}
     assert {f"gob-0{n}" for n in range(8)} <= ids
@@ -174,7 +169,6 @@ def _store_codecs(v: dict[str, Any]) -> list[SecureCookie]:
     )
 
 
-@needs_vectors
 def test_store_cookie_readme() -> None:
     v = BY_ID["store-cookie-readme"]
     value = _cookie_value(v["set_cookie"][0], v["name"])
@@ -183,7 +177,6 @@ def test_store_cookie_readme() -> None:
     assert decoded == _expected(v)
 
 
-@needs_vectors
 def test_store_filesystem_readme() -> None:
     v = BY_ID["store-filesystem-readme"]
     codecs = _store_codecs(v)
@@ -195,7 +188,6 @@ def test_store_filesystem_readme() -> None:
     assert websession.decode_multi("fs-session", content, codecs) == _expected(v)
 
 
-@needs_vectors
 def test_our_cookies_decode_like_gos() -> None:
     v = BY_ID["store-cookie-readme"]
     codecs = _store_codecs(v)

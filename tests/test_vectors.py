@@ -1,6 +1,6 @@
 """Cookies made by Go's gorilla/securecookie decode here, and ours are byte-for-byte Go's.
 
-The vectors come from the Go code (``shared/interop/gorilla-vectors.json``, see its ``about``).
+The vectors come from the Go code (``tests/data/gorilla-vectors.json``, see its ``about``).
 This module covers the JSON serializer, the negative vectors, key rotation and the worked
 examples of ``gorilla.md`` §A.12; gob vectors are in ``test_gob.py``.
 """
