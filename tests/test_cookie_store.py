@@ -66,7 +66,7 @@ def test_async_twins() -> None:
         s = await store.anew("s", None)
         s["a"] = 1
         header = await store.asave(s)
-        return (await store.anew("s", value_of(header))).to_dict()
+        return (await store.anew("s", value_of(header))).copy()
 
     assert asyncio.run(go()) == {"a": 1}
 
@@ -277,7 +277,7 @@ def test_gorilla_codec_from_go_vectors() -> None:
         )
         got = CookieStore(codecs=[codec]).new(v["name"], v["cookie"])
         assert not got.is_new, (v["id"], got.reason)
-        assert got.to_dict() == json.loads(v["value_json"]), v["id"]
+        assert got.copy() == json.loads(v["value_json"]), v["id"]
 
 
 def test_json_serializer_refuses_int_keys_clearly() -> None:
@@ -289,7 +289,7 @@ def test_json_serializer_refuses_int_keys_clearly() -> None:
     except EncodeError:
         return  # refusing is fine
     # or it keeps them in a way that reads back (never silently turns 42 into "42")
-    assert store.new("s", value_of(header)).to_dict() in ({42: 43},)
+    assert store.new("s", value_of(header)).copy() in ({42: 43},)
 
 
 def test_remember_me_outlives_the_store_lifetime_and_later_saves() -> None:

@@ -244,7 +244,7 @@ def test_reads_the_directory_of_gorilla_filesystemstore(tmp_path: Path) -> None:
     s = store.new(v["name"], cookie)
     assert not s.is_new, s.reason
     assert s.id == v["session_id"]
-    assert s.to_dict() == ast.literal_eval(v["value_python"])
+    assert s.copy() == ast.literal_eval(v["value_python"])
     # and we write it back in gorilla's format, under the same id, readable by the same codecs
     s["visits"] = 1
     header = store.save(s)
@@ -330,7 +330,7 @@ def _run_workers(
         thread.join()
     final = store.new("s", cookie)
     assert not final.is_new, final.reason
-    return final.to_dict(), results, reader_errors
+    return final.copy(), results, reader_errors
 
 
 def _assert_files_whole(tmp_path: Path, gorilla: bool) -> None:

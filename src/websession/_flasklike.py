@@ -26,7 +26,7 @@ class FlaskSession(Session):
     @property
     def permanent(self) -> bool:
         """Flask's ``session.permanent``: a persistent cookie rather than a browser-session one."""
-        return bool(self.to_dict().get(_PERMANENT, False))
+        return bool(dict.get(self, _PERMANENT, False))
 
     @permanent.setter
     def permanent(self, value: bool) -> None:
@@ -56,26 +56,24 @@ class UnavailableSession(FlaskSession):
         failure.retry_after = 1
         return failure
 
-    def __getitem__(self, key: Any) -> Any:
+
+def _unavailable(name: str) -> Any:
+    def fail(self: UnavailableSession, *args: Any, **kwargs: Any) -> Any:
         raise self._fail()
 
-    def __setitem__(self, key: Any, value: Any) -> None:
-        raise self._fail()
+    fail.__name__ = name
+    return fail
 
-    def __delitem__(self, key: Any) -> None:
-        raise self._fail()
 
-    def __iter__(self) -> Any:
-        raise self._fail()
-
-    def __len__(self) -> int:
-        raise self._fail()
-
-    def __contains__(self, key: object) -> bool:
-        raise self._fail()
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        raise self._fail()
+# Every way into the values answers 503: the mapping methods Session overrides (all of dict's
+# that read or write items), and its flash methods.
+for _name in (
+    "__getitem__", "__setitem__", "__delitem__", "__iter__", "__reversed__", "__len__",
+    "__contains__", "__or__", "__ror__", "__ior__", "get", "keys", "values",
+    "items", "copy", "pop", "popitem", "setdefault", "update", "clear", "add_flash", "flashes",
+    "peek_flashes",
+):  # fmt: skip
+    setattr(UnavailableSession, _name, _unavailable(_name))
 
 
 class _CookieConfig(Protocol):

@@ -32,7 +32,7 @@ from django.contrib.sessions.backends.base import SessionBase, UpdateError
 from django.utils.module_loading import import_string
 
 from .cookies import CookieOptions
-from .session import Session
+from .session import Session, values_of
 from .stores.base import Store
 from .stores.cookie import CookieStore
 
@@ -119,7 +119,7 @@ class SessionStore(SessionBase):
         if session.is_new:
             self._session_key = None
             return {}
-        return dict(session.to_dict())
+        return values_of(session)
 
     def load(self) -> dict[Any, Any]:
         return self._adopt(self.store.new(self.cookie_name, self.session_key))
@@ -141,9 +141,8 @@ class SessionStore(SessionBase):
         if session is None:
             raise RuntimeError("no websession session to save")
         data = self._get_session(no_load=must_create)
-        values = session.to_dict()
-        values.clear()
-        values.update(data)
+        session.clear()
+        session.update(data)
         session.mark_modified()
         if self.get_expire_at_browser_close():
             session.options.max_age = 0

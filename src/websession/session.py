@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Hashable, Iterator, MutableMapping
+from collections.abc import Hashable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .cookies import CookieOptions
 from .errors import DecodeError
 
 if TYPE_CHECKING:
+    from _collections_abc import dict_items, dict_keys, dict_values
+
     from .stores.base import Store
 
-__all__ = ["FLASH_KEY", "Session", "SessionState"]
+__all__ = ["FLASH_KEY", "Session", "SessionState", "values_of"]
 
 #: Where flashes live when no key is given (gorilla's ``flashesKey``).
 FLASH_KEY = "_flash"
@@ -26,12 +28,47 @@ class SessionState(enum.Enum):
     INVALIDATED = "invalidated"  # delete it: record and cookie
 
 
-class Session(MutableMapping[Hashable, Any]):
-    """The values of one named session, plus what the store needs to save it.
+_CLEAN = SessionState.CLEAN
+_MODIFIED = SessionState.MODIFIED
 
-    Any hashable key works (``session[42] = 43``). Changes made through the mapping methods are
-    tracked, so an unmodified session is not saved again; a change inside a nested value is not
-    seen: call :meth:`mark_modified` after ``session["cart"].append(x)``.
+
+# dict's own methods, called on the session itself: they read or write its items without going
+# through the overrides below (no change tracking, no ``accessed``): for stores and internals.
+_getitem = dict.__getitem__
+_setitem = dict.__setitem__
+_delitem = dict.__delitem__
+_get = dict.get
+_pop = dict.pop
+_clear = dict.clear
+_update = dict.update
+_iter = dict.__iter__
+_len = dict.__len__
+_contains = dict.__contains__
+_items = dict.items
+_keys = dict.keys
+_values = dict.values
+_eq = dict.__eq__
+_ne = dict.__ne__
+_repr = dict.__repr__
+_MISSING: Any = object()
+
+
+def values_of(session: Session) -> dict[Hashable, Any]:
+    """A plain-dict copy of the session's values, without marking it accessed (for stores)."""
+    return dict(_items(session))
+
+
+class Session(dict[Hashable, Any]):
+    """The values of one named session (a ``dict``), plus its name, id, options and flashes.
+
+    It is a real ``dict`` subclass: ``json.dumps(session)``, ``dict(session)``, ``session |
+    other``, ``session |= other`` and equality with a dict work as for any dict, and ``copy()``
+    and ``|`` return plain dicts. Any hashable key works (``session[42] = 43``).
+
+    Every method of dict that changes the items marks the session modified, so an unmodified
+    session is not saved again, and every method that reads them marks it ``accessed`` (the
+    response then varies by cookie). A change inside a nested value is not seen: call
+    :meth:`mark_modified` after ``session["cart"].append(x)``.
 
     Sessions are made by stores (:meth:`Store.new <websession.stores.base.Store.new>`) and
     registries, not directly.
@@ -45,10 +82,10 @@ class Session(MutableMapping[Hashable, Any]):
         store: the store that made the session and saves it.
         rejected: why the request's cookie was not trusted (a :class:`DecodeError`), or None.
         issued_at: when the loaded cookie or record was sealed (seconds since the epoch), or None.
+        accessed: True once the values were read or written during this request.
     """
 
     __slots__ = (
-        "_data",
         "_state",
         "accessed",
         "backend_key",
@@ -75,10 +112,11 @@ class Session(MutableMapping[Hashable, Any]):
         id: str | None = None,
         is_new: bool = True,
     ) -> None:
+        if values:
+            _update(self, values)
         self.name = name
         self.store = store
         self.options = options if options is not None else CookieOptions()
-        self._data: dict[Hashable, Any] = values if values is not None else {}
         self.id = id
         self.is_new = is_new
         self.rejected: DecodeError | None = None
@@ -96,58 +134,142 @@ class Session(MutableMapping[Hashable, Any]):
         self._state = SessionState.CLEAN
         self.accessed = False
 
-    # -- the mapping -------------------------------------------------------------------------
+    # -- the mapping: reads mark the session accessed ------------------------------------------
+    # Each override calls dict's own method on ``self`` (module-level aliases: the cheapest call
+    # from Python), so the items live in the dict itself and the C-level readers (``json``,
+    # ``dict(session)``, msgpack) see them.
     def __getitem__(self, key: Hashable) -> Any:
         self.accessed = True
-        return self._data[key]
-
-    def __setitem__(self, key: Hashable, value: Any) -> None:
-        self.accessed = True
-        self._data[key] = value
-        self.mark_modified()
-
-    def __delitem__(self, key: Hashable) -> None:
-        self.accessed = True
-        del self._data[key]
-        self.mark_modified()
-
-    def __iter__(self) -> Iterator[Hashable]:
-        self.accessed = True
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        self.accessed = True
-        return len(self._data)
-
-    def __contains__(self, key: object) -> bool:
-        self.accessed = True
-        return key in self._data
+        return _getitem(self, key)
 
     def get(self, key: Hashable, default: Any = None) -> Any:
         self.accessed = True
-        return self._data.get(key, default)
+        return _get(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.accessed = True
+        return _contains(self, key)
+
+    def __iter__(self) -> Iterator[Hashable]:
+        self.accessed = True
+        return _iter(self)
+
+    def __reversed__(self) -> Iterator[Hashable]:
+        self.accessed = True
+        return dict.__reversed__(self)
+
+    def __len__(self) -> int:
+        self.accessed = True
+        return _len(self)
+
+    def keys(self) -> dict_keys[Hashable, Any]:
+        self.accessed = True
+        return _keys(self)
+
+    def values(self) -> dict_values[Hashable, Any]:
+        self.accessed = True
+        return _values(self)
+
+    def items(self) -> dict_items[Hashable, Any]:
+        self.accessed = True
+        return _items(self)
+
+    def copy(self) -> dict[Hashable, Any]:
+        """The values as a new plain dict."""
+        self.accessed = True
+        return dict(_items(self))
+
+    def __or__(self, other: Any) -> Any:
+        if not isinstance(other, dict):
+            return NotImplemented
+        self.accessed = True
+        merged = dict(_items(self))
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: Any) -> Any:
+        if not isinstance(other, dict):
+            return NotImplemented
+        self.accessed = True
+        merged = dict(other)
+        _update(merged, _items(self))
+        return merged
+
+    def __eq__(self, other: object) -> bool:
+        self.accessed = True
+        return _eq(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        self.accessed = True
+        return _ne(self, other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        self.accessed = True
+        return f"<Session {self.name!r} id={self.id!r} new={self.is_new} {_repr(self)}>"
+
+    @classmethod
+    def fromkeys(cls, iterable: Iterable[Hashable], value: Any = None) -> dict[Hashable, Any]:  # type: ignore[override]
+        """A plain dict (a session is only made by a store)."""
+        return dict.fromkeys(iterable, value)
+
+    # -- the mapping: writes mark the session modified -------------------------------------------
+    # ``mark_modified`` is inlined in the hot ones (a method call per write costs more than the
+    # write). The test suite lists dict's methods by introspection and fails on any mutating
+    # one not overridden here, so a method added by a future Python cannot bypass the tracking.
+    def __setitem__(self, key: Hashable, value: Any) -> None:
+        self.accessed = True
+        _setitem(self, key, value)
+        if self._state is _CLEAN:
+            self._state = _MODIFIED
+
+    def __delitem__(self, key: Hashable) -> None:
+        self.accessed = True
+        _delitem(self, key)
+        if self._state is _CLEAN:
+            self._state = _MODIFIED
+
+    def pop(self, key: Hashable, default: Any = _MISSING) -> Any:
+        self.accessed = True
+        if _contains(self, key):
+            self.mark_modified()
+            return _pop(self, key)
+        if default is _MISSING:
+            raise KeyError(key)
+        return default
+
+    def popitem(self) -> tuple[Hashable, Any]:
+        self.accessed = True
+        item = dict.popitem(self)  # KeyError when empty: nothing changed
+        self.mark_modified()
+        return item
+
+    def setdefault(self, key: Hashable, default: Any = None) -> Any:
+        self.accessed = True
+        if _contains(self, key):
+            return _getitem(self, key)
+        _setitem(self, key, default)
+        self.mark_modified()
+        return default
+
+    def update(self, other: Any = (), /, **kwargs: Any) -> None:
+        self.accessed = True
+        if kwargs or other:
+            self.mark_modified()
+        _update(self, other, **kwargs)
+
+    def __ior__(self, other: Any) -> Session:
+        self.accessed = True
+        self.mark_modified()
+        _update(self, other)
+        return self
 
     def clear(self) -> None:
         self.accessed = True
-        if self._data:
-            self._data.clear()
+        if _len(self):
+            _clear(self)
             self.mark_modified()
-
-    def __repr__(self) -> str:
-        return f"<Session {self.name!r} id={self.id!r} new={self.is_new} {self._data!r}>"
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Session):
-            return self._data == other._data
-        if isinstance(other, dict):
-            return self._data == other
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def to_dict(self) -> dict[Hashable, Any]:
-        """The values as a plain dict (the session's own; do not mutate it behind its back)."""
-        return self._data
 
     # -- change tracking ---------------------------------------------------------------------
     @property
@@ -189,13 +311,13 @@ class Session(MutableMapping[Hashable, Any]):
     # -- flashes -----------------------------------------------------------------------------
     def add_flash(self, value: Any, key: str = FLASH_KEY) -> None:
         """Add a flash message: a value that lasts until it is read with :meth:`flashes`."""
-        current = self._data.get(key)
+        current = _get(self, key)
         if current is None:
-            self._data[key] = [value]
+            _setitem(self, key, [value])
         elif isinstance(current, list):
             current.append(value)
         elif isinstance(current, tuple):  # a serializer that gives sequences back as tuples
-            self._data[key] = [*current, value]
+            _setitem(self, key, [*current, value])
         else:
             raise TypeError(
                 f"session[{key!r}] holds a {type(current).__name__}, not a list of flashes"
@@ -209,9 +331,9 @@ class Session(MutableMapping[Hashable, Any]):
         They are gone for the next request once the session is saved.
         """
         self.accessed = True
-        if key not in self._data:
+        if not _contains(self, key):
             return []
-        current = self._data.pop(key)
+        current = _pop(self, key)
         self.mark_modified()
         if isinstance(current, list):
             return current
@@ -221,7 +343,8 @@ class Session(MutableMapping[Hashable, Any]):
 
     def peek_flashes(self, key: str = FLASH_KEY) -> list[Any]:
         """Return the flashes under ``key`` without removing them."""
-        current = self._data.get(key)
+        self.accessed = True
+        current = _get(self, key)
         return list(current) if isinstance(current, (list, tuple)) else []
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -238,13 +361,15 @@ class Session(MutableMapping[Hashable, Any]):
 
     def invalidate(self) -> None:
         """Delete the session on its next save: its values, its record and its cookie."""
-        self._data.clear()
+        _clear(self)
         self.options.max_age = -1
         self._state = SessionState.INVALIDATED
 
     def load(self, values: dict[Hashable, Any], *, issued_at: int | None, stale: bool) -> None:
         """Called by stores: adopt values that decoded from a trusted cookie or record."""
-        self._data = values
+        if _len(self):
+            _clear(self)
+        _update(self, values)
         self.is_new = False
         self.issued_at = issued_at
         self.needs_reseal = stale

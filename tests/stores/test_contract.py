@@ -190,7 +190,7 @@ def test_round_trip_of_every_value_type(api: Api, backend: Backend) -> None:
     assert loaded.reason is None
     assert loaded.id == session.id
     assert not loaded.modified
-    got = loaded.to_dict()
+    got = loaded.copy()
     assert got == VALUES
     for key, value in VALUES.items():
         assert type(got[key]) is type(value), f"{key!r}: {type(got[key])} != {type(value)}"
@@ -202,7 +202,7 @@ def test_round_trip_of_tuples(api: Api, backend: Backend) -> None:
     store = make_store(backend)
     values = {"tuple": (1, "a", (2, 3)), "in_list": [(1,)], "empty": ()}
     _, cookie = saved(api, store, values)
-    got = api.new(store, NAME, cookie).to_dict()
+    got = api.new(store, NAME, cookie).copy()
     assert got == values
     assert type(got["tuple"]) is tuple
     assert type(got["tuple"][2]) is tuple
@@ -219,7 +219,7 @@ def test_values_change_and_persist(api: Api, backend: Backend) -> None:
     new_cookie = cookie_of(api.save(s))
     for c in (cookie, new_cookie):  # the id is stable: both cookies name the same record
         again = api.new(store, NAME, c)
-        assert again.to_dict() == {"n": 2, 99: [1, 2]}
+        assert again.copy() == {"n": 2, 99: [1, 2]}
 
 
 def test_flashes_are_consumed_only_by_a_save(api: Api, backend: Backend) -> None:
@@ -278,7 +278,7 @@ def test_max_age_zero_is_a_browser_session_cookie(
     assert before + 600 - 5 <= record.expires_at <= now_for(backend_case, clock) + 600 + 5
     if clocked(backend_case):
         clock.advance(590)
-    assert api.new(store, NAME, cookie_of(header)).to_dict() == {"x": 1}
+    assert api.new(store, NAME, cookie_of(header)).copy() == {"x": 1}
 
 
 def test_a_sessions_own_max_age_survives_later_saves(
@@ -379,7 +379,7 @@ def test_purge_by_clock(
     for s in dead:
         assert raw(api, s) is None
     assert raw(api, alive) is not None
-    assert api.new(long_store, NAME, alive_cookie).to_dict() == {"alive": True}
+    assert api.new(long_store, NAME, alive_cookie).copy() == {"alive": True}
     assert api.purge(store) == 0 or backend_case.native_ttl
 
 
@@ -402,7 +402,7 @@ def test_expiry_real_ttl(api: Api, backend: Backend, backend_case: BackendCase) 
     assert s.is_new
     assert s.reason == "not_found"
     assert raw(api, dead) is None
-    assert api.new(long_store, NAME, alive_cookie).to_dict() == {"alive": True}
+    assert api.new(long_store, NAME, alive_cookie).copy() == {"alive": True}
 
 
 @pytest.mark.backends(clocked=True)
@@ -456,7 +456,7 @@ def test_bad_cookies_give_a_new_session_and_a_reason(
         assert fresh.is_new
         assert fresh.reason is None
     # and the original still loads: nothing above damaged the record
-    assert api.new(store, NAME, cookie).to_dict() == {"secret": 1}
+    assert api.new(store, NAME, cookie).copy() == {"secret": 1}
 
 
 @pytest.mark.backends(clocked=True)
@@ -474,7 +474,7 @@ def test_sealed_ids_do_not_expire_before_their_record(
     s.options.max_age = 90 * 86400
     cookie = cookie_of(api.save(s))
     clock.advance(60 * 86400)
-    assert api.new(store, NAME, cookie).to_dict() == {"remember": True}
+    assert api.new(store, NAME, cookie).copy() == {"remember": True}
     clock.advance(31 * 86400)
     assert api.new(store, NAME, cookie).reason == "not_found"
 
@@ -501,7 +501,7 @@ def test_gorilla_mode_round_trip(api: Api, backend: Backend) -> None:
     assert s.id is not None
     assert len(s.id) == 52
     loaded = api.new(store, NAME, cookie)
-    assert loaded.to_dict() == values
+    assert loaded.copy() == values
     loaded["user"] = "bob"
     api.save(loaded)
     assert api.new(store, NAME, cookie)["user"] == "bob"
@@ -534,7 +534,7 @@ def test_unknown_id_is_never_adopted(api: Api, backend: Backend) -> None:
     assert s.id is not None
     assert s.id != planted
     assert api.new(store, NAME, cookie).is_new, "the planted id was adopted"
-    assert api.new(store, NAME, cookie_of(header)).to_dict() == {"user": "victim"}
+    assert api.new(store, NAME, cookie_of(header)).copy() == {"user": "victim"}
 
 
 # -- ids -------------------------------------------------------------------------------------
@@ -554,7 +554,7 @@ def test_regenerate_id_moves_the_data(api: Api, backend: Backend) -> None:
     assert stale.is_new
     assert stale.reason == "not_found"
     fresh = api.new(store, NAME, cookie_of(header))
-    assert fresh.to_dict() == {"user": "alice", 1: 2, "role": "admin"}
+    assert fresh.copy() == {"user": "alice", 1: 2, "role": "admin"}
 
 
 def test_ids_are_unique_and_long(api: Api, backend: Backend) -> None:
@@ -574,7 +574,7 @@ def test_key_rotation_reseals_and_rekeys(api: Api, backend: Backend) -> None:
     rotated = make_store(backend, [SECRET, OLD_SECRET])
     loaded = api.new(rotated, NAME, old_cookie)
     assert not loaded.is_new
-    assert loaded.to_dict() == {"user": "bob", 7: "seven"}
+    assert loaded.copy() == {"user": "bob", 7: "seven"}
     assert loaded.needs_reseal
     assert loaded.modified  # a registry saves it although no value changed
     new_cookie = cookie_of(api.save(loaded))
@@ -586,7 +586,7 @@ def test_key_rotation_reseals_and_rekeys(api: Api, backend: Backend) -> None:
     again = api.new(new_only, NAME, new_cookie)
     assert not again.is_new, again.reason
     assert not again.needs_reseal
-    assert again.to_dict() == {"user": "bob", 7: "seven"}
+    assert again.copy() == {"user": "bob", 7: "seven"}
     assert api.get(old_key) is None, "the record under the old key was left behind"
     assert api.new(new_only, NAME, old_cookie).is_new
 
@@ -680,7 +680,7 @@ def test_data_at_rest_is_sealed(api: Api, backend: Backend) -> None:
     api.set(victim.backend_key, record.data, 60)  # type: ignore[arg-type]
     swapped = api.new(store, NAME, victim_cookie)
     assert swapped.is_new
-    assert marker not in swapped.to_dict().values()
+    assert marker not in swapped.copy().values()
 
 
 def test_unreadable_record_gives_a_new_session(api: Api, backend: Backend) -> None:

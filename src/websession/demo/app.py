@@ -238,7 +238,7 @@ def make_app(
             info["rejected"] = f"{session.reason}: {session.rejected}"
         if session.needs_reseal:
             info["stale key"] = "re-sealed with the newest key on the next save"
-        info["values"] = dict(session.to_dict())
+        info["values"] = session.copy()
         return info
 
     def debug(environ: Environ, start_response: StartResponse) -> list[bytes]:

@@ -9,7 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..cookies import BROWSER_COOKIE_LIMIT, CookieOptions, _format_set_cookie, format_set_cookie
 from ..errors import EncodeError, Malformed
-from ..session import Session
+from ..session import Session, values_of
 
 __all__ = ["BaseStore", "Store", "pack_values", "unpack_values"]
 
@@ -83,7 +83,7 @@ class BaseStore:
 # gorilla-compatible mode seal the bare values, as Go expects.
 def pack_values(session: Session, defaults: CookieOptions, with_meta: bool) -> Any:
     """The payload to seal for ``session``."""
-    values = session.to_dict()
+    values = values_of(session)
     if with_meta and session.options.max_age != defaults.max_age and session.options.max_age >= 0:
         return [values, {"max_age": session.options.max_age}]
     return values
