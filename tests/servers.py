@@ -19,6 +19,9 @@ SERVERS = {
     "mysql": "WEBSESSION_TEST_MYSQL_URL",  # mysql://sess:sess@127.0.0.1:PORT/sessions
     "mongodb": "WEBSESSION_TEST_MONGODB_URL",  # mongodb://127.0.0.1:PORT/?directConnection=true
     "dynamodb": "WEBSESSION_TEST_DYNAMODB_URL",  # http://127.0.0.1:PORT (DynamoDB Local)
+    # the Google clients read these themselves (host:port of the emulators)
+    "datastore": "DATASTORE_EMULATOR_HOST",  # 127.0.0.1:PORT (Cloud Datastore emulator)
+    "firestore": "FIRESTORE_EMULATOR_HOST",  # 127.0.0.1:PORT (Cloud Firestore emulator)
     "chromium": "WEBSESSION_TEST_CHROMIUM",  # /usr/bin/chromium
 }
 

@@ -111,6 +111,8 @@ def test_not_a_url() -> None:
         ("lmdb:///tmp/nowhere", "lmdb", "lmdb"),
         ("mongodb://127.0.0.1:1", "mongodb", "mongodb"),
         ("dynamodb://table?region=us-east-1", "dynamodb", "dynamodb"),
+        ("datastore://project", "datastore", "datastore"),
+        ("firestore://project", "firestore", "firestore"),
         ("postgresql://127.0.0.1:1/x", "postgresql", "postgresql"),
         ("mysql://127.0.0.1:1/x", "mysql", "mysql"),
         ("sqlite:///x.db", "sqlite", "sqlite"),
@@ -129,3 +131,31 @@ def test_missing_backend_names_the_extra(
 def test_schemes_documented() -> None:
     assert "memory" in SCHEMES
     assert "sqlalchemy+..." in SCHEMES
+
+
+def test_google_urls_configure_their_backends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """datastore:// and firestore:// take the project, namespace/collection and deadline.
+
+    Made against an emulator address (nothing listens there: making a client does no I/O).
+    """
+    from websession.backends.datastore import DatastoreBackend
+    from websession.backends.firestore import FirestoreBackend
+
+    monkeypatch.setenv("DATASTORE_EMULATOR_HOST", "127.0.0.1:9")
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:9")
+    store = open_store("datastore://proj-a?namespace=web&kind=Sess&timeout=1.5&ttl=60", SECRET)
+    backend = store.backend
+    assert isinstance(backend, DatastoreBackend)
+    assert (backend.client.project, backend.client.namespace) == ("proj-a", "web")
+    assert (backend.kind, backend.timeout, store.ttl) == ("Sess", 1.5, 60)
+    store = open_store("firestore://proj-b?collection=sess&timeout=0.5", SECRET)
+    fs = store.backend
+    assert isinstance(fs, FirestoreBackend)
+    assert (fs.project, fs.collection_name, fs.timeout) == ("proj-b", "sess", 0.5)
+    assert fs.client.project == "proj-b"
+    for url in ("datastore://p?connect_timeout=1", "firestore://p?connect_timeout=1"):
+        with pytest.raises(ValueError, match=r"call.s deadline\) bounds connecting"):
+            open_store(url, SECRET)
+    for url in ("datastore://p?colection=x", "firestore://p?namespace=x"):
+        with pytest.raises(ValueError, match="unknown"):
+            open_store(url, SECRET)

@@ -48,7 +48,12 @@ APT_PACKAGES = [
     "postgresql-15",
     "chromium",
     "wrk",
+    # Google's emulators (google-cloud-cli's apt repository; preinstalled on these machines)
+    "google-cloud-cli-datastore-emulator",
+    "google-cloud-cli-firestore-emulator",
 ]
+GCLOUD_PLATFORM = Path("/usr/lib/google-cloud-sdk/platform")
+GOOGLE_PROJECT = "websession-test"
 PGBIN = Path("/usr/lib/postgresql/15/bin")
 START_TIMEOUT = 30.0
 IN_NETNS_FLAG = "--in-netns"
@@ -508,6 +513,67 @@ class Services:
         self.wait(answers, "DynamoDB Local", logfile, proc)
         self.env["WEBSESSION_TEST_DYNAMODB_URL"] = f"http://127.0.0.1:{port}"
 
+    def google_emulator(self, name: str, jar: Path, main_class: str, args: list[str]) -> str:
+        """Start one of Google's emulators; return its ``127.0.0.1:PORT``.
+
+        java is started directly (the class the launch script runs) rather than through the
+        script, which runs java as a child without ``exec``: stopping the script's pid would
+        leave java on its port.
+        """
+        if not jar.exists():
+            raise StartError(f"{jar} is missing (run: tools/testenv.py install)")
+        java = shutil.which("java")
+        if java is None:
+            raise StartError("java is not installed")
+        d = self.dir(name)
+        port = free_port()
+        logfile = d / f"{name}.log"
+        cmd = [
+            java,
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",  # starts faster; the tests are short
+            "-Duser.language=en",
+            "-cp",
+            str(jar),
+            main_class,
+            "start",
+            "--host=127.0.0.1",
+            f"--port={port}",
+            *args,
+        ]
+        proc = self.spawn(name, cmd, logfile, cwd=str(d))
+
+        def answers() -> bool:  # both answer "Ok" on GET / once ready
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as reply:
+                    return bool(reply.read(16).strip() == b"Ok")
+            except OSError:
+                return False
+
+        self.wait(answers, name, logfile, proc, timeout=60)
+        return f"127.0.0.1:{port}"
+
+    def datastore(self) -> None:
+        where = GCLOUD_PLATFORM / "cloud-datastore-emulator"
+        host = self.google_emulator(
+            "datastore",
+            where / "CloudDatastore.jar",
+            "com.google.cloud.datastore.emulator.CloudDatastore",
+            # the project directory is required but unused in memory
+            ["--store_on_disk=false", "--consistency=1.0", str(self.base / "datastore" / "p")],
+        )
+        self.env["DATASTORE_EMULATOR_HOST"] = host
+
+    def firestore(self) -> None:
+        where = GCLOUD_PLATFORM / "cloud-firestore-emulator"
+        host = self.google_emulator(
+            "firestore",
+            where / "cloud-firestore-emulator.jar",
+            "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
+            [f"--project_id={GOOGLE_PROJECT}"],
+        )
+        self.env["FIRESTORE_EMULATOR_HOST"] = host
+
     # -- all of them
 
     def start_all(self) -> None:
@@ -522,7 +588,9 @@ class Services:
         if Path("/usr/bin/chromium").exists():
             self.env["WEBSESSION_TEST_CHROMIUM"] = "/usr/bin/chromium"
         starters: dict[str, Callable[[], None]] = {
-            "dynamodb": self.dynamodb,  # slowest first (JVM)
+            "dynamodb": self.dynamodb,  # slowest first (JVMs)
+            "datastore": self.datastore,
+            "firestore": self.firestore,
             "postgresql": self.postgresql,
             "mysql": self.mysql,
             "redis-cluster": self.redis_cluster,

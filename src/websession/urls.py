@@ -16,6 +16,8 @@ URL                                                     backend
                                                         ``sqlalchemy+postgresql+psycopg://...``
 ``mongodb://``, ``mongodb+srv://``                      MongoDB (pymongo)
 ``dynamodb://table?endpoint_url=...&region=...``        DynamoDB (boto3)
+``datastore://project?namespace=...&kind=...``          Google Cloud Datastore
+``firestore://project?collection=...``                  Google Cloud Firestore
 ======================================================  ==========================================
 
 Query parameters ``ttl``, ``rolling`` and ``optimistic`` configure the
@@ -58,6 +60,8 @@ SCHEMES: dict[str, str] = {
     "mongodb": "MongoDB",
     "mongodb+srv": "MongoDB",
     "dynamodb": "DynamoDB",
+    "datastore": "Google Cloud Datastore",
+    "firestore": "Google Cloud Firestore",
 }
 
 #: query parameters and keyword arguments that configure the ServerStore, not the backend
@@ -180,6 +184,14 @@ def _make_backend(
         return backend
     if scheme == "dynamodb":
         cls = _backend_class("dynamodb", "DynamoDBBackend", "dynamodb")
+        backend = cls.from_url(url, **opts)
+        return backend
+    if scheme == "datastore":
+        cls = _backend_class("datastore", "DatastoreBackend", "datastore")
+        backend = cls.from_url(url, **opts)
+        return backend
+    if scheme == "firestore":
+        cls = _backend_class("firestore", "FirestoreBackend", "firestore")
         backend = cls.from_url(url, **opts)
         return backend
     supported = ", ".join(f"{s}://" for s in SCHEMES)

@@ -1,0 +1,113 @@
+"""What the Google Cloud backends (Datastore, Firestore) share: errors, deadlines, timestamps.
+
+Imports only google-api-core, which both clients depend on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import StoreUnavailable
+
+try:
+    from google.api_core import exceptions as gexc
+    from google.api_core import retry as _gretry
+    from google.api_core import retry_async as _gretry_async
+
+    IMPORT_ERROR: ImportError | None = None
+except ImportError as exc:  # pragma: no cover - exercised only without the clients installed
+    IMPORT_ERROR = exc
+
+__all__ = [
+    "ATTEMPTS",
+    "contended",
+    "gexc",
+    "require",
+    "retries",
+    "stamp",
+    "unavailable",
+    "url_options",
+]
+
+#: read-then-write attempts before a contended operation gives up (StoreUnavailable)
+ATTEMPTS = 5
+
+
+def require(error: ImportError | None, backend: str, extra: str, package: str) -> None:
+    """Raise an ImportError naming the extra when the client (``error``) or api-core is missing."""
+    error = error or IMPORT_ERROR
+    if error is not None:
+        raise ImportError(
+            f"{backend} needs {package}: pip install 'websession[{extra}]'"
+        ) from error
+
+
+@contextlib.contextmanager
+def unavailable(service: str) -> Iterator[None]:
+    """Turn "cannot reach the service now" into StoreUnavailable; let request errors through."""
+    try:
+        yield
+    except (
+        gexc.ServiceUnavailable,
+        gexc.DeadlineExceeded,
+        gexc.RetryError,
+        gexc.InternalServerError,
+        gexc.TooManyRequests,  # ResourceExhausted
+        gexc.Unknown,
+        gexc.Aborted,  # still contended after the client's own tries
+        OSError,
+        asyncio.TimeoutError,
+    ) as exc:
+        raise StoreUnavailable(f"{service} is unavailable: {type(exc).__name__}: {exc}") from exc
+
+
+def contended(service: str) -> StoreUnavailable:
+    return StoreUnavailable(f"{service}: too much contention ({ATTEMPTS} attempts refused)")
+
+
+def stamp(seconds: float) -> dt.datetime:
+    """A UTC timestamp (what TTL policies need) from seconds since the epoch."""
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+
+
+def retries(timeout: float) -> tuple[Any, Any]:
+    """(sync, async) retry policies: a call the server could not take is tried again within
+    its deadline only (google-api-core's defaults keep trying for a minute)."""
+    transient = _gretry.if_exception_type(gexc.ServiceUnavailable)
+    sync = _gretry.Retry(predicate=transient, initial=0.05, maximum=0.25, timeout=timeout)
+    asynchronous = _gretry_async.AsyncRetry(
+        predicate=transient, initial=0.05, maximum=0.25, timeout=timeout
+    )
+    return sync, asynchronous
+
+
+def url_options(url: str, scheme: str, names: tuple[str, ...]) -> tuple[str | None, dict[str, Any]]:
+    """The project and the options of ``SCHEME://PROJECT?name=value...``.
+
+    ``timeout`` becomes a float; ``connect_timeout`` is refused with the reason, since gRPC
+    has no connect step apart from a call.
+    """
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != scheme:
+        raise ValueError(f"not a {scheme}:// URL: {url!r}")
+    project = unquote(parts.netloc + parts.path).strip("/") or None
+    query: dict[str, Any] = {}
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name in names:
+            query[name] = value
+        elif name == "timeout":
+            query[name] = float(value)
+        elif name == "connect_timeout":
+            raise ValueError(
+                f"{scheme}:// takes no connect_timeout: gRPC connects within each call, "
+                "so timeout= (each call's deadline) bounds connecting too"
+            )
+        else:
+            raise ValueError(f"unknown {scheme}:// URL parameter {name!r}")
+    return project, query

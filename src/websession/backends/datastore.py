@@ -1,0 +1,253 @@
+"""DatastoreBackend: sessions in Google Cloud Datastore (Firestore in Datastore mode).
+
+Each record is one entity of kind ``kind`` (``WebSession``) in the client's namespace, named by
+the record key, with three properties:
+
+- ``d``: the sealed data (a blob, not indexed);
+- ``e``: when it expires, a UTC timestamp, **indexed**: ``purge()`` queries ``e <= now``, and a
+  timestamp is what a Datastore TTL policy needs, so production can let Google delete expired
+  entities too (``gcloud firestore fields ttls update e --collection-group=WebSession``);
+- ``v``: the record version (an integer, not indexed).
+
+A load is one lookup (lookups by key are strongly consistent). A plain save is one blind ``put``
+with a fresh random version (:func:`~websession.backends.base.new_version`), so ordinary saves
+never wait for each other. Saves that must check something first (``must_exist``: no
+resurrection of a deleted session; ``if_version``: optimistic mode) and sliding expiry read and
+write in one transaction: Datastore aborts a transaction whose entity another write changed
+after it was read, and the operation is then tried again on the new state (a few times), so the
+check and the write are atomic.
+
+Every call has a deadline (``timeout``, 2 s by default); gRPC connects within a call, so the
+deadline bounds connecting too. A call that fails because the server is unreachable is retried
+only within that deadline. Failures to reach Datastore raise
+:class:`~websession.StoreUnavailable`.
+
+google-cloud-datastore has no asyncio client: the async methods run the sync ones in a worker
+thread (the client is thread-safe).
+
+Against the Cloud Datastore emulator, set ``DATASTORE_EMULATOR_HOST=host:port``; the client
+then needs no credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import _google
+from ._google import ATTEMPTS, stamp
+from .base import AsyncFromSync, Record, new_version, next_version
+
+try:
+    from google.cloud import datastore as _datastore
+
+    _IMPORT_ERROR: ImportError | None = None
+except ImportError as exc:  # pragma: no cover - exercised only without the client installed
+    _IMPORT_ERROR = exc
+
+__all__ = ["DatastoreBackend"]
+
+#: entities per purge transaction
+_PURGE_BATCH = 100
+_SERVICE = "Datastore"
+
+
+def _record(entity: Any) -> Record | None:
+    """A record from an entity, or None when the entity is not one of ours."""
+    if entity is None:
+        return None
+    try:
+        return Record(bytes(entity["d"]), entity["e"].timestamp(), int(entity["v"]))
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return None
+
+
+class DatastoreBackend(AsyncFromSync):
+    """Session records as entities of ``kind`` in Google Cloud Datastore.
+
+    Args:
+        project: the Google Cloud project (None: the client's default).
+        namespace: the Datastore namespace (None: the default namespace).
+        kind: the entity kind.
+        client: a ``google.cloud.datastore.Client`` to use instead of making one (its project
+            and namespace win over the arguments above; the backend does not close it).
+        database: a named database (None: the default one).
+        timeout: each call's deadline in seconds, connecting included.
+        clock: the time source (seconds since the epoch) for expiry.
+    """
+
+    def __init__(
+        self,
+        project: str | None = None,
+        *,
+        namespace: str | None = None,
+        kind: str = "WebSession",
+        client: Any = None,
+        database: str | None = None,
+        timeout: float = 2.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        _google.require(_IMPORT_ERROR, "DatastoreBackend", "datastore", "google-cloud-datastore")
+        if not kind:
+            raise ValueError("a Datastore kind name is required")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        self._owns_client = client is None
+        if client is None:
+            options: dict[str, Any] = {"project": project, "namespace": namespace or None}
+            if database:
+                options["database"] = database
+            client = _datastore.Client(**options)
+        self.client = client
+        self.kind = kind
+        self.timeout = float(timeout)
+        self._clock = clock if clock is not None else time.time
+        self._retry = _google.retries(self.timeout)[0]
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> DatastoreBackend:
+        """A backend for ``datastore://PROJECT?namespace=...&kind=...&timeout=...``.
+
+        Query parameters: ``namespace``, ``kind``, ``database``, ``timeout``; keyword arguments
+        override them. gRPC has no connect step apart from a call, so ``connect_timeout`` is
+        refused with an explanation rather than ignored.
+        """
+        project, query = _google.url_options(url, "datastore", ("namespace", "kind", "database"))
+        return cls(project, **{**query, **options})
+
+    def __repr__(self) -> str:
+        namespace = self.client.namespace
+        return f"DatastoreBackend(project={self.client.project!r}, namespace={namespace!r})"
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _key(self, key: str) -> Any:
+        return self.client.key(self.kind, key)
+
+    def _call(self) -> dict[str, Any]:
+        return {"retry": self._retry, "timeout": self.timeout}
+
+    def _entity(self, key: str, data: bytes, expires_at: float, version: int) -> Any:
+        entity = _datastore.Entity(self._key(key), exclude_from_indexes=("d", "v"))
+        entity.update(d=bytes(data), e=stamp(expires_at), v=version)
+        return entity
+
+    def _transact(self, body: Callable[[Any], Any]) -> Any:
+        """Run ``body(transaction)`` in a transaction, again when a concurrent write aborts it.
+
+        ``body`` reads through the transaction and puts or deletes in it; its result is returned
+        once the commit succeeds. Datastore reports a concurrent change at commit time
+        (``Aborted``/``Conflict``): the body then runs again, on the new state.
+        """
+        for _ in range(ATTEMPTS):
+            transaction = self.client.transaction()
+            transaction.begin(**self._call())
+            try:
+                result = body(transaction)
+                transaction.commit(**self._call())
+            except (_google.gexc.Aborted, _google.gexc.Conflict):
+                with contextlib.suppress(Exception):
+                    transaction.rollback(**self._call())
+                continue
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    transaction.rollback(**self._call())
+                raise
+            return result
+        raise _google.contended(_SERVICE)
+
+    # -- the Backend protocol ----------------------------------------------------------------
+    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+        if touch is None:
+            with _google.unavailable(_SERVICE):
+                record = _record(self.client.get(self._key(key), **self._call()))
+            if record is None or record.expires_at <= self._clock():
+                return None
+            return record
+
+        def extend(transaction: Any) -> Record | None:
+            now = self._clock()
+            entity = self.client.get(self._key(key), transaction=transaction, **self._call())
+            record = _record(entity)
+            if record is None or record.expires_at <= now:
+                return None
+            entity["e"] = stamp(now + touch)
+            transaction.put(entity)
+            return Record(record.data, now + touch, record.version)
+
+        with _google.unavailable(_SERVICE):
+            result: Record | None = self._transact(extend)
+        return result
+
+    def set(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        if ttl <= 0:
+            raise ValueError("ttl must be positive")
+        if not must_exist and if_version is None:
+            version = new_version()
+            entity = self._entity(key, data, self._clock() + ttl, version)
+            with _google.unavailable(_SERVICE):
+                self.client.put(entity, **self._call())
+            return version
+
+        def write(transaction: Any) -> int | None:
+            now = self._clock()
+            current = _record(
+                self.client.get(self._key(key), transaction=transaction, **self._call())
+            )
+            version = next_version(current, now, must_exist=must_exist, if_version=if_version)
+            if version is not None:
+                transaction.put(self._entity(key, data, now + ttl, version))
+            return version
+
+        with _google.unavailable(_SERVICE):
+            result: int | None = self._transact(write)
+        return result
+
+    def delete(self, key: str) -> None:
+        with _google.unavailable(_SERVICE):
+            self.client.delete(self._key(key), **self._call())
+
+    def purge(self) -> int:
+        """Delete the entities whose ``e`` has passed; return how many.
+
+        The query finds candidates by the indexed ``e``; each batch is then deleted in a
+        transaction that reads the entities again and keeps any saved anew in the meantime.
+        """
+        now = self._clock()
+        with _google.unavailable(_SERVICE):
+            query = self.client.query(kind=self.kind)
+            query.add_filter(filter=_datastore.query.PropertyFilter("e", "<=", stamp(now)))
+            query.keys_only()
+            keys = [entity.key for entity in query.fetch(**self._call())]
+            removed = 0
+            for start in range(0, len(keys), _PURGE_BATCH):
+                batch = keys[start : start + _PURGE_BATCH]
+
+                def sweep(transaction: Any, batch: list[Any] = batch) -> int:
+                    entities = self.client.get_multi(batch, transaction=transaction, **self._call())
+                    expired = [
+                        entity.key
+                        for entity in entities
+                        if (record := _record(entity)) is not None and record.expires_at <= now
+                    ]
+                    for expired_key in expired:
+                        transaction.delete(expired_key)
+                    return len(expired)
+
+                removed += self._transact(sweep)
+        return removed
+
+    def close(self) -> None:
+        """Close the client the backend made (a client passed in is left open)."""
+        if self._owns_client:
+            with contextlib.suppress(Exception):
+                self.client.close()

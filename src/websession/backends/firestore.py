@@ -1,0 +1,366 @@
+"""FirestoreBackend: sessions in Google Cloud Firestore (native mode), sync and asyncio.
+
+Each record is one document of the collection ``collection`` (``websession``), whose id is the
+record key, with three fields:
+
+- ``d``: the sealed data (bytes);
+- ``e``: when it expires, a UTC timestamp: the field a Firestore **TTL policy** needs
+  (``gcloud firestore fields ttls update e --collection-group=websession``), so Google deletes
+  expired documents by itself in production, within a day or so of expiry. Every read also
+  checks ``e`` and never returns an expired session, and :meth:`FirestoreBackend.purge` deletes
+  expired documents at once (a query on ``e``, which Firestore indexes by default);
+- ``v``: the record version (an integer).
+
+A load is one document read. A plain save is one blind ``set`` with a fresh random version
+(:func:`~websession.backends.base.new_version`), so ordinary saves never wait for each other.
+Saves that must check something first (``must_exist``: no resurrection of a deleted session;
+``if_version``: optimistic mode) and sliding expiry read the document, decide, and write with a
+``last_update_time`` precondition: Firestore refuses the write if anything changed the document
+after the read, and the operation is then tried again on the new state (a few times), so the
+check and the write are atomic without a transaction.
+
+Every call has a deadline (``timeout``, 2 s by default); gRPC connects within a call, so the
+deadline bounds connecting too. A call that fails because the server is unreachable is retried
+only within that deadline. Failures to reach Firestore raise
+:class:`~websession.StoreUnavailable`.
+
+The async methods use google-cloud-firestore's own ``AsyncClient`` (made per event loop: its
+gRPC channel belongs to the loop that made it). Against the Firestore emulator, set
+``FIRESTORE_EMULATOR_HOST=host:port``; the clients then need no credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import _google
+from ._google import ATTEMPTS, stamp
+from .base import Record, new_version, next_version
+
+try:
+    from google.cloud import firestore as _firestore
+
+    _IMPORT_ERROR: ImportError | None = None
+except ImportError as exc:  # pragma: no cover - exercised only without the client installed
+    _IMPORT_ERROR = exc
+
+__all__ = ["FirestoreBackend"]
+
+_SERVICE = "Firestore"
+
+
+#: a conditional write refused because the document changed since it was read
+def _changed() -> tuple[type[BaseException], ...]:
+    return (_google.gexc.FailedPrecondition, _google.gexc.NotFound)
+
+
+def _record(snapshot: Any) -> Record | None:
+    """A record from a document snapshot, or None when it is absent or not one of ours."""
+    if snapshot is None or not snapshot.exists:
+        return None
+    fields = snapshot.to_dict() or {}
+    try:
+        return Record(bytes(fields["d"]), fields["e"].timestamp(), int(fields["v"]))
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return None
+
+
+def _live(record: Record | None, now: float) -> Record | None:
+    return record if record is not None and record.expires_at > now else None
+
+
+def _fields(data: bytes, expires_at: float, version: int) -> dict[str, Any]:
+    return {"d": bytes(data), "e": stamp(expires_at), "v": version}
+
+
+class FirestoreBackend:
+    """Session records as documents of ``collection`` in Google Cloud Firestore.
+
+    Args:
+        project: the Google Cloud project (None: the client's default).
+        collection: the collection that holds the session documents.
+        database: a named database (None: ``(default)``).
+        client: a ``google.cloud.firestore.Client`` for the sync methods, instead of making one
+            (the backend does not close it).
+        async_client: a ``google.cloud.firestore.AsyncClient`` for the async methods.
+        timeout: each call's deadline in seconds, connecting included.
+        clock: the time source (seconds since the epoch) for expiry.
+    """
+
+    def __init__(
+        self,
+        project: str | None = None,
+        *,
+        collection: str = "websession",
+        database: str | None = None,
+        client: Any = None,
+        async_client: Any = None,
+        timeout: float = 2.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        _google.require(_IMPORT_ERROR, "FirestoreBackend", "firestore", "google-cloud-firestore")
+        if not collection or "/" in collection:
+            raise ValueError(f"a Firestore collection id is required, not {collection!r}")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        self.project = project
+        self.database = database
+        self.collection_name = collection
+        self.timeout = float(timeout)
+        self._clock = clock if clock is not None else time.time
+        self._client = client
+        self._own_client = client is None
+        self._async_client = async_client
+        self._own_async_client = async_client is None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
+        # Retry a call the server could not take (not reachable, restarting) within its
+        # deadline only: google-api-core's default would keep trying for a minute.
+        self._retry, self._aretry = _google.retries(self.timeout)
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> FirestoreBackend:
+        """A backend for ``firestore://PROJECT?collection=...&database=...&timeout=...``.
+
+        Keyword arguments override the query. gRPC has no connect step apart from a call, so
+        ``connect_timeout`` is refused with an explanation rather than ignored.
+        """
+        project, query = _google.url_options(url, "firestore", ("collection", "database"))
+        return cls(project, **{**query, **options})
+
+    def __repr__(self) -> str:
+        return f"FirestoreBackend(project={self.project!r}, collection={self.collection_name!r})"
+
+    # -- clients -----------------------------------------------------------------------------
+    def _client_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"project": self.project}
+        if self.database:
+            options["database"] = self.database
+        return options
+
+    @property
+    def client(self) -> Any:
+        """The sync client (made on first use)."""
+        if self._client is None:
+            self._client = _firestore.Client(**self._client_options())
+        return self._client
+
+    def _aclient(self) -> Any:
+        client = self._async_client
+        if self._own_async_client:
+            loop = asyncio.get_running_loop()
+            if client is not None and self._async_loop is not loop:
+                client = None  # its gRPC channel belongs to another (finished) loop
+            if client is None:
+                client = _firestore.AsyncClient(**self._client_options())
+                self._async_client = client
+                self._async_loop = loop
+        return client
+
+    def _call(self) -> dict[str, Any]:
+        return {"retry": self._retry, "timeout": self.timeout}
+
+    def _acall(self) -> dict[str, Any]:
+        return {"retry": self._aretry, "timeout": self.timeout}
+
+    # -- sync --------------------------------------------------------------------------------
+    def _doc(self, key: str) -> Any:
+        return self.client.collection(self.collection_name).document(key)
+
+    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+        ref = self._doc(key)
+        with _google.unavailable(_SERVICE):
+            for _ in range(ATTEMPTS):
+                now = self._clock()
+                snapshot = ref.get(**self._call())
+                record = _live(_record(snapshot), now)
+                if record is None or touch is None:
+                    return record
+                try:
+                    ref.update(
+                        {"e": stamp(now + touch)},
+                        option=self.client.write_option(last_update_time=snapshot.update_time),
+                        **self._call(),
+                    )
+                except _changed():
+                    continue  # changed since the read: decide again
+                return Record(record.data, now + touch, record.version)
+        raise _google.contended(_SERVICE)
+
+    def set(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        if ttl <= 0:
+            raise ValueError("ttl must be positive")
+        ref = self._doc(key)
+        with _google.unavailable(_SERVICE):
+            if not must_exist and if_version is None:
+                blind = new_version()
+                ref.set(_fields(data, self._clock() + ttl, blind), **self._call())
+                return blind
+            for _ in range(ATTEMPTS):
+                now = self._clock()
+                snapshot = ref.get(**self._call())
+                version = next_version(
+                    _record(snapshot), now, must_exist=must_exist, if_version=if_version
+                )
+                if version is None:
+                    return None
+                try:
+                    ref.update(
+                        _fields(data, now + ttl, version),
+                        option=self.client.write_option(last_update_time=snapshot.update_time),
+                        **self._call(),
+                    )
+                except _changed():
+                    continue
+                return version
+        raise _google.contended(_SERVICE)
+
+    def delete(self, key: str) -> None:
+        with _google.unavailable(_SERVICE):
+            self._doc(key).delete(**self._call())
+
+    def _expired_query(self, client: Any, now: float) -> Any:
+        collection = client.collection(self.collection_name)
+        condition = _firestore.FieldFilter("e", "<=", stamp(now))
+        return collection.where(filter=condition).select([])
+
+    def purge(self) -> int:
+        """Delete the documents whose ``e`` has passed; return how many.
+
+        Each delete carries the document's ``last_update_time`` as a precondition, so a session
+        saved anew while the purge runs is kept.
+        """
+        client = self.client
+        removed = 0
+        with _google.unavailable(_SERVICE):
+            for snapshot in self._expired_query(client, self._clock()).stream(**self._call()):
+                option = client.write_option(last_update_time=snapshot.update_time)
+                try:
+                    snapshot.reference.delete(option=option, **self._call())
+                except _changed():
+                    continue
+                removed += 1
+        return removed
+
+    def close(self) -> None:
+        """Close the sync client the backend made; forget the async one (see :meth:`aclose`)."""
+        client, self._client = self._client, None
+        if client is not None and self._own_client:
+            _close_transport(client)
+        if self._own_async_client:
+            self._async_client = None
+            self._async_loop = None
+
+    # -- async -------------------------------------------------------------------------------
+    def _adoc(self, key: str) -> Any:
+        return self._aclient().collection(self.collection_name).document(key)
+
+    async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
+        ref = self._adoc(key)
+        with _google.unavailable(_SERVICE):
+            for _ in range(ATTEMPTS):
+                now = self._clock()
+                snapshot = await ref.get(**self._acall())
+                record = _live(_record(snapshot), now)
+                if record is None or touch is None:
+                    return record
+                option = self._aclient().write_option(last_update_time=snapshot.update_time)
+                try:
+                    await ref.update({"e": stamp(now + touch)}, option=option, **self._acall())
+                except _changed():
+                    continue
+                return Record(record.data, now + touch, record.version)
+        raise _google.contended(_SERVICE)
+
+    async def aset(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        if ttl <= 0:
+            raise ValueError("ttl must be positive")
+        ref = self._adoc(key)
+        with _google.unavailable(_SERVICE):
+            if not must_exist and if_version is None:
+                blind = new_version()
+                await ref.set(_fields(data, self._clock() + ttl, blind), **self._acall())
+                return blind
+            for _ in range(ATTEMPTS):
+                now = self._clock()
+                snapshot = await ref.get(**self._acall())
+                version = next_version(
+                    _record(snapshot), now, must_exist=must_exist, if_version=if_version
+                )
+                if version is None:
+                    return None
+                option = self._aclient().write_option(last_update_time=snapshot.update_time)
+                try:
+                    await ref.update(
+                        _fields(data, now + ttl, version), option=option, **self._acall()
+                    )
+                except _changed():
+                    continue
+                return version
+        raise _google.contended(_SERVICE)
+
+    async def adelete(self, key: str) -> None:
+        with _google.unavailable(_SERVICE):
+            await self._adoc(key).delete(**self._acall())
+
+    async def apurge(self) -> int:
+        client = self._aclient()
+        removed = 0
+        with _google.unavailable(_SERVICE):
+            query = self._expired_query(client, self._clock())
+            async for snapshot in query.stream(**self._acall()):
+                option = client.write_option(last_update_time=snapshot.update_time)
+                try:
+                    await snapshot.reference.delete(option=option, **self._acall())
+                except _changed():
+                    continue
+                removed += 1
+        return removed
+
+    async def aclose(self) -> None:
+        client, self._async_client = self._async_client, None
+        loop, self._async_loop = self._async_loop, None
+        running = asyncio.get_running_loop()
+        if client is not None and self._own_async_client and loop in (None, running):
+            await _aclose_transport(client)
+        self.close()
+
+
+# google-cloud-firestore's clients have no close(): their gRPC transport does. Reached through
+# the generated API object the client made (none if it never made a call); if a release moves
+# it, closing is skipped and the channel is released when the client is garbage collected.
+def _transport(client: Any) -> Any:
+    return getattr(getattr(client, "_firestore_api_internal", None), "transport", None)
+
+
+def _close_transport(client: Any) -> None:
+    transport = _transport(client)
+    if transport is not None:
+        with contextlib.suppress(Exception):
+            transport.close()
+
+
+async def _aclose_transport(client: Any) -> None:
+    transport = _transport(client)
+    if transport is not None:
+        with contextlib.suppress(Exception):
+            await transport.close()
