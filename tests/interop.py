@@ -25,3 +25,13 @@ def all_vectors() -> list[dict[str, Any]]:
 def vector(vector_id: str) -> dict[str, Any]:
     """One vector by id."""
     return next(v for v in all_vectors() if v["id"] == vector_id)
+
+
+GO_VECTORS_FILE = DATA / "go-vectors.json"
+
+
+@functools.lru_cache(maxsize=1)
+def go_vectors() -> dict[str, Any]:
+    """The data ``tools/govectors`` made with Go's encoding/gob and encoding/json (``about``)."""
+    result: dict[str, Any] = json.loads(GO_VECTORS_FILE.read_text("utf-8"))
+    return result
