@@ -106,6 +106,8 @@ def _is_asgi(env: Mapping[str, Any]) -> bool:
 
 
 def _loads_without_io(registry: Registry, store: Store, name: str) -> bool:
+    if any(reader.needs_io for reader in registry.legacy_sent(store)):
+        return False  # an old library's server-side session may be adopted (websession.legacy)
     if isinstance(store, CookieStore) or not registry.cookie_values(name):
         return True
     return isinstance(store, ServerStore) and isinstance(store.backend, MemoryBackend)

@@ -137,7 +137,7 @@ class SessionMiddleware:
         exchange = _Exchange(self, scope, registry, send)
         try:
             if self.autoload:
-                if registry.cookie_values(self.name):
+                if registry.cookie_values(self.name) or registry.legacy_sent(self.store):
                     scope["session"] = await registry.aget(self.store, self.name)
                 else:
                     scope["session"] = registry.get(self.store, self.name)  # no I/O: no cookie

@@ -14,7 +14,13 @@ Configure the store in settings (all keys optional)::
                                               # cookie)
         "SECRET_KEYS": [...],                 # default: SECRET_KEY, then SECRET_KEY_FALLBACKS
         "OPTIONS": {"optimistic": True},      # extra open_store options
+        "LEGACY": [DjangoSessions()],         # readers of the engine being replaced
     }
+
+Switching from one of Django's own engines logs no one out: keep ``SESSION_COOKIE_NAME``, and
+list a reader of the old engine in ``"LEGACY"`` (``websession.legacy.DjangoSessions(engine)``
+for db, cache, cached_db and file; ``DjangoSignedCookie(SECRET_KEY)`` for signed_cookies).
+A session the old engine made is loaded once, marked modified, and saved by websession.
 
 The value of Django's session cookie is the store's sealed cookie value (for server-side stores,
 the sealed session id), so nothing readable or forgeable ever reaches the browser. Django's own
@@ -32,6 +38,7 @@ from django.contrib.sessions.backends.base import SessionBase, UpdateError
 from django.utils.module_loading import import_string
 
 from .cookies import CookieOptions
+from .legacy import aadopt, adopt
 from .session import Session, values_of
 from .stores.base import Store
 from .stores.cookie import CookieStore
@@ -61,13 +68,14 @@ def _build() -> Store:
         *getattr(settings, "SECRET_KEY_FALLBACKS", []),
     ]
     spec = config.get("STORE")
+    legacy = config.get("LEGACY", ())
     if spec is None or spec == "cookie":
-        return CookieStore(secrets, options=_options())
+        return CookieStore(secrets, options=_options(), legacy=legacy)
     if isinstance(spec, str) and "://" in spec:
         from .urls import open_store
 
         extra = {"ttl": int(settings.SESSION_COOKIE_AGE), **config.get("OPTIONS", {})}
-        return open_store(spec, secrets, options=_options(), **extra)
+        return open_store(spec, secrets, options=_options(), legacy=legacy, **extra)
     if isinstance(spec, str):
         spec = import_string(spec)
     if callable(spec) and not isinstance(spec, Store):
@@ -122,10 +130,21 @@ class SessionStore(SessionBase):
         return values_of(session)
 
     def load(self) -> dict[Any, Any]:
-        return self._adopt(self.store.new(self.cookie_name, self.session_key))
+        session = self.store.new(self.cookie_name, self.session_key)
+        readers = getattr(self.store, "legacy", ())
+        if readers and session.is_new and self.session_key:
+            # the key Django found under SESSION_COOKIE_NAME may be the replaced engine's
+            adopt(session, readers, {self.cookie_name: [self.session_key]})
+            self.modified = not session.is_new  # Django saves it: re-sealed by websession
+        return self._adopt(session)
 
     async def aload(self) -> dict[Any, Any]:
-        return self._adopt(await self.store.anew(self.cookie_name, self.session_key))
+        session = await self.store.anew(self.cookie_name, self.session_key)
+        readers = getattr(self.store, "legacy", ())
+        if readers and session.is_new and self.session_key:
+            await aadopt(session, readers, {self.cookie_name: [self.session_key]})
+            self.modified = not session.is_new
+        return self._adopt(session)
 
     def exists(self, session_key: str | None) -> bool:
         return bool(session_key) and not self.store.new(self.cookie_name, session_key).is_new

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .cookies import parse_cookie_header, validate_cookie_name
+from .cookies import format_set_cookie, parse_cookie_header, validate_cookie_name
 from .errors import SaveError
+from .legacy._base import LegacyReader, aadopt, adopt
 from .session import Session, SessionState
 from .stores.base import Store
 
@@ -26,7 +27,7 @@ class Registry:
     holds no global state.
     """
 
-    __slots__ = ("_cookies", "_sessions", "errors")
+    __slots__ = ("_cookies", "_replaced", "_sessions", "errors")
 
     def __init__(self, cookies: CookieInput = None) -> None:
         if cookies is None or isinstance(cookies, (str, bytes)):
@@ -37,6 +38,8 @@ class Registry:
                 for name, value in cookies.items()
             }
         self._sessions: dict[str, Session] = {}
+        #: session name -> the old library's cookie it was adopted from, deleted on save
+        self._replaced: dict[str, str] = {}
         #: errors of the last :meth:`save_all`, by session name
         self.errors: dict[str, BaseException] = {}
 
@@ -55,6 +58,11 @@ class Registry:
         """Every value the request sent for the cookie ``name``."""
         return self._cookies.get(name, [])
 
+    def legacy_sent(self, store: Store) -> list[LegacyReader]:
+        """The store's legacy readers whose cookie this request carries (see :meth:`get`)."""
+        readers: tuple[LegacyReader, ...] = getattr(store, "legacy", ())
+        return [r for r in readers if r.cookie_name in self._cookies]
+
     def _cached(self, store: Store, name: str) -> Session | None:
         validate_cookie_name(name)
         session = self._sessions.get(name)
@@ -67,7 +75,9 @@ class Registry:
     def get(self, store: Store, name: str) -> Session:
         """The session ``name`` from ``store``: loaded on first use, then cached.
 
-        Never raises for a bad cookie (the session is new and ``rejected`` says why).
+        Never raises for a bad cookie (the session is new and ``rejected`` says why). When no
+        cookie of ``store`` is valid, the store's ``legacy`` readers are tried on the request's
+        cookies (see :mod:`websession.legacy`).
 
         Raises:
             ValueError: an invalid cookie name, or a name already loaded from another store.
@@ -81,6 +91,11 @@ class Registry:
             if not session.is_new:
                 break
         assert session is not None
+        readers = getattr(store, "legacy", ())
+        if readers and session.is_new:
+            old = adopt(session, readers, self._cookies)
+            if old is not None:
+                self._replaced[name] = old
         self._sessions[name] = session
         return session
 
@@ -95,12 +110,24 @@ class Registry:
             if not session.is_new:
                 break
         assert session is not None
+        readers = getattr(store, "legacy", ())
+        if readers and session.is_new:
+            old = await aadopt(session, readers, self._cookies)
+            if old is not None:
+                self._replaced[name] = old
         self._sessions[name] = session
         return session
 
     def pending(self) -> list[Session]:
         """The sessions a save would write or delete (modified, invalidated, or stale)."""
         return [s for s in self._sessions.values() if s.state is not SessionState.CLEAN]
+
+    def _drop_replaced(self, session: Session, headers: list[str]) -> None:
+        """Delete the old library's cookie once its session is saved in websession's format."""
+        old = self._replaced.pop(session.name, None)
+        if old is not None:
+            options = session.options.copy(max_age=-1)
+            headers.append(format_set_cookie(old, "", options))
 
     def save_all(self) -> list[str]:
         """Save every modified session; return their Set-Cookie header values.
@@ -114,6 +141,7 @@ class Registry:
             try:
                 assert session.store is not None
                 headers.append(session.store.save(session))
+                self._drop_replaced(session, headers)
             except Exception as exc:  # collected and re-raised below
                 self.errors[session.name] = exc
         if self.errors:
@@ -128,6 +156,7 @@ class Registry:
             try:
                 assert session.store is not None
                 headers.append(await session.store.asave(session))
+                self._drop_replaced(session, headers)
             except Exception as exc:  # collected and re-raised below
                 self.errors[session.name] = exc
         if self.errors:

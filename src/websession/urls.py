@@ -66,7 +66,7 @@ SCHEMES: dict[str, str] = {
 
 #: query parameters and keyword arguments that configure the ServerStore, not the backend
 STORE_OPTIONS = ("ttl", "rolling", "optimistic")
-_STORE_KWARGS = (*STORE_OPTIONS, "codecs", "clock")
+_STORE_KWARGS = (*STORE_OPTIONS, "codecs", "clock", "legacy")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 

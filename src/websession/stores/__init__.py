@@ -11,6 +11,7 @@ from ..backends.memory import MemoryBackend
 from ..codecs.base import Codec
 from ..codecs.keys import SecretKeys
 from ..cookies import CookieOptions
+from ..legacy._base import LegacyReader
 from .base import BaseStore, Store
 from .cookie import CookieStore
 from .server import ServerStore, new_session_id
@@ -37,7 +38,8 @@ class FilesystemStore(ServerStore):
             ``session_<ID>`` layout and Go services can share it.
         options: cookie options every session starts with.
         fsync: fsync every write (durable across power loss, slower).
-        **kwargs: ``ttl``, ``rolling``, ``optimistic``, ``clock`` (see :class:`ServerStore`).
+        **kwargs: ``ttl``, ``rolling``, ``optimistic``, ``clock``, ``legacy`` (see
+            :class:`ServerStore`).
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class FilesystemStore(ServerStore):
         rolling: bool = False,
         optimistic: bool = False,
         clock: Callable[[], float] | None = None,
+        legacy: Sequence[LegacyReader] = (),
     ) -> None:
         directory = path if path is not None else os.path.join(tempfile.gettempdir(), "websession")
         backend = FilesystemBackend(
@@ -70,6 +73,7 @@ class FilesystemStore(ServerStore):
             rolling=rolling,
             optimistic=optimistic,
             clock=clock,
+            legacy=legacy,
         )
 
 
@@ -86,6 +90,7 @@ class MemoryStore(ServerStore):
         rolling: bool = False,
         optimistic: bool = False,
         clock: Callable[[], float] | None = None,
+        legacy: Sequence[LegacyReader] = (),
     ) -> None:
         super().__init__(
             MemoryBackend(clock=clock),
@@ -96,4 +101,5 @@ class MemoryStore(ServerStore):
             rolling=rolling,
             optimistic=optimistic,
             clock=clock,
+            legacy=legacy,
         )

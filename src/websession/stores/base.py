@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ..cookies import BROWSER_COOKIE_LIMIT, CookieOptions, _format_set_cookie, format_set_cookie
 from ..errors import EncodeError, Malformed
+from ..legacy._base import LegacyReader, check_readers
 from ..session import Session, values_of
 
 __all__ = ["BaseStore", "Store", "pack_values", "unpack_values"]
@@ -48,10 +49,17 @@ class BaseStore:
     """Shared by the built-in stores: option copies, name checks, cookie building."""
 
     def __init__(
-        self, *, options: CookieOptions | None = None, clock: Callable[[], float] | None = None
+        self,
+        *,
+        options: CookieOptions | None = None,
+        clock: Callable[[], float] | None = None,
+        legacy: Sequence[LegacyReader] = (),
     ) -> None:
         self.options = options if options is not None else CookieOptions()
         self.clock: Callable[[], float] = clock if clock is not None else time.time
+        #: readers of the replaced library's sessions (websession.legacy), tried by the registry
+        #: when a request has no valid cookie of this store
+        self.legacy: tuple[LegacyReader, ...] = check_readers(legacy)
 
     def _blank(self, name: str) -> Session:
         options = self.options

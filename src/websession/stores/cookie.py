@@ -10,6 +10,7 @@ from ..codecs.keys import SecretKeys
 from ..codecs.sealed import SealedCookie
 from ..cookies import CookieOptions
 from ..errors import DecodeError, Expired, Malformed
+from ..legacy._base import LegacyReader
 from ..session import Session, SessionState
 from .base import BaseStore, apply_meta, pack_values, unpack_values
 
@@ -62,6 +63,8 @@ class CookieStore(BaseStore):
             cookies with Go services that use gorilla/sessions.
         options: the cookie options every session starts with (a copy each).
         clock: the time source for cookie expiry (seconds since the epoch).
+        legacy: readers of the sessions of the library being replaced
+            (:mod:`websession.legacy`): adopted once, then re-sealed.
 
     A cookie is valid on the server for its session's ``max_age`` seconds after it was issued
     (the store's ``options.max_age``, 30 days by default, unless the session set its own, which
@@ -76,8 +79,9 @@ class CookieStore(BaseStore):
         codecs: Sequence[Codec] | None = None,
         options: CookieOptions | None = None,
         clock: Callable[[], float] | None = None,
+        legacy: Sequence[LegacyReader] = (),
     ) -> None:
-        super().__init__(options=options, clock=clock)
+        super().__init__(options=options, clock=clock, legacy=legacy)
         #: sealed mode: the store seals per-session options and checks each session's lifetime
         self.sealed = codecs is None
         self.lifetime = self.options.max_age if self.options.max_age > 0 else 2592000

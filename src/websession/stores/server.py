@@ -30,6 +30,7 @@ from ..codecs.keys import KeyedHash, SecretKeys, derive_key, normalize_secrets
 from ..codecs.sealed import SealedCookie
 from ..cookies import CookieOptions
 from ..errors import ConflictError, DecodeError, Malformed, SessionNotFound
+from ..legacy._base import LegacyReader
 from ..session import Session, SessionState
 from .base import BaseStore, apply_meta, pack_values, unpack_values
 from .cookie import build_codecs, with_limits
@@ -106,6 +107,8 @@ class ServerStore(BaseStore):
             it was loaded raises :class:`~websession.ConflictError` instead of losing the other
             request's update.
         clock: time source for cookie expiry.
+        legacy: readers of the sessions of the library being replaced
+            (:mod:`websession.legacy`): adopted once, then saved under a new id.
     """
 
     def __init__(
@@ -119,8 +122,9 @@ class ServerStore(BaseStore):
         rolling: bool = False,
         optimistic: bool = False,
         clock: Callable[[], float] | None = None,
+        legacy: Sequence[LegacyReader] = (),
     ) -> None:
-        super().__init__(options=options, clock=clock)
+        super().__init__(options=options, clock=clock, legacy=legacy)
         if ttl <= 0:
             raise ValueError("ttl must be positive")
         self.backend = backend
