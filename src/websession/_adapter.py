@@ -33,6 +33,7 @@ __all__ = [
     "UNAVAILABLE_BODY",
     "aget_session",
     "find_environ",
+    "framework_secret",
     "get_session",
     "is_unavailable",
     "merged_vary",
@@ -153,6 +154,25 @@ async def aget_session(obj: object, name: str | None = None, store: Store | None
     session = await registry.aget(store, name)
     _remember_default(env, session, store)
     return session
+
+
+# -- the drop-ins' secrets ----------------------------------------------------------------
+def framework_secret(secret: str | bytes, where: str) -> str | bytes:
+    """A framework's existing secret (Flask's ``app.secret_key``, Starlette's ``secret_key``).
+
+    The drop-ins replace libraries that accepted any secret, so a weak one is let through with
+    a WARNING on the ``websession`` logger rather than refused (never the secret itself).
+    """
+    # TODO(hardening): `from .codecs.keys import framework_secret` replaces this function.
+    raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+    if len(raw) < 32:
+        log.warning(
+            "%s is weak (%d bytes, shorter than 32): anyone holding one cookie can guess it "
+            "offline and forge sessions; replace it (`websession keygen` prints a strong one)",
+            where,
+            len(raw),
+        )
+    return secret
 
 
 # -- the save policy -------------------------------------------------------------------------

@@ -9,10 +9,13 @@ from typing import Any, Protocol
 
 from werkzeug.exceptions import ServiceUnavailable
 
-from .errors import SaveError, StoreUnavailable
+from ._adapter import framework_secret
+from .codecs.sealed import SealedCookie
+from .errors import EncodeError, Malformed, SaveError, StoreUnavailable
 from .registry import Registry
 from .session import Session
 from .stores.base import Store
+from .stores.cookie import CookieStore
 
 REGISTRY_KEY = "websession.registry"
 _PERMANENT = "_permanent"
@@ -97,8 +100,69 @@ def registry_of(environ_or_scope: MutableMapping[str, Any], cookie_header: str |
     return registry
 
 
+class TaggedJSON:
+    """A websession serializer over Flask's (or Quart's) own tagged JSON serializer.
+
+    The drop-in cookie session keeps the values Flask's cookie session keeps (tuples, bytes,
+    ``Markup``, ``UUID``, aware datetimes) and no others, so switching changes the cookie's
+    format, not what a view reads back. Flask's serializer is reused rather than rewritten.
+    """
+
+    def __init__(self, tagged: Any) -> None:
+        self.tagged = tagged
+
+    def serialize(self, value: Any) -> bytes:
+        try:
+            return str(self.tagged.dumps(value)).encode("utf-8")
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise EncodeError(f"Flask's session serializer cannot encode it: {exc}") from exc
+
+    def deserialize(self, data: bytes) -> Any:
+        try:
+            return self.tagged.loads(data.decode("utf-8"))
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            raise Malformed(f"not Flask's tagged JSON: {exc}") from exc
+
+
+class SecretKeyStores:
+    """The drop-in's CookieStore, sealed with ``app.secret_key`` (+ ``SECRET_KEY_FALLBACKS``).
+
+    Rebuilt when the app's keys or ``PERMANENT_SESSION_LIFETIME`` change (Flask reads them on
+    each request too), so rotating ``app.secret_key`` at run time behaves as in Flask.
+    """
+
+    def __init__(self, tagged: Any) -> None:
+        self.serializer = TaggedJSON(tagged)
+        self._made: tuple[tuple[Any, ...], CookieStore] | None = None
+
+    def store_for(self, app: Any) -> CookieStore | None:
+        """The store for ``app``'s current keys; None without ``secret_key`` (a null session)."""
+        if not app.secret_key:
+            return None
+        fallbacks = tuple(app.config.get("SECRET_KEY_FALLBACKS") or ())
+        lifetime = int(app.permanent_session_lifetime.total_seconds())
+        signature = (app.secret_key, fallbacks, lifetime)
+        if self._made is not None and self._made[0] == signature:
+            return self._made[1]
+        secrets = [framework_secret(app.secret_key, "Flask's app.secret_key")]
+        secrets += [framework_secret(k, "Flask's SECRET_KEY_FALLBACKS") for k in fallbacks]
+        # Like itsdangerous in Flask: a cookie opens for PERMANENT_SESSION_LIFETIME after it
+        # was issued, whatever the browser does.
+        codec = SealedCookie(secrets, serializer=self.serializer, max_age=max(lifetime, 0))
+        store = CookieStore(codecs=[codec])
+        self._made = (signature, store)
+        return store
+
+
+_SAME_SITE = {"strict": "Strict", "lax": "Lax", "none": "None"}
+
+
 def adopt(session: Session, interface: _CookieConfig, app: Any, use_config: bool) -> FlaskSession:
-    """Turn a loaded session into a FlaskSession shaped by the app's SESSION_COOKIE_* config."""
+    """Turn a loaded session into a FlaskSession shaped by the app's SESSION_COOKIE_* config.
+
+    Raises:
+        ValueError: ``SESSION_COOKIE_SAMESITE`` is not Strict, Lax, None or unset (as Flask).
+    """
     session.__class__ = FlaskSession  # same slots: adds Flask's properties only
     assert isinstance(session, FlaskSession)
     if use_config:
@@ -108,7 +172,12 @@ def adopt(session: Session, interface: _CookieConfig, app: Any, use_config: bool
         options.http_only = interface.get_cookie_httponly(app)
         options.secure = interface.get_cookie_secure(app)
         same_site = interface.get_cookie_samesite(app)
-        options.same_site = same_site.capitalize() if same_site else None  # type: ignore[assignment]
+        if same_site and str(same_site).lower() not in _SAME_SITE:
+            raise ValueError(
+                f"SESSION_COOKIE_SAMESITE must be 'Strict', 'Lax', 'None' or None, "
+                f"not {same_site!r}"
+            )
+        options.same_site = _SAME_SITE[str(same_site).lower()] if same_site else None  # type: ignore[assignment]
         options.partitioned = interface.get_cookie_partitioned(app)
         apply_lifetime(session, app, use_config)
     session.accessed = False
@@ -122,20 +191,52 @@ def apply_lifetime(session: Session, app: Any, use_config: bool) -> None:
     """
     if not (use_config and isinstance(session, FlaskSession)) or session.options.max_age < 0:
         return
+    values = session.to_dict()
+    permanent = bool(values.get(_PERMANENT, False))
     lifetime = int(app.permanent_session_lifetime.total_seconds())
-    session.options.max_age = lifetime if session.permanent else 0
+    session.options.max_age = lifetime if permanent else 0
     if (
-        session.permanent
+        permanent
         and not session.is_new
         and lifetime > 0
+        and values
         and app.config.get("SESSION_REFRESH_EACH_REQUEST", True)
     ):
         session.mark_modified()
 
 
+def prepare_save(session: Session, app: Any, use_config: bool) -> bool:
+    """Flask's rules before saving; returns whether the session was modified in this request.
+
+    A cookie session emptied in this request deletes its cookie, as Flask does.
+    """
+    apply_lifetime(session, app, use_config)
+    modified = session.modified
+    if (
+        modified
+        and use_config
+        and isinstance(session.store, CookieStore)
+        and not session.to_dict()
+        and session.options.max_age >= 0
+    ):
+        session.invalidate()
+    return modified
+
+
+def finish_save(session: Session, modified: bool) -> None:
+    """Flask's ``session.modified`` still says, after the save, that the view changed it."""
+    if modified and isinstance(session, FlaskSession) and not session.modified:
+        session.mark_modified()  # nothing saves this request's sessions again
+
+
 def write_headers(response: Any, registry: Registry, headers: list[str]) -> None:
-    """Add the Set-Cookie headers, and ``Vary: Cookie`` when a session was read."""
-    if any(s.accessed for s in registry):
+    """Add the Set-Cookie headers, and ``Vary: Cookie`` when a session was read or is set.
+
+    A refreshed cookie (a permanent session re-issued on a request that never touched it)
+    still depends on the request's cookie: without ``Vary`` a shared cache could hand one
+    user's session cookie to another (Flask's CVE-2023-30861).
+    """
+    if headers or any(s.accessed for s in registry):
         response.vary.add("Cookie")
     for header in headers:
         response.headers.add("Set-Cookie", header)

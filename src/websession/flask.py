@@ -1,5 +1,9 @@
 """Flask integration: ``app.session_interface = websession.flask.SessionInterface(store)``.
 
+``SessionInterface()`` with no store is the drop-in for Flask's own cookie session: the cookie
+is sealed (encrypted, not only signed) with ``app.secret_key`` and ``SECRET_KEY_FALLBACKS``, and
+holds the values Flask's serializer holds; nothing else changes.
+
 ``flask.session`` becomes a websession :class:`~websession.Session` (any hashable key, sealed or
 server-side, key rotation) that also speaks Flask's session protocol: ``permanent``, ``new``,
 ``modified``, ``accessed``; ``flask.flash`` and ``get_flashed_messages`` keep working. Flask's
@@ -18,16 +22,19 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Request, Response, current_app
 from flask import request as _request
 from flask.sessions import SessionInterface as _FlaskSessionInterface
+from flask.sessions import session_json_serializer
 from werkzeug.exceptions import ServiceUnavailable
 
 from ._adapter import should_save
 from ._flasklike import (
     REGISTRY_KEY,
     FlaskSession,
+    SecretKeyStores,
     UnavailableSession,
     adopt,
-    apply_lifetime,
+    finish_save,
     handle_save_error,
+    prepare_save,
     registry_of,
     write_headers,
 )
@@ -55,7 +62,9 @@ def get_session(name: str = "session", store: Store | None = None) -> Session:
             raise RuntimeError(
                 "set app.session_interface = websession.flask.SessionInterface(store)"
             )
-        store = interface.store
+        store = interface.store_for(current_app)
+        if store is None:
+            raise RuntimeError("the session is unavailable: set app.secret_key")
     try:
         return registry_of(_request.environ, _request.headers.get("Cookie")).get(store, name)
     except StoreUnavailable as exc:
@@ -66,7 +75,9 @@ class SessionInterface(_FlaskSessionInterface):
     """Serve ``flask.session`` from a websession store.
 
     Args:
-        store: any websession store (``CookieStore``, ``FilesystemStore``, ``open_store(...)``).
+        store: any websession store (``CookieStore``, ``FilesystemStore``, ``open_store(...)``),
+            or None for Flask's cookie session, sealed with ``app.secret_key`` (a weak key is
+            logged as a WARNING, not refused: Flask accepted it).
         use_flask_config: take the cookie's name, domain, path, Secure, HttpOnly, SameSite and
             Partitioned from Flask's ``SESSION_COOKIE_*`` settings and its lifetime from
             ``PERMANENT_SESSION_LIFETIME`` (sessions are browser-session cookies unless
@@ -81,23 +92,35 @@ class SessionInterface(_FlaskSessionInterface):
     pickle_based = False
 
     def __init__(
-        self, store: Store, *, use_flask_config: bool = True, save_on_error: bool = False
+        self,
+        store: Store | None = None,
+        *,
+        use_flask_config: bool = True,
+        save_on_error: bool = False,
     ) -> None:
         self.store = store
         self.use_flask_config = use_flask_config
         self.save_on_error = save_on_error
+        self._secret_key_stores = SecretKeyStores(session_json_serializer)
+
+    def store_for(self, app: Flask) -> Store | None:
+        """The store serving ``app``: the one given, or the app's secret-key cookie store."""
+        if self.store is not None:
+            return self.store
+        return self._secret_key_stores.store_for(app)
 
     def get_cookie_name(self, app: Flask) -> str:
         return str(app.config["SESSION_COOKIE_NAME"]) if self.use_flask_config else "session"
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
         name = self.get_cookie_name(app)
+        store = self.store_for(app)
+        if store is None:
+            return None  # Flask then serves its NullSession: "the session is unavailable"
         try:
-            session = registry_of(request.environ, request.headers.get("Cookie")).get(
-                self.store, name
-            )
+            session = registry_of(request.environ, request.headers.get("Cookie")).get(store, name)
         except StoreUnavailable as exc:
-            return UnavailableSession(name, self.store, exc)  # type: ignore[return-value]
+            return UnavailableSession(name, store, exc)  # type: ignore[return-value]
         return adopt(session, self, app, self.use_flask_config)  # type: ignore[return-value]
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
@@ -107,10 +130,12 @@ class SessionInterface(_FlaskSessionInterface):
         if not should_save(response.status_code, self.save_on_error):
             write_headers(response, registry, [])  # Vary: Cookie if a session was read
             return
-        apply_lifetime(session, app, self.use_flask_config)
+        modified = prepare_save(session, app, self.use_flask_config)
         try:
             headers = registry.save_all()
         except SaveError as exc:
             handle_save_error(response, registry, exc)
             return
+        finally:
+            finish_save(session, modified)
         write_headers(response, registry, headers)
