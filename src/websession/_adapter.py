@@ -14,6 +14,7 @@ framework's request object that carries one (``.scope`` for Starlette, FastAPI, 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import Any
@@ -38,6 +39,7 @@ __all__ = [
     "is_unavailable",
     "merged_vary",
     "reason_phrase",
+    "refresh_sessions",
     "should_save",
     "vary_needed",
 ]
@@ -188,6 +190,23 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, SaveError) and any(
         isinstance(e, StoreUnavailable) for e in exc.errors.values()
     )
+
+
+def refresh_sessions(registry: Registry, interval: float) -> None:
+    """``refresh_each_request``: re-issue the cookies of the loaded, persistent sessions.
+
+    A persistent cookie's ``Max-Age`` counts from its issue, so an active user is logged out
+    ``max_age`` after logging in; re-issuing it on use makes the lifetime slide (an idle
+    timeout). Only cookies issued at least ``interval`` seconds ago are re-issued, so a busy
+    client costs one re-seal (and, for a server-side store, one write) per interval, not one
+    per request.
+    """
+    for session in registry.sessions.values():
+        if session.is_new or session.issued_at is None or session.options.max_age <= 0:
+            continue
+        clock = getattr(session.store, "clock", time.time)
+        if clock() - session.issued_at >= interval:
+            session.mark_modified()
 
 
 def vary_needed(registry: Registry, cookies: Iterable[str]) -> bool:

@@ -60,6 +60,7 @@ from ._adapter import (
     UNAVAILABLE_BODY,
     is_unavailable,
     merged_vary,
+    refresh_sessions,
     should_save,
     vary_needed,
 )
@@ -103,6 +104,10 @@ class SessionMiddleware:
         vary: add ``Vary: Cookie`` to responses that read or saved a session.
         autoload: put the default session in ``scope["session"]`` before the application runs
             (loaded only if the request carries its cookie).
+        refresh_each_request: re-issue the cookie of a persistent session on every request
+            that carries it (the default session is then loaded even with ``autoload=False``),
+            so its ``Max-Age`` slides: sessions end after ``max_age`` seconds of inactivity.
+        refresh_interval: re-issue a cookie at most once per this many seconds.
     """
 
     def __init__(
@@ -115,6 +120,8 @@ class SessionMiddleware:
         unavailable_status: int | None = 503,
         vary: bool = True,
         autoload: bool = True,
+        refresh_each_request: bool = False,
+        refresh_interval: float = 60,
     ) -> None:
         validate_cookie_name(name)
         self.app = app
@@ -124,6 +131,13 @@ class SessionMiddleware:
         self.unavailable_status = unavailable_status
         self.vary = vary
         self.autoload = autoload
+        self.refresh_each_request = refresh_each_request
+        self.refresh_interval = refresh_interval
+
+    def before_save(self, registry: Registry) -> None:
+        """Called before the sessions are saved; the drop-ins add their framework's rules."""
+        if self.refresh_each_request:
+            refresh_sessions(registry, self.refresh_interval)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -141,6 +155,8 @@ class SessionMiddleware:
                     scope["session"] = await registry.aget(self.store, self.name)
                 else:
                     scope["session"] = registry.get(self.store, self.name)  # no I/O: no cookie
+            elif self.refresh_each_request and registry.cookie_values(self.name):
+                scope["session"] = await registry.aget(self.store, self.name)
             await self.app(scope, receive, exchange.send)
         except Exception as exc:
             if (
@@ -215,6 +231,7 @@ class _Exchange:
     async def _save(self, status: int) -> list[str]:
         if not self.registry.sessions or not should_save(status, self.middleware.save_on_error):
             return []
+        self.middleware.before_save(self.registry)
         return await self.registry.asave_all()  # saves only the pending sessions
 
     async def refuse(self, cookies: list[str]) -> None:

@@ -61,6 +61,7 @@ from ._adapter import (
     is_unavailable,
     merged_vary,
     reason_phrase,
+    refresh_sessions,
     should_save,
     vary_needed,
 )
@@ -100,6 +101,11 @@ class SessionMiddleware:
         unavailable_status: the status answered when a store is unreachable (503), or None to
             let :class:`~websession.StoreUnavailable` propagate.
         vary: add ``Vary: Cookie`` to responses that read or saved a session.
+        refresh_each_request: re-issue the cookie of a persistent session on every request
+            that carries it (the default session is then loaded even if the application does
+            not ask for it), so its ``Max-Age`` slides: sessions end after ``max_age`` seconds
+            of inactivity instead of ``max_age`` after they began.
+        refresh_interval: re-issue a cookie at most once per this many seconds.
     """
 
     def __init__(
@@ -111,6 +117,8 @@ class SessionMiddleware:
         save_on_error: bool = False,
         unavailable_status: int | None = 503,
         vary: bool = True,
+        refresh_each_request: bool = False,
+        refresh_interval: float = 60,
     ) -> None:
         validate_cookie_name(name)
         self.app = app
@@ -119,6 +127,8 @@ class SessionMiddleware:
         self.save_on_error = save_on_error
         self.unavailable_status = unavailable_status
         self.vary = vary
+        self.refresh_each_request = refresh_each_request
+        self.refresh_interval = refresh_interval
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         registry = Registry(environ.get("HTTP_COOKIE"))
@@ -127,6 +137,8 @@ class SessionMiddleware:
         environ[NAME_KEY] = self.name
         response = _Response(self, registry, start_response)
         try:
+            if self.refresh_each_request and registry.cookie_values(self.name):
+                registry.get(self.store, self.name)
             result = self.app(environ, response.start_response)
         except Exception as exc:
             if self.unavailable_status is None or not is_unavailable(exc):
@@ -192,7 +204,11 @@ class _Response:
         return self._write
 
     def _save(self, status: int) -> list[str]:
-        if not should_save(status, self.middleware.save_on_error) or not self.registry.pending():
+        if not should_save(status, self.middleware.save_on_error):
+            return []
+        if self.middleware.refresh_each_request:
+            refresh_sessions(self.registry, self.middleware.refresh_interval)
+        if not self.registry.pending():
             return []
         return self.registry.save_all()
 
