@@ -191,15 +191,13 @@ def apply_lifetime(session: Session, app: Any, use_config: bool) -> None:
     """
     if not (use_config and isinstance(session, FlaskSession)) or session.options.max_age < 0:
         return
-    values = session.to_dict()
-    permanent = bool(values.get(_PERMANENT, False))
+    permanent = bool(dict.get(session, _PERMANENT, False))
     lifetime = int(app.permanent_session_lifetime.total_seconds())
     session.options.max_age = lifetime if permanent else 0
     if (
         permanent
         and not session.is_new
         and lifetime > 0
-        and values
         and app.config.get("SESSION_REFRESH_EACH_REQUEST", True)
     ):
         session.mark_modified()
@@ -216,7 +214,7 @@ def prepare_save(session: Session, app: Any, use_config: bool) -> bool:
         modified
         and use_config
         and isinstance(session.store, CookieStore)
-        and not session.to_dict()
+        and not dict.__len__(session)
         and session.options.max_age >= 0
     ):
         session.invalidate()
