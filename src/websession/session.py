@@ -231,8 +231,10 @@ class Session(dict[Hashable, Any]):
             self._state = _MODIFIED
 
     def pop(self, key: Hashable, default: Any = _MISSING) -> Any:
-        self.accessed = True
+        # Popping a key that is not there neither reads nor changes the session (Starlette's
+        # own Session test asks the same of a drop-in).
         if _contains(self, key):
+            self.accessed = True
             self.mark_modified()
             return _pop(self, key)
         if default is _MISSING:
