@@ -21,6 +21,7 @@ import pytest
 from tests import interop
 from websession import (
     ConflictError,
+    EncodeError,
     FilesystemStore,
     GobSerializer,
     codecs_from_pairs,
@@ -255,6 +256,78 @@ def test_reads_the_directory_of_gorilla_filesystemstore(tmp_path: Path) -> None:
         "visits": 1,
     }
     assert store.new(v["name"], value_of(header))["visits"] == 1
+
+
+def test_gorilla_files_longer_than_gos_max_length_are_refused_at_save(tmp_path: Path) -> None:
+    """Go's FilesystemStore refuses a file over its MaxLength (4096 by default): so do we."""
+    store = FilesystemStore(tmp_path, codecs=gorilla_codecs())
+    s = store.new("s", None)
+    s["big"] = os.urandom(1500).hex()  # 3000 characters: the file would be over 4096
+    with pytest.raises(EncodeError, match=r"too long.*max_length=4096.*MaxLength"):
+        store.save(s)
+    assert list(tmp_path.glob("session_*")) == []  # nothing written
+    # a file that fits is written, and read back
+    s["big"] = "x" * 2000
+    header = store.save(s)
+    content = (tmp_path / f"session_{s.id}").read_text()
+    assert 3000 < len(content) <= 4096
+    assert store.new("s", value_of(header))["big"] == "x" * 2000
+
+
+def test_gorilla_max_length_follows_the_codecs(tmp_path: Path) -> None:
+    """Configured as the Go side is (``store.MaxLength(8192)``), longer files are written."""
+    store = FilesystemStore(tmp_path, codecs=gorilla_codecs(max_length=8192))
+    s = store.new("s", None)
+    s["big"] = "y" * 3000
+    header = store.save(s)
+    assert 4096 < len((tmp_path / f"session_{s.id}").read_text()) <= 8192
+    assert store.new("s", value_of(header))["big"] == "y" * 3000
+    # and a store left at gorilla's default refuses to read it, as Go's would
+    short = FilesystemStore(tmp_path, codecs=gorilla_codecs())
+    assert short.new("s", value_of(header)).is_new
+
+
+def test_gorilla_file_age_is_its_timestamp_not_its_mtime(tmp_path: Path) -> None:
+    """Go judges a file's age by the timestamp inside it; so do load and purge here."""
+    clock = Clock()
+    codecs = gorilla_codecs(clock=clock)
+    store = FilesystemStore(tmp_path, codecs=codecs, ttl=3600, clock=clock)
+    old, fresh = store.new("s", None), store.new("s", None)
+    old["n"], fresh["n"] = 1, 2
+    old_cookie = value_of(store.save(old))
+    clock.now += 3000
+    fresh_cookie = value_of(store.save(fresh))
+    old_file, fresh_file = tmp_path / f"session_{old.id}", tmp_path / f"session_{fresh.id}"
+    # mtimes that say the opposite of the timestamps: the old file touched just now (a
+    # restore, a copy, a rolling touch), the fresh one dated years back
+    os.utime(old_file, (clock.now + 10, clock.now + 10))
+    os.utime(fresh_file, (clock.now - 10**8, clock.now - 10**8))
+    clock.now += 601  # the old file's timestamp is now 3601 s old, the fresh one's 601 s
+    backend = store.backend
+    assert backend.get(old.id) is None  # type: ignore[arg-type]
+    assert backend.get(fresh.id) is not None  # type: ignore[arg-type]
+    assert store.new("s", fresh_cookie)["n"] == 2
+    gone = store.new("s", old_cookie)
+    assert gone.is_new
+    assert store.purge() == 1  # type: ignore[attr-defined]
+    assert not old_file.exists()
+    assert fresh_file.exists()
+
+
+def test_gorilla_file_age_is_not_extended_by_loads(tmp_path: Path) -> None:
+    """A rolling touch rewrote the file with a new mtime but the same timestamp: Go would
+    still see it expire, so the store does not pretend otherwise."""
+    clock = Clock()
+    store = FilesystemStore(
+        tmp_path, codecs=gorilla_codecs(clock=clock), ttl=3600, rolling=True, clock=clock
+    )
+    s = store.new("s", None)
+    s["n"] = 1
+    cookie = value_of(store.save(s))
+    clock.now += 3000
+    assert store.new("s", cookie)["n"] == 1
+    clock.now += 601
+    assert store.new("s", cookie).is_new
 
 
 # -- many processes ------------------------------------------------------------------------------

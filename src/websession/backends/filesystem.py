@@ -7,10 +7,13 @@ a million sessions spread over 4096 directories. Each file is a 16-byte header (
 big-endian float64, version as a uint64) followed by the sealed data.
 
 ``gorilla``: gorilla/sessions' flat ``<path>/session_<ID>`` files holding only the
-securecookie-encoded values, so Go and Python services can share one directory. Expiry is the
-file's modification time plus ``ttl``; the version is a 64-bit hash of the file's content (not
-its mtime: file timestamps are only as fine as the kernel's clock tick, so two writes within one
-tick would share a version and an optimistic writer would overwrite the other's update).
+securecookie-encoded values, so Go and Python services can share one directory. A file's age
+is judged as Go judges it: by the timestamp inside the securecookie value (its modification
+time only for a file that holds none), so a file expires ``ttl`` seconds after its last save,
+whichever process made it, and loading never extends it (Go has no such thing). The version
+is a 64-bit hash of the file's content (not its mtime: file timestamps are only as fine as the
+kernel's clock tick, so two writes within one tick would share a version and an optimistic
+writer would overwrite the other's update).
 
 Writes go to a temporary file in the same directory and are renamed over the old one, so a
 reader never sees a partial file. Conditional writes (``must_exist``, ``if_version``) and
@@ -20,6 +23,8 @@ processes.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import errno
 import hashlib
@@ -47,6 +52,23 @@ _HEADER = struct.Struct(">dQ")
 _GORILLA_PREFIX = "session_"
 _TMP_PREFIX = ".tmp-"
 Layout = Literal["sharded", "gorilla"]
+
+
+_TIMESTAMP = re.compile(rb"[+-]?[0-9]{1,19}")
+
+
+def _gorilla_issued_at(data: bytes) -> int | None:
+    """The timestamp inside a securecookie value: the time Go's ``Decode`` judges age by.
+
+    Read without the keys, only to tell when the file expires; the store still checks the MAC
+    (and the same age) when it decodes the file. ``None`` if there is none to read.
+    """
+    try:  # 28 base64 characters hold 21 bytes: any int64 timestamp and its "|"
+        head = base64.urlsafe_b64decode(data[:28])
+    except (binascii.Error, ValueError):
+        return None
+    stamp, sep, _ = head.partition(b"|")
+    return int(stamp) if sep and _TIMESTAMP.fullmatch(stamp) else None
 
 
 def _content_version(data: bytes) -> int:
@@ -123,7 +145,9 @@ class FilesystemBackend(AsyncFromSync):
         except OSError as exc:
             raise StoreUnavailable(f"cannot read {path}: {exc}") from exc
         if self.layout == "gorilla":
-            return Record(raw, stat.st_mtime + self.ttl, _content_version(raw))
+            issued_at = _gorilla_issued_at(raw)
+            born = stat.st_mtime if issued_at is None else issued_at
+            return Record(raw, born + self.ttl, _content_version(raw))
         if len(raw) < _HEADER.size:
             return None  # not a record of ours: treat as absent
         expires_at, version = _HEADER.unpack_from(raw)
@@ -135,7 +159,7 @@ class FilesystemBackend(AsyncFromSync):
             return None
         if record.expires_at <= self._clock():
             return None
-        if touch is not None:
+        if touch is not None and self.layout != "gorilla":  # a gorilla file ages by its content
             directory = self._dir(key)
             with self._locked(directory):
                 current = self._read(key)

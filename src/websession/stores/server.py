@@ -29,7 +29,7 @@ from ..codecs.base import Codec, decode_details_multi, encode_multi
 from ..codecs.keys import KeyedHash, SecretKeys, derive_key, normalize_secrets
 from ..codecs.sealed import SealedCookie
 from ..cookies import CookieOptions
-from ..errors import ConflictError, DecodeError, Malformed, SessionNotFound
+from ..errors import ConflictError, DecodeError, EncodeError, Malformed, SessionNotFound
 from ..legacy._base import LegacyReader
 from ..session import Session, SessionState
 from .base import BaseStore, apply_meta, pack_values, unpack_values
@@ -141,10 +141,15 @@ class ServerStore(BaseStore):
         self.codecs = build_codecs(
             secret_keys, codecs, max_age=0 if codecs is None else lifetime, clock=clock
         )
-        # Stored data is not a cookie: no browser length limit; records expire by their TTL
-        # (gorilla-compatible files also by their own timestamp, as gorilla checks it).
-        data_age = lifetime if self.gorilla else 0
-        self.data_codecs = [with_limits(c, max_age=data_age, max_length=0) for c in self.codecs]
+        # Sealed data is not a cookie: no browser length limit; records expire by their TTL.
+        # gorilla-compatible data keeps the codecs' limits, as Go checks them: its own
+        # timestamp's age and the codecs' max_length (gorilla's FilesystemStore refuses a file
+        # longer than its MaxLength, 4096 by default, so a longer one is an EncodeError here
+        # unless the codecs are given the Go side's max_length).
+        if self.gorilla:
+            self.data_codecs = [with_limits(c, max_age=lifetime) for c in self.codecs]
+        else:
+            self.data_codecs = [with_limits(c, max_age=0, max_length=0) for c in self.codecs]
         # Sealed mode keeps raw envelopes (every backend stores bytes): no base64 either way.
         self._sealer: SealedCookie | None = (
             self.data_codecs[0]
@@ -188,7 +193,17 @@ class ServerStore(BaseStore):
         """The record's bytes: a raw sealed envelope, or gorilla's securecookie text."""
         if self._sealer is not None:
             return self._sealer.seal_envelope(name, self._sealer.serializer.serialize(value))
-        return encode_multi(name, value, self.data_codecs).encode("ascii")
+        try:
+            return encode_multi(name, value, self.data_codecs).encode("ascii")
+        except EncodeError as exc:
+            if "too long" not in str(exc):
+                raise
+            limit = getattr(self.data_codecs[0], "max_length", None)
+            raise EncodeError(
+                f"session {name!r} not saved: {exc} (over max_length={limit}); Go's "
+                "gorilla/sessions would refuse to read it (its MaxLength is 4096 by default). "
+                "Store less, or give the codecs the same max_length as the Go side's MaxLength"
+            ) from exc
 
     def _open_data(self, name: str, data: bytes) -> tuple[Any, bool]:
         """(the value a record holds, whether an older key sealed it)."""
