@@ -22,7 +22,8 @@ EXAMPLES = ROOT / "examples"
 FOURTEEN_DAYS = 14 * 86400
 YEAR = 365 * 86400
 EXPIRED = "Thu, 01 Jan 1970 00:00:01 GMT"
-SECRETS = "example secret (new), 32+ bytes long,example secret (old), 32+ bytes long"
+#: two secrets, newest first, as WEBSESSION_SECRETS takes them (comma-separated)
+SECRETS = "Umf-yG9Uo0c8BTBJvF29CrK34JWDVm74rwcSQg-ixmY,vh2BMW1p6oJkZjqXwtUYOmv6H5276l3KpRL-yYwa8rQ"
 
 
 def example_env(directory: Path, *, secure: bool = False, **extra: str) -> dict[str, str]:

@@ -158,7 +158,10 @@ def test_open_store_url(url: str) -> None:
     from websession import open_store
 
     table = f"ws-test-{uuid.uuid4().hex[:12]}"
-    store = open_store(f"dynamodb://{table}?endpoint_url={url}&region=us-east-1", "secret-" * 5)
+    store = open_store(
+        f"dynamodb://{table}?endpoint_url={url}&region=us-east-1",
+        "gNZYYnlSykuiUlofXS4fm2UcrM3mvrI4Lfqg6Y86TpI",
+    )
     backend = store.backend
     assert isinstance(backend, DynamoDBBackend)
     try:

@@ -31,8 +31,8 @@ from websession import (
 from websession.backends.filesystem import FilesystemBackend
 
 SECRET = "filesystem-tests-secret-0123456789abcd"
-HASH_KEY = b"H" * 32
-BLOCK_KEY = b"B" * 32
+HASH_KEY = bytes.fromhex("93e1b7c5a2f04d6e8b1c3a5f7d9e0b2c4a6e8f1d3b5c7a9e2f4d6b8c0a1e3f5d")
+BLOCK_KEY = bytes.fromhex("2b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfe")
 BAD_KEYS = [
     "../../etc/passwd",
     "..",

@@ -33,6 +33,8 @@ from websession import (
 
 PER_CODEC = 30_000
 NAME = "session"
+NEWEST_SECRET = "Z6cVZF0PSzSE_MQ8HJyk2KLE4UFAkvHVAfTosa9SR7w"
+OLDER_SECRET = "uSPlfF3kBNLtiiZcD_Lduq545IzSAmx9ZLDvnzvhR5Y"
 SEED = int(os.environ.get("WEBSESSION_FUZZ_SEED", "20261122"))
 ALPHABET = string.ascii_letters + string.digits + "-_"
 NOISE = ALPHABET + "=+/ |.!\r\n\t\x00é€"
@@ -137,7 +139,8 @@ def _random_inputs(rng: random.Random, securecookie: bool) -> list[Callable[[], 
 
 
 def _codecs() -> dict[str, tuple[Codec, Callable[[str], bytes | None], bool]]:
-    hash_key, block_key = b"H" * 32, b"B" * 32
+    hash_key = bytes.fromhex("93e1b7c5a2f04d6e8b1c3a5f7d9e0b2c4a6e8f1d3b5c7a9e2f4d6b8c0a1e3f5d")
+    block_key = bytes.fromhex("2b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfe")
     return {
         "securecookie-signed": (
             SecureCookie(hash_key, serializer=MsgpackSerializer()),
@@ -150,7 +153,7 @@ def _codecs() -> dict[str, tuple[Codec, Callable[[str], bytes | None], bool]]:
             raw_securecookie,
             True,
         ),
-        "sealed": (SealedCookie(["newest secret", "older secret"]), raw_sealed, False),
+        "sealed": (SealedCookie([NEWEST_SECRET, OLDER_SECRET]), raw_sealed, False),
     }
 
 
@@ -164,7 +167,7 @@ def _fuzz_one(
     """Return (inputs fed, mutated cookies that had to fail and did)."""
     valid = [codec.encode(NAME, _session(rng)) for _ in range(50)]
     if label == "sealed":  # some cookies sealed with the older key, and some compressed ones
-        older = SealedCookie("older secret")
+        older = SealedCookie(OLDER_SECRET)
         valid += [older.encode(NAME, _session(rng)) for _ in range(10)]
         valid += [codec.encode(NAME, {"big": ["same text"] * 200}) for _ in range(5)]
     raws = [raw_of(c) for c in valid]
@@ -217,8 +220,8 @@ def test_fuzz_codecs() -> None:
 
 def test_raw_helpers_agree_with_the_codecs() -> None:
     """The fuzz oracle itself: valid cookies read back as their bytes, junk as None."""
-    secure = SecureCookie(b"k" * 32).encode(NAME, {"a": 1})
-    sealed = SealedCookie("s").encode(NAME, {"a": 1})
+    secure = SecureCookie(NEWEST_SECRET).encode(NAME, {"a": 1})
+    sealed = SealedCookie(NEWEST_SECRET).encode(NAME, {"a": 1})
     raw = raw_securecookie(secure)
     assert raw is not None
     assert raw.startswith(str(int(time.time()))[:5].encode())

@@ -229,7 +229,9 @@ def test_async_twins(tmp_path: Path) -> None:
 def test_open_store_url(tmp_path: Path) -> None:
     from websession import open_store
 
-    store = open_store(f"lmdb://{tmp_path}/env?map_size=65536", "secret-" * 5)
+    store = open_store(
+        f"lmdb://{tmp_path}/env?map_size=65536", "gNZYYnlSykuiUlofXS4fm2UcrM3mvrI4Lfqg6Y86TpI"
+    )
     assert_store_round_trip(store)
     assert isinstance(store.backend, LMDBBackend)
     store.backend.close()

@@ -30,7 +30,7 @@ from websession import (
 NOW = 1_700_000_000
 SECRET = "the newest secret, long and random enough"
 OLD = b"an older secret that still opens cookies"
-OLDEST = "the oldest secret"
+OLDEST = "the oldest secret, also 32+ bytes long"
 
 
 def _codec(secrets: Any = SECRET, *, now: int = NOW, **options: Any) -> SealedCookie:
@@ -163,7 +163,7 @@ def test_key_ids_are_public_and_distinct() -> None:
 
 
 def test_str_and_bytes_secrets_are_the_same_key() -> None:
-    assert _codec(b"abc").decode("s", _codec("abc").encode("s", 1)) == 1
+    assert _codec(SECRET.encode()).decode("s", _codec(SECRET).encode("s", 1)) == 1
 
 
 def test_decode_multi_across_sealed_codecs_counts_keys() -> None:
@@ -252,7 +252,7 @@ def test_non_string_input(text: Any) -> None:
 def test_a_securecookie_value_does_not_open() -> None:
     from websession import SecureCookie
 
-    gorilla = SecureCookie(b"h" * 32).encode("session", 1)
+    gorilla = SecureCookie(SECRET).encode("session", 1)
     with pytest.raises(DecodeError):
         _codec().decode("session", gorilla)
 

@@ -27,6 +27,7 @@ from websession import (
     DecodeError,
     EncodeError,
     Expired,
+    InsecureSecret,
     InvalidSignature,
     JSONSerializer,
     Malformed,
@@ -42,7 +43,12 @@ from websession import (
 )
 
 NOW = 1_700_000_000
-HASH_KEY = b"h" * 32
+HASH_KEY = bytes.fromhex("e0d1c2b3a4958677f8e9dacbbcad9e8f71625344352617089aabbccddeeff001")
+NEW_HASH_KEY = bytes.fromhex("7a3f9c2e5b8d1f4a6c0e3b7d9f2a5c8e1b4d7f0a3c6e9b2d5f8a1c4e7b0d3f6a")
+OLD_HASH_KEY = bytes.fromhex("1d4a7e0b3c6f9a2d5e8b1f4c7a0d3e6b9c2f5a8d1e4b7c0f3a6d9e2b5c8f1a4d")
+OTHER_HASH_KEY = bytes.fromhex("b8e2f5a1c4d7e0b3f6a9c2d5e8b1f4a7d0c3e6b9f2a5d8c1e4b7a0d3f6c9e2b5")
+BLOCK_KEY = bytes.fromhex("2b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfe")
+GO_TEST_KEY = InsecureSecret("12345")  # the hash key of gorilla's own test vectors
 
 # -- the independent implementation ----------------------------------------------------------
 
@@ -144,8 +150,12 @@ def test_ours_verify_under_the_spec_and_back(
     hash_key: bytes,
 ) -> None:
     block_key = _block(block_size)
-    codec = SecureCookie(
-        hash_key, block_key, hash=hash_spec, serializer=NopSerializer(), clock=lambda: NOW
+    codec = SecureCookie(  # any key: the format is what is tested
+        InsecureSecret(hash_key),
+        block_key,
+        hash=hash_spec,
+        serializer=NopSerializer(),
+        clock=lambda: NOW,
     )
     cookie = codec.encode(name, payload)
     assert spec_decode(
@@ -281,7 +291,7 @@ def test_wrong_name_is_an_invalid_signature() -> None:
 def test_wrong_key_is_an_invalid_signature() -> None:
     cookie = _codec().encode("session", b"value")
     with pytest.raises(InvalidSignature):
-        SecureCookie(b"another key", serializer=NopSerializer(), clock=lambda: NOW).decode(
+        SecureCookie(OTHER_HASH_KEY, serializer=NopSerializer(), clock=lambda: NOW).decode(
             "session", cookie
         )
 
@@ -345,7 +355,7 @@ def test_default_max_length_is_4096() -> None:
     ],
 )
 def test_base64_is_strict(cookie: str) -> None:
-    codec = SecureCookie("12345", serializer=NopSerializer(), clock=lambda: NOW)
+    codec = SecureCookie(GO_TEST_KEY, serializer=NopSerializer(), clock=lambda: NOW)
     with pytest.raises(Malformed) as info:
         codec.decode("sid", cookie)
     assert str(info.value).startswith("securecookie: base64 decode failed")
@@ -353,7 +363,7 @@ def test_base64_is_strict(cookie: str) -> None:
 
 def test_go_skips_newlines_in_base64_and_so_do_we() -> None:
     v1 = "MTcwMDAwMDAwMHxhR1ZzYkc4PXzrN3szOt9rDKELd6_zyLL023KDDoIfJuXIBpdq8UCb8Q=="
-    codec = SecureCookie("12345", serializer=NopSerializer(), clock=lambda: 1700000000)
+    codec = SecureCookie(GO_TEST_KEY, serializer=NopSerializer(), clock=lambda: 1700000000)
     assert codec.decode("sid", v1[:20] + "\r\n" + v1[20:]) == b"hello"
 
 
@@ -449,7 +459,7 @@ def test_the_cookie_is_cookie_safe() -> None:
 
 
 def test_repr_shows_no_key() -> None:
-    text = repr(SecureCookie(b"super-secret-hash-key", b"k" * 32))
+    text = repr(SecureCookie(OTHER_HASH_KEY, BLOCK_KEY))
     assert "super-secret" not in text
     assert "AES-256" in text
 
@@ -499,8 +509,9 @@ def test_negative_limits(option: str) -> None:
 
 
 def test_str_keys_are_utf8() -> None:
-    a = SecureCookie("clé", "k" * 16, serializer=NopSerializer(), clock=lambda: NOW)
-    b = SecureCookie("clé".encode(), b"k" * 16, serializer=NopSerializer(), clock=lambda: NOW)
+    key = "clé, a hash key of 32 bytes or more"
+    a = SecureCookie(key, "k" * 16, serializer=NopSerializer(), clock=lambda: NOW)
+    b = SecureCookie(key.encode(), b"k" * 16, serializer=NopSerializer(), clock=lambda: NOW)
     assert b.decode("n", a.encode("n", b"v")) == b"v"
 
 
@@ -517,7 +528,7 @@ def test_encode_and_decode_multi_without_codecs() -> None:
 
 
 def test_encode_multi_uses_the_first_codec() -> None:
-    new, old = codecs_from_pairs(b"new-hash", b"n" * 32, b"old-hash", b"o" * 32)
+    new, old = codecs_from_pairs(NEW_HASH_KEY, b"n" * 32, OLD_HASH_KEY, b"o" * 32)
     cookie = encode_multi("session", {"a": 1}, [new, old])
     assert new.decode("session", cookie) == {"a": 1}
     with pytest.raises(InvalidSignature):
@@ -527,7 +538,7 @@ def test_encode_multi_uses_the_first_codec() -> None:
 def test_decode_multi_raises_the_first_codecs_error_with_all_of_them() -> None:
     cookie = _made_at(NOW - 100)
     expired = _codec(max_age=10)
-    foreign = SecureCookie(b"another key", serializer=NopSerializer(), clock=lambda: NOW)
+    foreign = SecureCookie(OTHER_HASH_KEY, serializer=NopSerializer(), clock=lambda: NOW)
     with pytest.raises(Expired) as info:
         decode_multi("session", cookie, [expired, foreign])
     assert [type(e) for e in info.value.errors] == [Expired, InvalidSignature]
@@ -545,9 +556,9 @@ def test_decode_multi_with_one_codec_still_lists_the_error() -> None:
 
 
 def test_rotation_old_pair_decodes_and_is_stale() -> None:
-    old_keys = (b"old-hash", b"o" * 16)
+    old_keys = (OLD_HASH_KEY, b"o" * 16)
     cookie = SecureCookie(*old_keys, clock=lambda: NOW).encode("session", {"n": 1})
-    codecs = codecs_from_pairs(b"new-hash", b"n" * 16, *old_keys, clock=lambda: NOW)
+    codecs = codecs_from_pairs(NEW_HASH_KEY, b"n" * 16, *old_keys, clock=lambda: NOW)
     found = decode_details_multi("session", cookie, codecs)
     assert found.value == {"n": 1}
     assert found.key_index == 1
@@ -556,7 +567,12 @@ def test_rotation_old_pair_decodes_and_is_stale() -> None:
 
 def test_codecs_from_pairs_odd_last_key_signs_only_and_options_apply() -> None:
     codecs = codecs_from_pairs(
-        b"a", b"k" * 16, b"b", serializer=JSONSerializer(), max_age=5, clock=lambda: NOW
+        NEW_HASH_KEY,
+        b"k" * 16,
+        OLD_HASH_KEY,
+        serializer=JSONSerializer(),
+        max_age=5,
+        clock=lambda: NOW,
     )
     assert len(codecs) == 2
     assert "no encryption" in repr(codecs[1])

@@ -9,6 +9,7 @@ from .backends.base import Backend, Record
 from .codecs import (
     Codec,
     Decoded,
+    InsecureSecret,
     SealedCookie,
     SecureCookie,
     codecs_from_pairs,
@@ -60,6 +61,7 @@ __all__ = [
     "Expired",
     "FilesystemStore",
     "GobSerializer",
+    "InsecureSecret",
     "InvalidSignature",
     "JSONSerializer",
     "Malformed",

@@ -22,7 +22,7 @@ from typing import Any, NoReturn, TextIO
 
 from . import __version__
 from .codecs.base import Codec, Decoded, decode_details_multi
-from .codecs.keys import generate_random_key
+from .codecs.keys import InsecureSecret, generate_random_key
 from .codecs.sealed import SealedCookie
 from .codecs.securecookie import SecureCookie
 from .cookies import parse_cookie_header
@@ -130,7 +130,12 @@ def _serializer(name: str) -> Serializer:
     return serializers[name]()
 
 
-def _secrets(args: argparse.Namespace, *, required: bool) -> list[str]:
+def _secrets(args: argparse.Namespace, *, required: bool) -> list[str | bytes]:
+    """The secrets given, each wrapped in InsecureSecret.
+
+    inspect and purge only read what an application made: refusing its weak secret here would
+    protect nothing and hide what the application's cookies hold (the store refuses it).
+    """
     secrets: list[str] = list(args.secret or [])
     if not secrets and os.environ.get(SECRET_ENV):
         secrets = [os.environ[SECRET_ENV]]
@@ -140,7 +145,7 @@ def _secrets(args: argparse.Namespace, *, required: bool) -> list[str]:
         )
     if any(not s for s in secrets):
         raise UsageError("an empty --secret protects nothing")
-    return secrets
+    return [InsecureSecret(s) for s in secrets]
 
 
 def _b64_any(text: str) -> bytes | None:
@@ -277,8 +282,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             block = _key_bytes(blocks[i], "--block-key") if i < len(blocks) else None
             try:
                 codecs.append(
-                    SecureCookie(
-                        _key_bytes(hash_key, "--hash-key"),
+                    SecureCookie(  # the application's key, weak or not: see _secrets
+                        InsecureSecret(_key_bytes(hash_key, "--hash-key")),
                         block,
                         hash=args.hash,
                         serializer=_serializer(args.serializer),
@@ -331,7 +336,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 # -- purge -------------------------------------------------------------------------------------
-def _open_store(url: str, secrets: list[str]) -> Any:
+def _open_store(url: str, secrets: list[str | bytes]) -> Any:
     from .urls import open_store
 
     return open_store(url, secrets)

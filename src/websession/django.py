@@ -37,6 +37,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase, UpdateError
 from django.utils.module_loading import import_string
 
+from .codecs.keys import framework_secret
 from .cookies import CookieOptions
 from .legacy import aadopt, adopt
 from .session import Session, values_of
@@ -63,9 +64,13 @@ def _options() -> CookieOptions:
 
 def _build() -> Store:
     config: dict[str, Any] = dict(getattr(settings, "WEBSESSION", {}) or {})
+    # Django's own SECRET_KEY was accepted by the engine this one replaces: weak ones are
+    # logged and wrapped (framework_secret), not refused. WEBSESSION["SECRET_KEYS"] is ours.
     secrets = config.get("SECRET_KEYS") or [
-        settings.SECRET_KEY,
-        *getattr(settings, "SECRET_KEY_FALLBACKS", []),
+        framework_secret(key, "Django's SECRET_KEY" + ("_FALLBACKS" if i else ""))
+        for i, key in enumerate(
+            [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+        )
     ]
     spec = config.get("STORE")
     legacy = config.get("LEGACY", ())

@@ -20,7 +20,7 @@ from websession import (
     StoreUnavailable,
 )
 
-SECRET = os.environ.get("WEBSESSION_TEST_SECRET", "test secret " * 4)
+SECRET = os.environ.get("WEBSESSION_TEST_SECRET", "Q671d28JQUShiWxBavryaZzCFXa5Bp3gX8P8_PDJkyE")
 DIRECTORY = os.environ.get("WEBSESSION_TEST_DIR", "")
 PLAIN = CookieOptions(secure=False)  # plain-HTTP tests: browsers drop Secure cookies over http
 

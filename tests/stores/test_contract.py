@@ -71,8 +71,8 @@ SECRET = "contract-secret-0123456789-abcdefghij"
 OLD_SECRET = "contract-old-secret-zyxwvutsrq-987654"
 OTHER_SECRET = "somebody-else's-secret-entirely-0000"
 NAME = "sid"
-HASH_KEY = b"h" * 32
-BLOCK_KEY = b"b" * 32
+HASH_KEY = bytes.fromhex("5f0c3e1a9b7d2c4e8a6f1b3d5c7e9a0b2d4f6e8c1a3b5d7f9e0c2a4b6d8f0e1a")
+BLOCK_KEY = bytes.fromhex("c4a1e7f03b9d5286af1c3e7d90b5a2f4e6d8c0b1a3f5e7d9c2b4a6f8e0d1c3b5")
 
 #: values of every type a session must keep (msgpack, the default serializer)
 VALUES: dict[Any, Any] = {

@@ -25,6 +25,7 @@ import hmac
 import os
 import re
 import time
+import warnings
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -36,7 +37,13 @@ from ..serializers.base import Serializer
 from ..serializers.msgpack import MsgpackSerializer
 from ._b64 import b64decode_strict, b64encode
 from .base import Decoded
-from .keys import KeyedHash
+from .keys import (
+    InsecureSecret,
+    KeyedHash,
+    WeakSecretWarning,
+    _secret_bytes,
+    weak_secret_reason,
+)
 
 __all__ = ["SecureCookie", "codecs_from_pairs"]
 
@@ -62,14 +69,6 @@ def _counter_terms(blocks: int) -> tuple[int, int]:
     r = int.from_bytes(one * blocks, "big")
     s = int.from_bytes(b"".join(i.to_bytes(_BLOCK, "big") for i in range(blocks)), "big")
     return r, s
-
-
-def _as_bytes(key: str | bytes, what: str) -> bytes:
-    if isinstance(key, str):
-        return key.encode("utf-8")
-    if isinstance(key, (bytes, bytearray, memoryview)):
-        return bytes(key)
-    raise TypeError(f"{what} must be bytes or str, not {type(key).__name__}")
 
 
 def _resolve_hash(hash: HashSpec) -> tuple[str | Callable[..., Any], int]:
@@ -105,8 +104,9 @@ class SecureCookie:
     """A gorilla/securecookie codec: HMAC-signed, optionally AES-CTR encrypted values.
 
     Args:
-        hash_key: the HMAC key, any non-empty length (32 or 64 bytes recommended). A ``str`` is
-            encoded as UTF-8.
+        hash_key: the HMAC key, any non-empty length (32 or 64 bytes recommended; a shorter or
+            patterned key warns with :class:`~websession.codecs.keys.WeakSecretWarning` unless
+            wrapped in :class:`~websession.InsecureSecret`). A ``str`` is encoded as UTF-8.
         block_key: the AES key, 16, 24 or 32 bytes (AES-128/192/256), or None to sign only.
         hash: a :mod:`hashlib` name (``"sha256"``, the default) or a constructor such as
             ``hashlib.sha512``.
@@ -149,13 +149,25 @@ class SecureCookie:
         max_length: int = 4096,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        key = _as_bytes(hash_key, "hash_key") if hash_key is not None else b""
+        key = _secret_bytes(hash_key, "hash_key") if hash_key is not None else b""
         if not key:
             raise ValueError("securecookie: hash key is not set")
+        weak = None if isinstance(key, InsecureSecret) else weak_secret_reason(key)
+        if weak is not None:
+            # A warning, not an error: the key is often shared with a Go service that accepts
+            # it, and gorilla itself only recommends 32 or 64 bytes. warnings (not the logger)
+            # because this is a configuration fault seen once at start-up, where tests and
+            # `python -W error` can catch it; InsecureSecret(key) silences it.
+            warnings.warn(
+                f"securecookie: the hash key is weak ({weak}); gorilla recommends 32 or 64 "
+                "random bytes (`websession keygen --gorilla` prints a pair)",
+                WeakSecretWarning,
+                stacklevel=2 if type(self) is SecureCookie else 3,
+            )
         self._hash_key = key
         self._block_key: bytes | None = None
         if block_key is not None:
-            block = _as_bytes(block_key, "block_key")
+            block = _secret_bytes(block_key, "block_key")
             if len(block) not in (16, 24, 32):
                 raise ValueError(
                     f"securecookie: error - caused by: crypto/aes: invalid key size {len(block)} "
