@@ -338,8 +338,8 @@ def measure(target: Target, sessions: int, rounds: int, repeats: int) -> Result:
         session["n"] = i
         cookies.append(store.save(session).split(";", 1)[0].split("=", 1)[1])
     first = store.new(NAME, cookies[0])
-    assert first.backend_key is not None
-    record = backend.get(first.backend_key)
+    assert first._backend_key is not None
+    record = backend.get(first._backend_key)
     assert record is not None
     blob = record.data
     raw_get, raw_set, raw_cleanup = target.make_raw()
@@ -371,8 +371,8 @@ def measure(target: Target, sessions: int, rounds: int, repeats: int) -> Result:
     backend_keys = []
     for cookie in cookies:
         loaded = store.new(NAME, cookie)
-        assert loaded.backend_key is not None
-        backend_keys.append(loaded.backend_key)
+        assert loaded._backend_key is not None
+        backend_keys.append(loaded._backend_key)
 
     def run_backend() -> float:
         t0 = time.perf_counter()
@@ -397,8 +397,8 @@ def measure(target: Target, sessions: int, rounds: int, repeats: int) -> Result:
     raw_cleanup()
     for cookie in cookies:
         s = store.new(NAME, cookie)
-        if s.backend_key:
-            backend.delete(s.backend_key)
+        if s._backend_key:
+            backend.delete(s._backend_key)
     backend.close()
     per = 1e6 / rounds
     return Result(target.name, best_store * per, best_backend * per, best_raw * per, len(blob))

@@ -82,8 +82,8 @@ def test_sharded_layout(tmp_path: Path) -> None:
     records = [p for p in files_under(tmp_path) if not p.name.startswith(".")]
     assert len(records) == 30
     for s in sessions:
-        assert s.backend_key is not None
-        path = tmp_path / s.backend_key[:2] / s.backend_key
+        assert s._backend_key is not None
+        path = tmp_path / s._backend_key[:2] / s._backend_key
         assert path in records
         assert s.id is not None
         assert s.id not in path.name  # the file is named by the id's keyed hash
@@ -100,8 +100,8 @@ def test_files_are_private_and_replaced_atomically(tmp_path: Path) -> None:
     s = store.new("s", None)
     s["v"] = 1
     store.save(s)
-    assert s.backend_key is not None
-    path = tmp_path / "sessions" / s.backend_key[:2] / s.backend_key
+    assert s._backend_key is not None
+    path = tmp_path / "sessions" / s._backend_key[:2] / s._backend_key
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "sessions").stat().st_mode) & 0o077 == 0
     assert stat.S_IMODE(path.parent.stat().st_mode) & 0o077 == 0
@@ -173,8 +173,8 @@ def test_stray_files_are_not_sessions(tmp_path: Path) -> None:
     s = store.new("s", None)
     s["v"] = 1
     cookie = value_of(store.save(s))
-    assert s.backend_key is not None
-    path = tmp_path / s.backend_key[:2] / s.backend_key
+    assert s._backend_key is not None
+    path = tmp_path / s._backend_key[:2] / s._backend_key
     path.write_bytes(b"short")  # truncated by something else: treated as absent
     got = store.new("s", cookie)
     assert got.is_new
@@ -204,7 +204,7 @@ def test_purge_removes_expired_files(tmp_path: Path, gorilla: bool) -> None:
     alive["v"] = 2
     alive.options.max_age = 0
     cookie = value_of(long_store.save(alive))
-    stale_tmp = (tmp_path if gorilla else tmp_path / alive.backend_key[:2]) / ".tmp-crashed"  # type: ignore[index]
+    stale_tmp = (tmp_path if gorilla else tmp_path / alive._backend_key[:2]) / ".tmp-crashed"  # type: ignore[index]
     stale_tmp.write_bytes(b"half a file")
     os.utime(stale_tmp, (clock.now - 7200, clock.now - 7200))
     clock.now += 31  # the first five are 61 s old, the last 31 s

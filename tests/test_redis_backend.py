@@ -99,7 +99,7 @@ def test_rolling_store_slides_expiry(backend: RedisBackend) -> None:
         time.sleep(1.2)
         loaded = store.new("sid", cookie)
         assert not loaded.is_new, loaded.reason
-    assert backend.client.pttl(backend.key_prefix + str(loaded.backend_key)) <= 2000
+    assert backend.client.pttl(backend.key_prefix + str(loaded._backend_key)) <= 2000
 
 
 def test_versions_and_conditions_through_lua(backend: RedisBackend) -> None:

@@ -150,18 +150,15 @@ def test_modified_setter() -> None:
 def test_mark_saved() -> None:
     s = Session("s")
     s["x"] = 1
-    s.needs_reseal = True
-    s.old_id = "old"
+    s.load({"x": 1}, issued_at=1, stale=True)
     s.mark_saved()
     assert not s.modified
     assert not s.is_new
-    assert s.old_id is None
-    assert not s.needs_reseal
 
 
-def test_needs_reseal_means_modified() -> None:
-    s = loaded()
-    s.needs_reseal = True
+def test_stale_key_means_modified() -> None:
+    s = Session("s")
+    s.load({"a": 1}, issued_at=1, stale=True)  # an older key opened it: re-seal on save
     assert s.modified
     assert s.state is SessionState.MODIFIED
 
@@ -388,12 +385,7 @@ def test_regenerate_id() -> None:
     s.id = "A" * 52
     s.regenerate_id()
     assert s.id is None
-    assert s.old_id == "A" * 52
-    s.regenerate_id()  # twice before a save: the first old id is kept for deletion
-    assert s.old_id == "A" * 52
-    fresh = Session("s")
-    fresh.regenerate_id()
-    assert fresh.old_id is None
+    assert s.modified
 
 
 def test_reject_keeps_the_reason() -> None:
@@ -404,7 +396,7 @@ def test_reject_keeps_the_reason() -> None:
     s.load({"a": 1}, issued_at=5, stale=True)
     assert s.reason is None
     assert s.issued_at == 5
-    assert s.needs_reseal
+    assert s.modified  # stale: an older key
 
 
 def test_save_without_store() -> None:
@@ -457,3 +449,101 @@ def test_bad_names_are_refused_by_stores() -> None:
     insecure = CookieStore(SECRET, options=CookieOptions(secure=False))
     with pytest.raises(ValueError, match="__Host-"):
         insecure.new("__Host-sid", None)
+
+
+# -- the public surface, created_at and owner ---------------------------------------------------
+PUBLIC = {
+    "accessed", "add_flash", "asave", "created_at", "flashes", "id", "invalidate", "is_new",
+    "issued_at", "load", "mark_modified", "mark_saved", "modified", "name", "options", "owner",
+    "peek_flashes", "reason", "regenerate_id", "reject", "rejected", "save", "state", "store",
+}  # fmt: skip
+
+
+def test_store_bookkeeping_is_private() -> None:
+    """Issue 11: a session's public attributes are the mapping's and the documented ones."""
+    own = {n for n in dir(Session) if not n.startswith("_")} - set(dir(dict))
+    assert own == PUBLIC
+    for gone in ("backend_key", "id_cookie", "version", "old_id", "needs_reseal", "to_dict"):
+        assert not hasattr(Session("s"), gone)
+
+
+def test_owner() -> None:
+    s = loaded()
+    assert s.owner is None
+    s.owner = "user-42"
+    assert s.owner == "user-42"
+    assert s.modified
+    with pytest.raises(TypeError, match="str or None"):
+        s.owner = 42  # type: ignore[assignment]
+    again = loaded()
+    again.owner = None  # unchanged: not a change
+    assert not again.modified
+
+
+@pytest.mark.parametrize("make", [lambda: CookieStore(SECRET), lambda: MemoryStore(SECRET)])
+def test_created_at_and_owner_are_sealed(make: Callable[[], Any]) -> None:
+    store = make()
+    s = store.new("s", None)
+    assert s.created_at is not None
+    created = s.created_at
+    s["a"] = 1
+    s.owner = "user-42"
+    cookie = store.save(s).split(";")[0].split("=", 1)[1]
+    again = store.new("s", cookie)
+    assert again.owner == "user-42"
+    assert again.created_at == created
+    again.regenerate_id()
+    again["b"] = 2
+    cookie = store.save(again).split(";")[0].split("=", 1)[1]
+    third = store.new("s", cookie)
+    assert (third.owner, third.created_at) == ("user-42", created)
+    third.owner = None
+    cookie = store.save(third).split(";")[0].split("=", 1)[1]
+    assert store.new("s", cookie).owner is None
+
+
+def test_stores_declare_capabilities(tmp_path: Any) -> None:
+    """Adapters read what a store declares, never its class (issue 11)."""
+    from websession import FilesystemStore, Registry, codecs_from_pairs
+    from websession._adapter import _loads_without_io
+
+    gorilla = codecs_from_pairs(websession_key(), websession_key())
+    fs = FilesystemStore(tmp_path, SECRET)
+    assert (CookieStore(SECRET).needs_io, MemoryStore(SECRET).needs_io, fs.needs_io) == (
+        False,
+        False,
+        True,
+    )
+    assert CookieStore(SECRET).keeps_metadata
+    assert fs.keeps_metadata
+    assert not CookieStore(codecs=gorilla).keeps_metadata
+    assert not MemoryStore(codecs=gorilla).keeps_metadata
+
+    class Custom:  # a third-party store: declares nothing, so it is assumed to need I/O
+        options = CookieOptions()
+
+    registry = Registry("s=abc")
+    assert not _loads_without_io(registry, Custom(), "s")  # type: ignore[arg-type]
+    Custom.needs_io = False  # type: ignore[attr-defined]
+    assert _loads_without_io(registry, Custom(), "s")  # type: ignore[arg-type]
+    assert _loads_without_io(registry, fs, "other")  # no cookie: nothing to load
+
+
+def websession_key() -> bytes:
+    from websession import generate_random_key
+
+    return generate_random_key()
+
+
+def test_gorilla_codecs_keep_no_owner() -> None:
+    from websession import EncodeError, codecs_from_pairs
+
+    store = CookieStore(codecs=codecs_from_pairs(websession_key(), websession_key()))
+    s = store.new("s", None)
+    assert s.created_at is None
+    s["a"] = 1
+    cookie = store.save(s).split(";")[0].split("=", 1)[1]
+    assert store.new("s", cookie).created_at is None
+    s.owner = "user-42"
+    with pytest.raises(EncodeError, match="owner"):
+        store.save(s)

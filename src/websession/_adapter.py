@@ -19,13 +19,10 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import Any
 
-from .backends.memory import MemoryBackend
 from .errors import SaveError, StoreUnavailable
 from .registry import Registry
 from .session import Session
 from .stores.base import Store
-from .stores.cookie import CookieStore
-from .stores.server import ServerStore
 
 __all__ = [
     "NAME_KEY",
@@ -111,9 +108,8 @@ def _is_asgi(env: Mapping[str, Any]) -> bool:
 def _loads_without_io(registry: Registry, store: Store, name: str) -> bool:
     if any(reader.needs_io for reader in registry.legacy_sent(store)):
         return False  # an old library's server-side session may be adopted (websession.legacy)
-    if isinstance(store, CookieStore) or not registry.cookie_values(name):
-        return True
-    return isinstance(store, ServerStore) and isinstance(store.backend, MemoryBackend)
+    # a capability the store declares; a store that does not say is assumed to need I/O
+    return not registry.cookie_values(name) or not getattr(store, "needs_io", True)
 
 
 def _remember_default(env: MutableMapping[str, Any], session: Session, store: Store) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from . import __version__
+from ._defaults import BROWSER_COOKIE_LIMIT, MAX_AGE
 from .codecs.base import Codec, Decoded, decode_details_multi
 from .codecs.keys import InsecureSecret, generate_random_key
 from .codecs.sealed import SealedCookie
@@ -29,11 +30,12 @@ from .cookies import parse_cookie_header
 from .errors import DecodeError, Expired, InvalidSignature, TooLong, WebsessionError
 from .serializers import GobSerializer, JSONSerializer, MsgpackSerializer
 from .serializers.base import Serializer
+from .stores.base import unpack_values
 
 __all__ = ["main"]
 
 SECRET_ENV = "WEBSESSION_SECRET"  # noqa: S105 - the variable's name, not a secret
-_DEFAULT_MAX_AGE = 2592000
+_DEFAULT_MAX_AGE = MAX_AGE
 _SET_COOKIE_ATTRIBUTES = {
     "path",
     "domain",
@@ -256,7 +258,7 @@ def _explain(
     if isinstance(exc, Expired):
         hints.append("older than --max-age; --max-age 0 skips the check")
     if isinstance(exc, TooLong):
-        hints.append("longer than the 4096 characters a cookie may hold")
+        hints.append(f"longer than the {BROWSER_COOKIE_LIMIT} characters a cookie may hold")
     return hints
 
 
@@ -329,9 +331,20 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"session id  {found.value}", file=out)
         print("            (a server-side store's cookie: the values live in the store)", file=out)
         return 0
-    count = len(found.value) if isinstance(found.value, dict) else 1
+    values: Any = found.value
+    try:
+        values, meta = unpack_values(values)
+    except DecodeError:
+        meta = {}  # not a session's payload: shown as it is
+    if isinstance(meta.get("created_at"), int):
+        print(f"created     {_when(meta['created_at'], now)}", file=out)
+    if "owner" in meta:
+        print(f"owner       {meta['owner']!r}", file=out)
+    if "max_age" in meta:
+        print(f"max_age     {meta['max_age']} (the session's own)", file=out)
+    count = len(values) if isinstance(values, dict) else 1
     print(f"values      {count} item{'s' if count != 1 else ''}", file=out)
-    _print_values(found.value, out)
+    _print_values(values, out)
     return 0
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from email.utils import formatdate
 from typing import Literal
 
+from ._defaults import BROWSER_COOKIE_LIMIT, MAX_AGE
+
 __all__ = [
     "BROWSER_COOKIE_LIMIT",
     "CookieOptions",
@@ -26,9 +28,6 @@ __all__ = [
 ]
 
 SameSite = Literal["Lax", "Strict", "None"]
-
-#: Browsers drop a cookie whose Set-Cookie line is longer than this (RFC 6265 section 6.1).
-BROWSER_COOKIE_LIMIT = 4096
 
 # RFC 7230 token characters: what a cookie name may contain (gorilla's lex.go, Go's net/http).
 _TOKEN = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z|~]+")
@@ -79,7 +78,7 @@ class CookieOptions:
 
     path: str = "/"
     domain: str | None = None
-    max_age: int = 2592000
+    max_age: int = MAX_AGE
     secure: bool = True
     http_only: bool = True
     same_site: SameSite | None = "Lax"

@@ -81,25 +81,34 @@ class Session(dict[Hashable, Any]):
         is_new: True unless the values came from a valid cookie (and record).
         store: the store that made the session and saves it.
         rejected: why the request's cookie was not trusted (a :class:`DecodeError`), or None.
-        issued_at: when the loaded cookie or record was sealed (seconds since the epoch), or None.
+        issued_at: when the loaded cookie or record was sealed, that is the session's last
+            save (seconds since the epoch), or None for a new session.
+        created_at: when the session was first made (seconds since the epoch); sealed with
+            it, so it survives saves and :meth:`regenerate_id`. None when the store cannot keep
+            it (gorilla-compatible codecs seal the bare values, as Go expects).
         accessed: True once the values were read or written during this request.
+
+    Everything else on a session (the record's key and version, the cookie a save can send
+    again, whether an older key sealed it) is the store's bookkeeping, kept in underscore
+    attributes that only stores use.
     """
 
     __slots__ = (
+        "_backend_key",
+        "_id_cookie",
+        "_needs_reseal",
+        "_owner",
         "_state",
+        "_version",
         "accessed",
-        "backend_key",
+        "created_at",
         "id",
-        "id_cookie",
         "is_new",
         "issued_at",
         "name",
-        "needs_reseal",
-        "old_id",
         "options",
         "rejected",
         "store",
-        "version",
     )
 
     def __init__(
@@ -111,6 +120,7 @@ class Session(dict[Hashable, Any]):
         values: dict[Hashable, Any] | None = None,
         id: str | None = None,
         is_new: bool = True,
+        created_at: int | None = None,
     ) -> None:
         if values:
             _update(self, values)
@@ -121,18 +131,38 @@ class Session(dict[Hashable, Any]):
         self.is_new = is_new
         self.rejected: DecodeError | None = None
         self.issued_at: int | None = None
+        self.created_at = created_at
+        self._owner: str | None = None
+        # The store's bookkeeping:
         #: an older key opened the cookie or record: the next save re-seals it with the newest
-        self.needs_reseal = False
-        #: the id before :meth:`regenerate_id`, whose record the next save deletes
-        self.old_id: str | None = None
+        self._needs_reseal = False
         #: the record's version when loaded (optimistic concurrency), or None
-        self.version: int | None = None
-        #: where the backend keeps the record (set by server-side stores)
-        self.backend_key: str | None = None
+        self._version: int | None = None
+        #: where the backend keeps the record (server-side stores); the next save deletes it
+        #: when the id changed (regenerate_id)
+        self._backend_key: str | None = None
         #: the cookie value that carries this id, reused by saves while the id and key stay
-        self.id_cookie: str | None = None
+        self._id_cookie: str | None = None
         self._state = SessionState.CLEAN
         self.accessed = False
+
+    @property
+    def owner(self) -> str | None:
+        """Who the session belongs to (any string, e.g. ``"user-42"``), or None.
+
+        Sealed with the session (cookie and record alike), so it is restored on every later
+        request; "log out everywhere" finds a user's sessions by it. Setting it marks the
+        session modified.
+        """
+        return self._owner
+
+    @owner.setter
+    def owner(self, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"session.owner must be a str or None, not {type(value).__name__}")
+        if value != self._owner:
+            self._owner = value
+            self.mark_modified()
 
     # -- the mapping: reads mark the session accessed ------------------------------------------
     # Each override calls dict's own method on ``self`` (module-level aliases: the cheapest call
@@ -294,7 +324,7 @@ class Session(dict[Hashable, Any]):
         """What saving will do: nothing, write, or delete."""
         if self.options.max_age < 0:
             return SessionState.INVALIDATED
-        if self._state is SessionState.CLEAN and self.needs_reseal:
+        if self._state is SessionState.CLEAN and self._needs_reseal:
             return SessionState.MODIFIED
         return self._state
 
@@ -306,8 +336,7 @@ class Session(dict[Hashable, Any]):
     def mark_saved(self) -> None:
         """Called by stores after a successful save."""
         self._state = SessionState.CLEAN
-        self.needs_reseal = False
-        self.old_id = None
+        self._needs_reseal = False
         self.is_new = False
 
     # -- flashes -----------------------------------------------------------------------------
@@ -356,8 +385,6 @@ class Session(dict[Hashable, Any]):
         Call it when privileges change (log in, log out) to defeat session fixation. For a
         cookie session the next save issues a fresh cookie.
         """
-        if self.id is not None and self.old_id is None and not self.is_new:
-            self.old_id = self.id
         self.id = None
         self.mark_modified()
 
@@ -374,7 +401,7 @@ class Session(dict[Hashable, Any]):
         _update(self, values)
         self.is_new = False
         self.issued_at = issued_at
-        self.needs_reseal = stale
+        self._needs_reseal = stale
         self.rejected = None
         self._state = SessionState.CLEAN
 

@@ -126,12 +126,12 @@ def saved(
     session.update(values if values is not None else {"user": "alice"})
     header = api.save(session)
     assert session.id is not None
-    assert session.backend_key is not None
+    assert session._backend_key is not None
     return session, cookie_of(header)
 
 
 def raw(api: Api, session_or_key: Session | str) -> Record | None:
-    key = session_or_key if isinstance(session_or_key, str) else session_or_key.backend_key
+    key = session_or_key if isinstance(session_or_key, str) else session_or_key._backend_key
     assert key is not None
     return api.get(key)
 
@@ -497,7 +497,7 @@ def test_gorilla_mode_round_trip(api: Api, backend: Backend) -> None:
     store = make_store(backend, None, codecs=codecs_from_pairs(HASH_KEY, BLOCK_KEY))
     values = {"user": "alice", 42: 43, "nested": {"a": [1, 2]}}
     s, cookie = saved(api, store, values)
-    assert s.backend_key == s.id
+    assert s._backend_key == s.id
     assert s.id is not None
     assert len(s.id) == 52
     loaded = api.new(store, NAME, cookie)
@@ -541,14 +541,14 @@ def test_unknown_id_is_never_adopted(api: Api, backend: Backend) -> None:
 def test_regenerate_id_moves_the_data(api: Api, backend: Backend) -> None:
     store = make_store(backend)
     s, cookie = saved(api, store, {"user": "alice", 1: 2})
-    old_id, old_key = s.id, s.backend_key
+    old_id, old_key = s.id, s._backend_key
     loaded = api.new(store, NAME, cookie)
     loaded.regenerate_id()
     loaded["role"] = "admin"
     header = api.save(loaded)
     assert loaded.id is not None
     assert loaded.id != old_id
-    assert loaded.backend_key != old_key
+    assert loaded._backend_key != old_key
     assert api.get(old_key) is None  # type: ignore[arg-type]
     stale = api.new(store, NAME, cookie)
     assert stale.is_new
@@ -568,14 +568,13 @@ def test_ids_are_unique_and_long(api: Api, backend: Backend) -> None:
 def test_key_rotation_reseals_and_rekeys(api: Api, backend: Backend) -> None:
     old_store = make_store(backend, [OLD_SECRET])
     s, old_cookie = saved(api, old_store, {"user": "bob", 7: "seven"})
-    old_key = s.backend_key
+    old_key = s._backend_key
     assert old_key is not None
 
     rotated = make_store(backend, [SECRET, OLD_SECRET])
     loaded = api.new(rotated, NAME, old_cookie)
     assert not loaded.is_new
     assert loaded.copy() == {"user": "bob", 7: "seven"}
-    assert loaded.needs_reseal
     assert loaded.modified  # a registry saves it although no value changed
     new_cookie = cookie_of(api.save(loaded))
     assert new_cookie != old_cookie
@@ -585,7 +584,7 @@ def test_key_rotation_reseals_and_rekeys(api: Api, backend: Backend) -> None:
     new_only = make_store(backend, [SECRET])
     again = api.new(new_only, NAME, new_cookie)
     assert not again.is_new, again.reason
-    assert not again.needs_reseal
+    assert not again.modified
     assert again.copy() == {"user": "bob", 7: "seven"}
     assert api.get(old_key) is None, "the record under the old key was left behind"
     assert api.new(new_only, NAME, old_cookie).is_new
@@ -665,10 +664,10 @@ def test_data_at_rest_is_sealed(api: Api, backend: Backend) -> None:
     store = make_store(backend)
     marker = "plaintext-marker-Zq81"
     s, cookie = saved(api, store, {"secret": marker, "blob": marker.encode(), marker: 1})
-    assert s.backend_key != s.id
+    assert s._backend_key != s.id
     assert s.id is not None
-    assert s.backend_key is not None
-    assert s.id not in s.backend_key
+    assert s._backend_key is not None
+    assert s.id not in s._backend_key
     assert api.get(s.id) is None, "the record is reachable by the session id"
     record = raw(api, s)
     assert record is not None
@@ -677,7 +676,7 @@ def test_data_at_rest_is_sealed(api: Api, backend: Backend) -> None:
     assert cookie.encode() not in record.data
     # the sealed record is bound to its id: copied under another id it does not open
     victim, victim_cookie = saved(api, store, {"user": "victim"})
-    api.set(victim.backend_key, record.data, 60)  # type: ignore[arg-type]
+    api.set(victim._backend_key, record.data, 60)  # type: ignore[arg-type]
     swapped = api.new(store, NAME, victim_cookie)
     assert swapped.is_new
     assert marker not in swapped.copy().values()
@@ -686,7 +685,7 @@ def test_data_at_rest_is_sealed(api: Api, backend: Backend) -> None:
 def test_unreadable_record_gives_a_new_session(api: Api, backend: Backend) -> None:
     store = make_store(backend)
     s, cookie = saved(api, store)
-    api.set(s.backend_key, b"\xff\x00 not a sealed record", 60)  # type: ignore[arg-type]
+    api.set(s._backend_key, b"\xff\x00 not a sealed record", 60)  # type: ignore[arg-type]
     got = api.new(store, NAME, cookie)
     assert got.is_new
     assert got.reason in {"malformed", "invalid_signature"}

@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
+from .._defaults import MAX_AGE
 from ..errors import StoreUnavailable
 from .base import AsyncFromSync, Record, next_version
 
@@ -92,7 +93,7 @@ class FilesystemBackend(AsyncFromSync):
         path: str | os.PathLike[str],
         *,
         layout: Layout = "sharded",
-        ttl: int = 2592000,
+        ttl: int = MAX_AGE,
         fsync: bool = False,
         clock: Callable[[], float] | None = None,
     ) -> None:

@@ -20,6 +20,10 @@ class MemoryBackend:
             0 means no limit.
     """
 
+    #: reads and writes are in-process: a store over it loads without I/O (a capability the
+    #: store declares as ``needs_io``; a backend without this attribute is assumed to need I/O)
+    needs_io = False
+
     def __init__(self, *, clock: Callable[[], float] | None = None, max_entries: int = 0) -> None:
         self._clock = clock if clock is not None else time.time
         self._records: dict[str, Record] = {}

@@ -28,6 +28,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
 
+from .._defaults import BROWSER_COOKIE_LIMIT, MAX_AGE
 from ..errors import EncodeError, Expired, InvalidSignature, Malformed, TooLong
 from ..serializers.base import Serializer
 from ..serializers.msgpack import MsgpackSerializer
@@ -84,8 +85,8 @@ class SealedCookie:
         secret_keys: SecretKeys,
         *,
         serializer: Serializer | None = None,
-        max_age: int = 2592000,
-        max_length: int = 4096,
+        max_age: int = MAX_AGE,
+        max_length: int = BROWSER_COOKIE_LIMIT,
         clock: Callable[[], float] | None = None,
         compress_threshold: int = 1024,
     ) -> None:

@@ -32,6 +32,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from .._defaults import BROWSER_COOKIE_LIMIT, MAX_AGE
 from ..errors import EncodeError, Expired, InvalidSignature, Malformed, TooLong, TooNew
 from ..serializers.base import Serializer
 from ..serializers.msgpack import MsgpackSerializer
@@ -144,9 +145,9 @@ class SecureCookie:
         *,
         hash: HashSpec = "sha256",  # the public name is fixed by the design
         serializer: Serializer | None = None,
-        max_age: int = 2592000,
+        max_age: int = MAX_AGE,
         min_age: int = 0,
-        max_length: int = 4096,
+        max_length: int = BROWSER_COOKIE_LIMIT,
         clock: Callable[[], float] | None = None,
     ) -> None:
         key = _secret_bytes(hash_key, "hash_key") if hash_key is not None else b""

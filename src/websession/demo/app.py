@@ -236,7 +236,7 @@ def make_app(
         info["max_age"] = session.options.max_age
         if session.rejected is not None:
             info["rejected"] = f"{session.reason}: {session.rejected}"
-        if session.needs_reseal:
+        if session._needs_reseal:  # the store's bookkeeping, shown on the debug page
             info["stale key"] = "re-sealed with the newest key on the next save"
         info["values"] = session.copy()
         return info

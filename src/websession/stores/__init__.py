@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 
+from .._defaults import MAX_AGE
 from ..backends.filesystem import FilesystemBackend
 from ..backends.memory import MemoryBackend
 from ..codecs.base import Codec
@@ -50,7 +51,7 @@ class FilesystemStore(ServerStore):
         codecs: Sequence[Codec] | None = None,
         options: CookieOptions | None = None,
         fsync: bool = False,
-        ttl: int = 2592000,
+        ttl: int = MAX_AGE,
         rolling: bool = False,
         optimistic: bool = False,
         clock: Callable[[], float] | None = None,
@@ -86,7 +87,7 @@ class MemoryStore(ServerStore):
         *,
         codecs: Sequence[Codec] | None = None,
         options: CookieOptions | None = None,
-        ttl: int = 2592000,
+        ttl: int = MAX_AGE,
         rolling: bool = False,
         optimistic: bool = False,
         clock: Callable[[], float] | None = None,

@@ -28,6 +28,15 @@ class Store(Protocol):
 
     options: CookieOptions
 
+    # Optional capabilities a store may declare (read with ``getattr`` and a safe default, so a
+    # custom store that declares none still works):
+    #
+    # - ``needs_io`` (default True): loading a session may wait on a database or files. False
+    #   for stores that only compute (CookieStore, MemoryStore): then the synchronous
+    #   ``get_session`` may load under ASGI.
+    # - ``keeps_metadata`` (default False): ``created_at``, ``owner`` and a session's own
+    #   ``max_age`` are sealed with its values and restored on load.
+
     def new(self, name: str, cookie_value: str | None) -> Session:
         """Return the session ``cookie_value`` holds, or a new empty one."""
         ...
@@ -46,7 +55,16 @@ class Store(Protocol):
 
 
 class BaseStore:
-    """Shared by the built-in stores: option copies, name checks, cookie building."""
+    """Shared by the built-in stores: option copies, name checks, cookie building.
+
+    Subclasses declare the capabilities the :class:`Store` protocol lists (``needs_io``,
+    ``keeps_metadata``); code that must tell stores apart reads those, never the class.
+    """
+
+    #: loading a session may wait on I/O (see :class:`Store`)
+    needs_io: bool = True
+    #: created_at, owner and a session's own max_age are sealed with the values
+    keeps_metadata: bool = True
 
     def __init__(
         self,
@@ -64,7 +82,12 @@ class BaseStore:
     def _blank(self, name: str) -> Session:
         options = self.options
         options.validate(name)  # the name too: a bad one fails on load, not first on save
-        return Session(name, self, options=options._clone())  # type: ignore[arg-type]
+        return Session(
+            name,
+            self,  # type: ignore[arg-type]
+            options=options._clone(),
+            created_at=int(self.clock()) if self.keeps_metadata else None,
+        )
 
     def _set_cookie(self, session: Session, value: str, *, safe: bool = False) -> str:
         """The Set-Cookie line for ``value``; ``safe``: it is a sealed codec's base64url text,
@@ -85,16 +108,35 @@ class BaseStore:
         return format_set_cookie(session.name, "", options, now=self.clock())
 
 
-# What a store seals in sealed mode: the session's values, or ``[values, meta]`` when the session
-# carries options of its own that must outlive the request ("remember me": a max_age that is not
-# the store's). Values are always a dict, so the two shapes cannot be confused. Stores in
-# gorilla-compatible mode seal the bare values, as Go expects.
+# What a store seals in sealed mode: ``[values, meta]``, meta holding what must outlive the
+# request besides the values: ``created_at``, ``owner`` when set, and ``max_age`` when the session
+# has one of its own ("remember me"). Values are always a dict, so a bare dict (written by
+# earlier versions, before created_at) is still read. Stores in gorilla-compatible mode seal the
+# bare values, as Go expects: they keep none of the meta.
 def pack_values(session: Session, defaults: CookieOptions, with_meta: bool) -> Any:
-    """The payload to seal for ``session``."""
+    """The payload to seal for ``session``.
+
+    Raises:
+        EncodeError: ``session.owner`` is set but the store seals bare values (gorilla codecs).
+    """
     values = values_of(session)
-    if with_meta and session.options.max_age != defaults.max_age and session.options.max_age >= 0:
-        return [values, {"max_age": session.options.max_age}]
-    return values
+    if not with_meta:
+        if session._owner is not None:
+            raise EncodeError(
+                f"session {session.name!r}: session.owner cannot be kept by a store with "
+                "gorilla-compatible codecs (they seal the bare values, as Go expects); use "
+                "secret_keys for the sealed format"
+            )
+        return values
+    meta: dict[str, Any] = {}
+    if session.created_at is not None:
+        meta["created_at"] = session.created_at
+    if session._owner is not None:
+        meta["owner"] = session._owner
+    max_age = session.options.max_age
+    if max_age != defaults.max_age and max_age >= 0:
+        meta["max_age"] = max_age
+    return [values, meta]
 
 
 def unpack_values(payload: Any) -> tuple[dict[Any, Any], dict[str, Any]]:
@@ -111,8 +153,24 @@ def unpack_values(payload: Any) -> tuple[dict[Any, Any], dict[str, Any]]:
     raise Malformed("the value does not hold a mapping of session values")
 
 
-def apply_meta(session: Session, meta: dict[str, Any]) -> None:
-    """Restore the options a session carried (its own max_age)."""
-    max_age = meta.get("max_age")
-    if isinstance(max_age, int) and not isinstance(max_age, bool) and max_age >= 0:
-        session.options.max_age = max_age
+def _seconds(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def apply_meta(session: Session, meta: dict[str, Any], sealed: bool) -> None:
+    """Restore what a sealed payload carried besides the values (see :func:`pack_values`).
+
+    ``sealed``: the store keeps metadata; a payload without ``created_at`` (written before it
+    existed) dates the session from its last save. Gorilla-mode sessions keep none: None.
+    """
+    if not sealed:
+        session.created_at = None
+        return
+    if meta:
+        max_age = _seconds(meta.get("max_age"))
+        if max_age is not None:
+            session.options.max_age = max_age
+        owner = meta.get("owner")
+        session._owner = owner if isinstance(owner, str) else None
+    created_at = _seconds(meta.get("created_at")) if meta else None
+    session.created_at = created_at if created_at is not None else session.issued_at

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 
+from .._defaults import MAX_AGE
 from ..codecs.base import Codec, decode_details_multi, encode_multi
 from ..codecs.keys import SecretKeys
 from ..codecs.sealed import SealedCookie
@@ -72,6 +73,9 @@ class CookieStore(BaseStore):
     does. With ``codecs`` the codecs' own ``max_age`` applies, as in gorilla.
     """
 
+    #: loading is pure computation: no I/O
+    needs_io = False
+
     def __init__(
         self,
         secret_keys: SecretKeys | None = None,
@@ -84,7 +88,8 @@ class CookieStore(BaseStore):
         super().__init__(options=options, clock=clock, legacy=legacy)
         #: sealed mode: the store seals per-session options and checks each session's lifetime
         self.sealed = codecs is None
-        self.lifetime = self.options.max_age if self.options.max_age > 0 else 2592000
+        self.keeps_metadata = self.sealed
+        self.lifetime = self.options.max_age if self.options.max_age > 0 else MAX_AGE
         self.codecs = build_codecs(
             secret_keys, codecs, max_age=0 if self.sealed else self.lifetime, clock=clock
         )
@@ -107,7 +112,7 @@ class CookieStore(BaseStore):
                 session.reject(exc)
             else:
                 session.load(values, issued_at=found.issued_at, stale=found.stale)
-                apply_meta(session, meta)
+                apply_meta(session, meta, self.sealed)
         return session
 
     def save(self, session: Session) -> str:

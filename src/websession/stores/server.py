@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Generator, Sequence
 from typing import Any, NamedTuple
 
+from .._defaults import MAX_AGE
 from ..backends.base import Backend, Record
 from ..codecs.base import Codec, decode_details_multi, encode_multi
 from ..codecs.keys import KeyedHash, SecretKeys, derive_key, normalize_secrets
@@ -118,7 +119,7 @@ class ServerStore(BaseStore):
         *,
         codecs: Sequence[Codec] | None = None,
         options: CookieOptions | None = None,
-        ttl: int = 2592000,
+        ttl: int = MAX_AGE,
         rolling: bool = False,
         optimistic: bool = False,
         clock: Callable[[], float] | None = None,
@@ -133,6 +134,9 @@ class ServerStore(BaseStore):
         self.optimistic = optimistic
         lifetime = max(self.options.max_age, ttl)
         self.gorilla = codecs is not None
+        self.keeps_metadata = not self.gorilla
+        #: a backend in this process's memory loads without I/O
+        self.needs_io: bool = getattr(backend, "needs_io", True)
         self._opened: dict[tuple[str, str], _Opened] = {}
         # Sealed mode: the record's expiry is the session's lifetime, so the sealed id in the
         # cookie has no age limit of its own. One would cut short what the record allows: a
@@ -169,7 +173,7 @@ class ServerStore(BaseStore):
     def _remember(self, name: str, cookie_value: str, opened: _Opened) -> None:
         """Remember a verified id cookie, so the same browser's next request skips opening it.
 
-        Saves send the same id cookie back (see ``Session.id_cookie``), so a browser presents
+        Saves send the same id cookie back (see ``Session._id_cookie``), so a browser presents
         one string until its id changes. In sealed mode opening it is a pure function of the
         string (the seal has no age limit; the record decides the lifetime), so the result can
         be reused; gorilla-mode cookies carry a timestamp that ages, so they are not remembered.
@@ -261,24 +265,24 @@ class ServerStore(BaseStore):
             session.reject(error)
             return session
         session.load(values, issued_at=opened.issued_at, stale=opened.key_index > 0 or data_stale)
-        apply_meta(session, meta)
+        apply_meta(session, meta, not self.gorilla)
         session.id = session_id
-        session.backend_key = key
-        session.version = record.version
+        session._backend_key = key
+        session._version = record.version
         if not self.gorilla and opened.key_index == 0:
             # Sealed ids carry no age limit: the same cookie can be sent again on save.
-            session.id_cookie = cookie_value
+            session._id_cookie = cookie_value
         return session
 
     def _save(self, session: Session) -> Steps:
         state = session.state
-        old_key = session.backend_key
+        old_key = session._backend_key
         if state is SessionState.INVALIDATED:
             if old_key is not None:
                 yield ("delete", (old_key,), _NO_KWARGS)
             session.id = None
-            session.backend_key = None
-            session.id_cookie = None
+            session._backend_key = None
+            session._id_cookie = None
             header = self._deletion_cookie(session)
             session.mark_saved()
             return header
@@ -286,10 +290,10 @@ class ServerStore(BaseStore):
             if old_key is not None:
                 yield ("delete", (old_key,), _NO_KWARGS)
             session.id = new_session_id()
-            session.id_cookie = None
+            session._id_cookie = None
             old_key = None
         session_id = session.id
-        reuse = old_key is not None and session.id_cookie is not None
+        reuse = old_key is not None and session._id_cookie is not None
         key = old_key if reuse and old_key is not None else self.backend_key(session_id)
         ttl = self._ttl(session)
         payload = self._seal_data(
@@ -302,7 +306,7 @@ class ServerStore(BaseStore):
             version = yield ("set", (key, payload, ttl), _NO_KWARGS)
             yield ("delete", (old_key,), _NO_KWARGS)
         else:
-            check = session.version if self.optimistic else None
+            check = session._version if self.optimistic else None
             version = yield ("set", (key, payload, ttl), {"must_exist": True, "if_version": check})
             if version is None:
                 if self.optimistic:
@@ -314,19 +318,19 @@ class ServerStore(BaseStore):
                 log.info("websession: session %r was deleted concurrently; not saved", session.name)
                 session.invalidate()
                 session.id = None
-                session.backend_key = None
+                session._backend_key = None
                 header = self._deletion_cookie(session)
                 session.mark_saved()
                 return header
-        cookie = session.id_cookie if reuse and session.id_cookie else None
+        cookie = session._id_cookie if reuse and session._id_cookie else None
         if cookie is None:
             cookie = encode_multi(session.name, session_id, self.codecs)
         # sealed mode: the cookie is SealedCookie's base64url (made here, or sent by the browser
         # and opened above, which decodes base64url strictly)
         header = self._set_cookie(session, cookie, safe=self._sealer is not None)
-        session.id_cookie = None if self.gorilla else cookie
-        session.backend_key = key
-        session.version = version
+        session._id_cookie = None if self.gorilla else cookie
+        session._backend_key = key
+        session._version = version
         session.mark_saved()
         return header
 

@@ -1,0 +1,9 @@
+"""Defaults that several layers share, each written once (this module imports nothing)."""
+
+#: 30 days: a cookie's default Max-Age, a codec's default age limit (gorilla's), and the
+#: default lifetime of a server-side record
+MAX_AGE = 30 * 24 * 60 * 60
+
+#: bytes: browsers drop cookies longer than this (name, value and attributes), so it is also a
+#: codec's default limit on an encoded value (gorilla's ``maxLength``)
+BROWSER_COOKIE_LIMIT = 4096
