@@ -175,3 +175,28 @@ def test_a_word_list_finds_a_weak_secret_and_forges_a_session_so_it_is_refused()
     for word in words:  # ...and none of these secrets is accepted without InsecureSecret
         with pytest.raises(ValueError, match="websession keygen"):
             CookieStore(word)
+
+
+def test_the_starlette_drop_in_keeps_a_weak_secret_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Starlette accepted any secret_key: the drop-in warns instead of breaking the app."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from websession.starlette import SessionMiddleware
+
+    async def count(request: Request) -> PlainTextResponse:
+        request.session["n"] = request.session.get("n", 0) + 1
+        return PlainTextResponse(str(request.session["n"]))
+
+    app = Starlette(routes=[Route("/", count)])
+    with caplog.at_level(logging.WARNING, logger="websession"):
+        wrapped = SessionMiddleware(app, secret_key="dev-secret")
+    assert any("secret_key is weak" in r.getMessage() for r in caplog.records)
+    assert all("dev-secret" not in r.getMessage() for r in caplog.records)
+    with TestClient(wrapped) as client:
+        assert [client.get("/").text for _ in range(2)] == ["1", "2"]

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import Any
 
+from .codecs.keys import framework_secret  # re-exported: the drop-ins take it from here
 from .errors import SaveError, StoreUnavailable
 from .registry import Registry
 from .session import Session
@@ -152,25 +153,6 @@ async def aget_session(obj: object, name: str | None = None, store: Store | None
     session = await registry.aget(store, name)
     _remember_default(env, session, store)
     return session
-
-
-# -- the drop-ins' secrets ----------------------------------------------------------------
-def framework_secret(secret: str | bytes, where: str) -> str | bytes:
-    """A framework's existing secret (Flask's ``app.secret_key``, Starlette's ``secret_key``).
-
-    The drop-ins replace libraries that accepted any secret, so a weak one is let through with
-    a WARNING on the ``websession`` logger rather than refused (never the secret itself).
-    """
-    # TODO(hardening): `from .codecs.keys import framework_secret` replaces this function.
-    raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
-    if len(raw) < 32:
-        log.warning(
-            "%s is weak (%d bytes, shorter than 32): anyone holding one cookie can guess it "
-            "offline and forge sessions; replace it (`websession keygen` prints a strong one)",
-            where,
-            len(raw),
-        )
-    return secret
 
 
 # -- the save policy -------------------------------------------------------------------------
