@@ -101,6 +101,28 @@ def test_empty_domain_means_host_only() -> None:
     assert "Domain" not in format_set_cookie("s", "v", CookieOptions(domain=""))
 
 
+@pytest.mark.parametrize("name", ["__host-sid", "__HOST-sid", "__hOsT-sid"])
+def test_host_prefix_rules_ignore_letter_case(name: str) -> None:
+    """Browsers match __Host-/__Secure- case-insensitively: so do the checks (issue 9)."""
+    CookieOptions().validate(name)
+    for options in (
+        CookieOptions(secure=False),
+        CookieOptions(path="/app"),
+        CookieOptions(domain="example.com"),
+    ):
+        with pytest.raises(ValueError, match="__Host-"):
+            options.validate(name)
+        with pytest.raises(ValueError, match="__Host-"):
+            format_set_cookie(name, "v", options)
+
+
+@pytest.mark.parametrize("name", ["__secure-sid", "__SECURE-sid", "__sEcUrE-sid"])
+def test_secure_prefix_rules_ignore_letter_case(name: str) -> None:
+    CookieOptions().validate(name)
+    with pytest.raises(ValueError, match="__Secure-"):
+        CookieOptions(secure=False).validate(name)
+
+
 def test_prefix_rules() -> None:
     CookieOptions().validate("__Host-sid")
     CookieOptions().validate("__Secure-sid")

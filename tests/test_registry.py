@@ -15,9 +15,13 @@ from websession import (
     EncodeError,
     FilesystemStore,
     MemoryStore,
+    Record,
     Registry,
     SaveError,
+    ServerStore,
 )
+from websession.backends.memory import MemoryBackend
+from websession.cookies import MAX_VALUES_PER_NAME
 
 SECRET = "registry-tests-secret-0123456789abcdef"
 
@@ -242,3 +246,67 @@ def test_registries_share_nothing(stores: tuple[CookieStore, MemoryStore]) -> No
     a, b = Registry(), Registry()
     a.get(cookie_store, "s")["x"] = 1
     assert b.get(cookie_store, "s") == {}
+
+
+# -- duplicate cookie values (issue 9): one backend read per distinct value, a few at most ----
+
+
+class CountingBackend(MemoryBackend):
+    """A real MemoryBackend that counts its reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+        self.reads += 1
+        return super().get(key, touch=touch)
+
+    async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
+        self.reads += 1
+        return super().get(key, touch=touch)
+
+
+def _unknown_ids(store: ServerStore, count: int) -> list[str]:
+    """Validly sealed ids the backend does not hold: each costs a read to find out."""
+    out = []
+    for _ in range(count):
+        s = store.new("session", None)
+        s["x"] = 1
+        out.append(cookie_pair(store.save(s)).split("=", 1)[1])
+    store.backend._records.clear()  # type: ignore[attr-defined]
+    return out
+
+
+@pytest.mark.parametrize("aio", [False, True])
+def test_a_repeated_cookie_value_is_read_once(aio: bool) -> None:
+    backend = CountingBackend()
+    store = ServerStore(backend, SECRET)
+    [unknown] = _unknown_ids(store, 1)
+    backend.reads = 0
+    reg = Registry("; ".join([f"session={unknown}"] * 1000))
+    session = asyncio.run(reg.aget(store, "session")) if aio else reg.get(store, "session")
+    assert session.is_new
+    assert backend.reads == 1
+
+
+@pytest.mark.parametrize("aio", [False, True])
+def test_many_distinct_values_of_one_name_cost_a_few_reads(aio: bool) -> None:
+    backend = CountingBackend()
+    store = ServerStore(backend, SECRET)
+    unknown = _unknown_ids(store, 50)
+    backend.reads = 0
+    reg = Registry({"session": unknown})
+    session = asyncio.run(reg.aget(store, "session")) if aio else reg.get(store, "session")
+    assert session.is_new
+    assert backend.reads == MAX_VALUES_PER_NAME == 3
+
+
+def test_a_good_value_among_the_first_few_still_opens() -> None:
+    """Browsers send one name twice for two paths or domains: the valid one is found."""
+    store = MemoryStore(SECRET)
+    good = store.new("session", None)
+    good["user"] = "alice"
+    value = cookie_pair(store.save(good)).split("=", 1)[1]
+    reg = Registry(f"session=garbage; session=; session={value}; session={value}")
+    assert reg.get(store, "session")["user"] == "alice"

@@ -9,9 +9,11 @@ grammar we need is small, so it is written out here against RFC 6265 and Go's ``
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from email.utils import formatdate
 from typing import Literal
@@ -20,14 +22,18 @@ from ._defaults import BROWSER_COOKIE_LIMIT, MAX_AGE
 
 __all__ = [
     "BROWSER_COOKIE_LIMIT",
+    "MAX_VALUES_PER_NAME",
     "CookieOptions",
     "SameSite",
+    "cookie_candidates",
     "format_set_cookie",
     "parse_cookie_header",
     "validate_cookie_name",
 ]
 
 SameSite = Literal["Lax", "Strict", "None"]
+
+log = logging.getLogger("websession")
 
 # RFC 7230 token characters: what a cookie name may contain (gorilla's lex.go, Go's net/http).
 _TOKEN = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z|~]+")
@@ -101,11 +107,16 @@ class CookieOptions:
         attributes = self._attributes()
         validate_cookie_name(name)
         if name.startswith("__"):
-            if name.startswith("__Host-") and (not self.secure or self.path != "/" or self.domain):
+            # Browsers match the prefixes case-insensitively (RFC 6265bis), so "__host-" binds
+            # the cookie as "__Host-" does: the same rules apply whatever the letter case.
+            prefix = name[:9].lower()
+            if prefix.startswith("__host-") and (
+                not self.secure or self.path != "/" or self.domain
+            ):
                 raise ValueError(
                     f"cookie {name!r}: the __Host- prefix needs secure=True, path='/' and no domain"
                 )
-            if name.startswith("__Secure-") and not self.secure:
+            if prefix == "__secure-" and not self.secure:
                 raise ValueError(f"cookie {name!r}: the __Secure- prefix needs secure=True")
         return attributes
 
@@ -246,6 +257,27 @@ def _format_set_cookie(
     if max_age < 0:
         return f"{name}={value}; {head}; Expires={_EXPIRED}; Max-Age=0{tail}"
     return f"{name}={value}; {head}{tail}"
+
+
+#: At most this many distinct values of one cookie name are tried. A browser sends a name more
+#: than once only for cookies set on several paths or domains (a few); a request with more is
+#: crafted, and each value may cost a backend read (``Cookie: session=X; session=X; ...``).
+MAX_VALUES_PER_NAME = 3
+
+
+def cookie_candidates(name: str, values: Iterable[str]) -> list[str]:
+    """The values of cookie ``name`` worth trying: each distinct non-empty one once, at most
+    :data:`MAX_VALUES_PER_NAME`, in the order sent."""
+    distinct = list(dict.fromkeys(v for v in values if v))
+    if len(distinct) > MAX_VALUES_PER_NAME:
+        log.debug(
+            "cookie %r sent with %d distinct values: only the first %d are tried",
+            name,
+            len(distinct),
+            MAX_VALUES_PER_NAME,
+        )
+        del distinct[MAX_VALUES_PER_NAME:]
+    return distinct
 
 
 def parse_cookie_header(header: str | bytes | None) -> dict[str, list[str]]:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .cookies import format_set_cookie, parse_cookie_header, validate_cookie_name
+from .cookies import (
+    cookie_candidates,
+    format_set_cookie,
+    parse_cookie_header,
+    validate_cookie_name,
+)
 from .errors import SaveError
 from .legacy._base import LegacyReader, aadopt, adopt
 from .session import Session, SessionState
@@ -20,8 +25,9 @@ class Registry:
 
     Args:
         cookies: the request's cookies: a ``Cookie`` header (str or bytes), or a mapping of
-            name to value (or to a list of values, when a name was sent more than once; each is
-            tried in turn until one verifies).
+            name to value (or to a list of values, when a name was sent more than once; each
+            distinct value is tried once, in turn, until one verifies; at most
+            ``cookies.MAX_VALUES_PER_NAME`` (3) of them).
 
     A registry belongs to one request: make a new one per request and drop it afterwards. It
     holds no global state.
@@ -85,8 +91,8 @@ class Registry:
         session = self._cached(store, name)
         if session is not None:
             return session
-        values: list[str | None] = [*self._cookies.get(name, ())] or [None]
-        for value in values:
+        values: list[str | None] = [*cookie_candidates(name, self._cookies.get(name, ()))]
+        for value in values or [None]:
             session = store.new(name, value)
             if not session.is_new:
                 break
@@ -104,8 +110,8 @@ class Registry:
         session = self._cached(store, name)
         if session is not None:
             return session
-        values: list[str | None] = [*self._cookies.get(name, ())] or [None]
-        for value in values:
+        values: list[str | None] = [*cookie_candidates(name, self._cookies.get(name, ()))]
+        for value in values or [None]:
             session = await store.anew(name, value)
             if not session.is_new:
                 break

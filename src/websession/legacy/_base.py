@@ -8,6 +8,7 @@ import time
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
+from ..cookies import cookie_candidates
 from ..errors import DecodeError, Expired, Malformed, StoreUnavailable
 from ..session import Session
 
@@ -135,7 +136,7 @@ def _closed_error(reader: LegacyReader) -> Expired:
 
 
 def _candidates(reader: LegacyReader, cookies: Cookies) -> Sequence[str]:
-    return [v for v in cookies.get(reader.cookie_name, ()) if v]
+    return cookie_candidates(reader.cookie_name, cookies.get(reader.cookie_name, ()))
 
 
 def _unexpected(reader: LegacyReader, exc: Exception) -> DecodeError:
