@@ -32,7 +32,6 @@ __all__ = [
     "UNAVAILABLE_BODY",
     "aget_session",
     "find_environ",
-    "framework_secret",
     "get_session",
     "is_unavailable",
     "merged_vary",

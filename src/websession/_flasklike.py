@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from werkzeug.exceptions import ServiceUnavailable
 
-from ._adapter import framework_secret
+from .codecs.keys import framework_secret
 from .codecs.sealed import SealedCookie
 from .errors import EncodeError, Malformed, SaveError, StoreUnavailable
 from .registry import Registry

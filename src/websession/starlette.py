@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from . import asgi
-from ._adapter import framework_secret
+from .codecs.keys import framework_secret
 from .codecs.sealed import SealedCookie
 from .cookies import CookieOptions
 from .registry import Registry
