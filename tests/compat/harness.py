@@ -113,6 +113,7 @@ def prepare(suite: Suite, workdir: Path, parts: Sequence[str]) -> Path:
         )
         path.write_text(text.replace(edit.old, edit.new))
     for ours, theirs in suite.shims.items():
+        (target / theirs).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(HERE / ours, target / theirs)
     return target
 
