@@ -19,7 +19,6 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import Any
 
-from .codecs.keys import framework_secret  # re-exported: the drop-ins take it from here
 from .errors import SaveError, StoreUnavailable
 from .registry import Registry
 from .session import Session
