@@ -18,10 +18,11 @@ from __future__ import annotations
 import html
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from websession import CookieOptions, CookieStore, FilesystemStore
+from websession.legacy import LegacyReader
 
 DEV_SECRET = "development only: set WEBSESSION_SECRETS (websession keygen)"
 SECRETS = [s for s in os.environ.get("WEBSESSION_SECRETS", DEV_SECRET).split(",") if s]
@@ -39,16 +40,18 @@ def session_dir(framework: str) -> str:
     )
 
 
-def make_session_store(framework: str) -> FilesystemStore:
+def make_session_store(framework: str, legacy: Sequence[LegacyReader] = ()) -> FilesystemStore:
     """The default session's store: files (shared by every worker), the cookie a sealed id.
 
     Its cookie is kept ``SESSION_AGE``; frameworks with their own cookie settings (Flask's and
-    Quart's ``SESSION_COOKIE_*``) override these options.
+    Quart's ``SESSION_COOKIE_*``) override these options. ``legacy``: readers of the sessions
+    the app made before it switched to websession (see websession.legacy).
     """
     return FilesystemStore(
         session_dir(framework),
         SECRETS,
         options=CookieOptions(max_age=SESSION_AGE, secure=SECURE, same_site="Lax"),
+        legacy=legacy,
     )
 
 

@@ -19,11 +19,13 @@ What it shows:
 
 Environment (read by ``common.py``): ``WEBSESSION_SECRETS`` (comma-separated, newest first),
 ``WEBSESSION_DIR`` (the session files; default ``websession-flask`` in the temp dir),
-``WEBSESSION_SECURE=0`` for plain HTTP.
+``WEBSESSION_SECURE=0`` for plain HTTP; ``FLASK_SECRET_KEY``: the app's key from before the
+switch (flask_before.py), whose signed cookies are adopted.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +33,7 @@ from common import SECURE, SESSION_AGE, make_prefs_store, make_session_store, pa
 from flask import Flask, flash, get_flashed_messages, jsonify, redirect, request, session
 
 from websession.flask import SessionInterface, get_session
+from websession.legacy import FlaskCookie
 
 app = Flask(__name__)
 app.config.update(
@@ -41,7 +44,11 @@ app.config.update(
     PERMANENT_SESSION_LIFETIME=timedelta(seconds=SESSION_AGE),  # Max-Age with "remember me"
 )
 # flask.session: server-side, in files. Flask's SESSION_COOKIE_* settings apply to its cookie.
-app.session_interface = SessionInterface(make_session_store("flask"))
+# Switching from Flask's own cookie sessions (flask_before.py) logs no one out: give the old
+# SECRET_KEY as FLASK_SECRET_KEY, and a cookie Flask signed with it is read once and re-sealed.
+OLD_SECRET = os.environ.get("FLASK_SECRET_KEY")
+legacy = [FlaskCookie(OLD_SECRET)] if OLD_SECRET else []
+app.session_interface = SessionInterface(make_session_store("flask", legacy=legacy))
 
 # A second session, "prefs": the whole session sealed in its own cookie, kept for a year.
 prefs_store = make_prefs_store()
