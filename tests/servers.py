@@ -14,6 +14,8 @@ import pytest
 SERVERS = {
     "redis": "WEBSESSION_TEST_REDIS_URL",  # redis://127.0.0.1:PORT/0
     "redis-cluster": "WEBSESSION_TEST_REDIS_CLUSTER_URL",  # redis://127.0.0.1:PORT (any node)
+    # redis+sentinel://127.0.0.1:S1,127.0.0.1:S2,127.0.0.1:S3/mymaster/0 (primary + 1 replica)
+    "redis-sentinel": "WEBSESSION_TEST_REDIS_SENTINEL_URL",
     "memcached": "WEBSESSION_TEST_MEMCACHED",  # 127.0.0.1:PORT
     "postgresql": "WEBSESSION_TEST_POSTGRES_URL",  # postgresql://postgres@127.0.0.1:PORT/sessions
     "mysql": "WEBSESSION_TEST_MYSQL_URL",  # mysql://sess:sess@127.0.0.1:PORT/sessions

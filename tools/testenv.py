@@ -36,6 +36,7 @@ import urllib.request
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".testenv"  # gitignored: DynamoDB Local from npm
@@ -206,6 +207,10 @@ class Services:
         self.lock = threading.Lock()
         self.timings: dict[str, float] = {}
         self.failed: list[str] = []
+        #: name -> the process spawned under that name (the latest, if restarted)
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        #: the Sentinel set's ports and data directories (tests/test_redis_sentinel.py)
+        self.sentinel_set: dict[str, Any] = {}
 
     # -- helpers
 
@@ -243,6 +248,7 @@ class Services:
         finally:
             out.close()
         self.on_stop(name, lambda: _terminate(proc))
+        self.procs[name] = proc
         return proc
 
     def wait(
@@ -268,7 +274,7 @@ class Services:
         d = self.dir("redis")
         port = free_port()
         logfile = d / "redis.log"
-        proc = self.spawn("redis", _redis_cmd(port, d), logfile)
+        proc = self.spawn("redis", redis_cmd(port, d), logfile)
         self.wait(lambda: redis_ping(port), "redis-server", logfile, proc)
         self.env["WEBSESSION_TEST_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
 
@@ -279,7 +285,7 @@ class Services:
         for port in ports:
             d = self.dir(f"redis-cluster/{port}")
             cmd = [
-                *_redis_cmd(port, d),
+                *redis_cmd(port, d),
                 "--cluster-enabled",
                 "yes",
                 "--cluster-config-file",
@@ -310,6 +316,61 @@ class Services:
 
         self.wait(cluster_ok, "redis cluster state ok", logfile)
         self.env["WEBSESSION_TEST_REDIS_CLUSTER_URL"] = f"redis://127.0.0.1:{ports[0]}"
+
+    def redis_sentinel(self) -> None:
+        """A primary, one replica and three sentinels (quorum 2) watching it as ``mymaster``.
+
+        ``redis-server FILE --sentinel`` is Sentinel itself (what Debian's redis-sentinel
+        package starts). Sentinels find replicas in the primary's INFO, read when they connect,
+        so they start once the replica is in sync; they are ready when every one of them
+        says ``OK 3 usable`` to ``SENTINEL CKQUORUM``.
+        """
+        base = self.dir("redis-sentinel")
+        primary, replica = free_port(), free_port()
+        nodes = []
+        for port, extra in ((primary, []), (replica, ["--replicaof", "127.0.0.1", str(primary)])):
+            d = self.dir(f"redis-sentinel/{port}")
+            proc = self.spawn(f"redis:{port}", [*redis_cmd(port, d), *extra], d / "redis.log")
+            nodes.append((port, proc, d))
+        for port, proc, d in nodes:
+            self.wait(partial(redis_ping, port), f"redis {port}", d / "redis.log", proc)
+
+        def in_sync() -> bool:
+            info = _redis_cli(replica, "info", "replication")
+            return "master_link_status:up" in info
+
+        self.wait(in_sync, "the replica in sync", nodes[1][2] / "redis.log")
+        sentinels = [free_port() for _ in range(3)]
+        for port in sentinels:
+            conf = base / f"sentinel-{port}.conf"
+            conf.write_text(
+                f"port {port}\nbind 127.0.0.1\ndir {base}\n"
+                f"sentinel monitor mymaster 127.0.0.1 {primary} 2\n"
+                "sentinel down-after-milliseconds mymaster 1000\n"
+                "sentinel failover-timeout mymaster 5000\n"
+            )
+            logfile = base / f"sentinel-{port}.log"
+            proc = self.spawn(
+                f"sentinel:{port}", ["redis-server", str(conf), "--sentinel"], logfile
+            )
+            self.wait(partial(redis_ping, port), f"sentinel {port}", logfile, proc)
+
+        def quorum() -> bool:
+            return all(
+                _redis_cli(p, "sentinel", "ckquorum", "mymaster").startswith("OK 3 usable")
+                and f"{replica}" in _redis_cli(p, "sentinel", "replicas", "mymaster")
+                for p in sentinels
+            )
+
+        self.wait(quorum, "sentinel quorum", base / f"sentinel-{sentinels[0]}.log")
+        self.sentinel_set = {
+            "primary": primary,
+            "replica": replica,
+            "sentinels": sentinels,
+            "dirs": {port: d for port, _, d in nodes},
+        }
+        hosts = ",".join(f"127.0.0.1:{p}" for p in sentinels)
+        self.env["WEBSESSION_TEST_REDIS_SENTINEL_URL"] = f"redis+sentinel://{hosts}/mymaster/0"
 
     def memcached(self) -> None:
         d = self.dir("memcached")
@@ -595,6 +656,7 @@ class Services:
             "mysql": self.mysql,
             "redis-cluster": self.redis_cluster,
             "redis": self.redis,
+            "redis-sentinel": self.redis_sentinel,
             "memcached": self.memcached,
             "mongodb": self.mongodb,
         }
@@ -660,7 +722,7 @@ class Services:
             log(f"stopped {len(stops)} server process(es) in {time.monotonic() - started:.1f} s")
 
 
-def _redis_cmd(port: int, d: Path) -> list[str]:
+def redis_cmd(port: int, d: Path) -> list[str]:
     return [
         "redis-server",
         "--bind",
@@ -678,6 +740,13 @@ def _redis_cmd(port: int, d: Path) -> list[str]:
         "--logfile",
         "",
     ]
+
+
+def _redis_cli(port: int, *args: str) -> str:
+    result = subprocess.run(
+        ["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=5
+    )
+    return result.stdout
 
 
 def _terminate(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:

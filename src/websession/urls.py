@@ -9,6 +9,7 @@ URL                                                     backend
 ``sqlite://:memory:``                                   rules are SQLAlchemy's
 ``lmdb:///abs/dir``, ``lmdb://relative/dir``            LMDB
 ``redis://``, ``rediss://``, ``unix://`` (``?cluster=true`` for Redis Cluster)  Redis
+``redis+sentinel://h:p[,h:p...]/service[/db]``          Redis behind Sentinel (``?min_replicas=``)
 ``memcached://host:port[,host:port...]``                Memcached
 ``postgresql://``, ``postgres://``                      PostgreSQL (psycopg 3)
 ``mysql://``, ``mariadb://``                            MySQL/MariaDB (PyMySQL, aiomysql)
@@ -51,6 +52,7 @@ SCHEMES: dict[str, str] = {
     "redis": "Redis",
     "rediss": "Redis (TLS)",
     "unix": "Redis (unix socket)",
+    "redis+sentinel": "Redis Sentinel",
     "memcached": "Memcached",
     "postgresql": "PostgreSQL",
     "postgres": "PostgreSQL",
@@ -166,6 +168,10 @@ def _make_backend(
         cluster = _flag("cluster", taken.get("cluster", opts.pop("cluster", False)))
         cls = _backend_class("redis", "RedisBackend", "redis")
         backend = cls.from_url(url, cluster=cluster, **opts)
+        return backend
+    if scheme == "redis+sentinel":
+        cls = _backend_class("redis", "RedisBackend", "redis")
+        backend = cls.from_url(url, **opts)
         return backend
     if scheme == "memcached":
         cls = _backend_class("memcached", "MemcachedBackend", "memcached")

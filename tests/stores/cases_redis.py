@@ -10,10 +10,10 @@ from websession.backends.base import Backend
 from websession.backends.redis import RedisBackend
 
 
-def _make(name: str, cluster: bool) -> Backend:
+def _make(name: str, cluster: bool, **options: object) -> Backend:
     # A prefix of its own per backend: the servers are shared by every test of the run.
     prefix = f"ws-test:{uuid.uuid4().hex[:12]}:"
-    return RedisBackend.from_url(server_url(name), cluster=cluster, key_prefix=prefix)
+    return RedisBackend.from_url(server_url(name), cluster=cluster, key_prefix=prefix, **options)
 
 
 def _cleanup(backend: Backend) -> None:
@@ -30,6 +30,13 @@ CASES = [
     BackendCase(
         id="redis-cluster",
         make=lambda: _make("redis-cluster", True),
+        cleanup=_cleanup,
+        native_ttl=True,
+    ),
+    # the primary that the sentinels name; every save and delete waits for the replica
+    BackendCase(
+        id="redis-sentinel",
+        make=lambda: _make("redis-sentinel", False, min_replicas=1),
         cleanup=_cleanup,
         native_ttl=True,
     ),

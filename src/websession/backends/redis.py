@@ -1,4 +1,4 @@
-"""RedisBackend: records in Redis (single node or Redis Cluster), expired by Redis itself.
+"""RedisBackend: records in Redis (single node, Sentinel or Cluster), expired by Redis itself.
 
 Each record is ONE Redis string, so a load is one ``GET`` (or ``GETEX`` for sliding expiry) and
 works unchanged on Redis Cluster::
@@ -15,6 +15,15 @@ key, so Cluster-safe. Redis removes expired records itself; ``purge`` is 0.
 Connection errors and timeouts raise :class:`websession.StoreUnavailable`; a broken pooled
 connection is dropped and the next call reconnects, so the backend recovers by itself when Redis
 comes back. ``socket_timeout`` (2 s by default) bounds every call.
+
+**Sentinel** (``redis+sentinel://h:p[,h:p...]/service/db``): the backend asks the sentinels
+for the current primary whenever it connects, and a connection that finds its server gone or
+demoted to a replica (``READONLY``) reconnects through them, so a failover is followed without
+any restart. Redis replicates asynchronously: a primary that dies can take its last
+acknowledged writes with it. ``min_replicas=N`` closes that gap for sessions: every save and
+delete is followed (in the same round trip) by ``WAIT N``, and one that fewer than N replicas
+acknowledged within ``wait_timeout`` raises :class:`websession.StoreUnavailable` rather than
+reporting a save that a failover could undo.
 """
 
 from __future__ import annotations
@@ -22,8 +31,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from ..errors import StoreUnavailable
 from .base import Record, new_version
@@ -38,6 +48,7 @@ try:
     import redis as _redis
     import redis.asyncio as _aredis
     from redis.asyncio.cluster import RedisCluster as _AsyncRedisCluster
+    from redis.asyncio.sentinel import Sentinel as _AsyncSentinel
     from redis.backoff import NoBackoff as _NoBackoff
     from redis.cluster import RedisCluster as _RedisCluster
     from redis.exceptions import ClusterError as _ClusterError
@@ -47,6 +58,7 @@ try:
     from redis.exceptions import ResponseError as _ResponseError
     from redis.exceptions import TimeoutError as _TimeoutError
     from redis.retry import Retry as _Retry
+    from redis.sentinel import Sentinel as _Sentinel
 
     _UNAVAILABLE: tuple[type[BaseException], ...] = (
         _ConnectionError,  # includes BusyLoadingError, MaxConnectionsError...
@@ -71,6 +83,17 @@ return 1
 """
 
 _OWN_URL_OPTIONS = ("key_prefix", "prefix")
+#: query parameters of redis+sentinel:// URLs that are this backend's, and their types
+_SENTINEL_URL_OPTIONS: dict[str, type] = {
+    "key_prefix": str,
+    "prefix": str,
+    "min_replicas": int,
+    "wait_timeout": float,
+    "socket_timeout": float,
+    "socket_connect_timeout": float,
+    "sentinel_password": str,
+    "sentinel_username": str,
+}
 
 
 def _require_redis() -> None:
@@ -111,6 +134,15 @@ class RedisBackend:
             are then made (lazily) by this backend, with ``socket_timeout``, one immediate retry
             on a broken connection, and the other ``client_options``.
         cluster: with ``url``, connect to a Redis Cluster.
+        sentinels: instead of ``url``, the ``(host, port)`` of Redis Sentinels; the backend
+            then talks to the primary they name for ``service_name`` and follows failovers.
+        service_name: with ``sentinels``, the monitored primary's name (``mymaster``).
+        db: with ``sentinels``, the database number.
+        sentinel_options: with ``sentinels``, options for the connections to the sentinels
+            (``password``, ...; their socket timeouts default to the backend's).
+        min_replicas: after every save and delete, wait until this many replicas have it
+            (``WAIT``); fewer within ``wait_timeout`` raises StoreUnavailable. 0: no wait.
+        wait_timeout: seconds ``WAIT`` may take (default: half of ``socket_timeout``).
         key_prefix: prepended to every key (``"websession:"``).
         socket_timeout: seconds before a call to Redis gives up (raising StoreUnavailable).
         socket_connect_timeout: seconds before connecting gives up.
@@ -127,23 +159,54 @@ class RedisBackend:
         *,
         url: str | None = None,
         cluster: bool = False,
+        sentinels: Sequence[tuple[str, int]] | None = None,
+        service_name: str | None = None,
+        db: int = 0,
+        sentinel_options: dict[str, Any] | None = None,
+        min_replicas: int = 0,
+        wait_timeout: float | None = None,
         key_prefix: str = "websession:",
         socket_timeout: float = 2.0,
         socket_connect_timeout: float | None = None,
         **client_options: Any,
     ) -> None:
         _require_redis()
-        if client is None and async_client is None and url is None:
-            raise ValueError("RedisBackend needs client=, async_client= or url=")
+        if client is None and async_client is None and url is None and not sentinels:
+            raise ValueError("RedisBackend needs client=, async_client=, url= or sentinels=")
+        if sentinels and (url is not None or cluster or not service_name):
+            raise ValueError("sentinels= needs service_name= and excludes url= and cluster=")
+        if min_replicas < 0:
+            raise ValueError("min_replicas must be 0 or more")
+        if min_replicas and cluster:
+            raise ValueError("min_replicas is for a primary with replicas, not Redis Cluster")
         self.key_prefix = key_prefix
         self.cluster = cluster
         self._url = url
+        self.sentinels = [(str(h), int(p)) for h, p in sentinels] if sentinels else None
+        self.service_name = service_name
+        self.min_replicas = int(min_replicas)
+        if wait_timeout is None:
+            wait_timeout = socket_timeout / 2
+        if min_replicas and not 0 < wait_timeout < socket_timeout:
+            raise ValueError("wait_timeout must be positive and shorter than socket_timeout")
+        self.wait_timeout = wait_timeout
         connect_timeout = socket_connect_timeout if socket_connect_timeout else socket_timeout
         self._client_options: dict[str, Any] = {
             "socket_timeout": socket_timeout,
             "socket_connect_timeout": connect_timeout,
             **client_options,
         }
+        if self.sentinels:
+            self._client_options["db"] = db
+        self._sentinel_options: dict[str, Any] = {
+            "socket_timeout": socket_timeout,
+            "socket_connect_timeout": connect_timeout,
+            **(sentinel_options or {}),
+        }
+        # the Sentinel managers (their connections to the sentinels) of the sync and async
+        # clients this backend made; closed with them
+        self._manager: Any = None
+        self._amanager: Any = None
         self._client = client
         self._own_client = client is None
         self._async_client = async_client
@@ -165,6 +228,8 @@ class RedisBackend:
         this class's arguments (``key_prefix``, ``socket_timeout``, ...) or client options.
         """
         _require_redis()
+        if url.lower().startswith("redis+sentinel://"):
+            return cls._from_sentinel_url(url, **options)
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
         own = {k: v for k, v in query if k in _OWN_URL_OPTIONS}
@@ -178,9 +243,71 @@ class RedisBackend:
             options.setdefault("key_prefix" if name == "prefix" else name, value)
         return cls(url=url, cluster=cluster, **options)
 
+    @classmethod
+    def _from_sentinel_url(cls, url: str, **options: Any) -> RedisBackend:
+        """``redis+sentinel://[[user]:password@]h:p[,h:p...]/service[/db][?options]``.
+
+        The user and password are the Redis servers'; ``sentinel_password`` (and
+        ``sentinel_username``) are the sentinels' own, if they have one.
+        """
+        parts = urlsplit(url)
+        userinfo, _, hosts = parts.netloc.rpartition("@")
+        sentinels: list[tuple[str, int]] = []
+        for item in hosts.split(","):
+            host, _, port = item.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(
+                    f"redis+sentinel:// lists sentinels as host:port[,host:port...]: {item!r}"
+                )
+            sentinels.append((host.strip("[]"), int(port)))
+        path = [unquote(p) for p in parts.path.split("/") if p]
+        if not path or len(path) > 2 or (len(path) == 2 and not path[1].isdigit()):
+            raise ValueError(
+                "a redis+sentinel:// URL names the service and optionally the db: "
+                f"redis+sentinel://h:p,h:p/mymaster/0, not {url!r}"
+            )
+        kwargs: dict[str, Any] = {
+            "service_name": path[0],
+            "db": int(path[1]) if len(path) > 1 else 0,
+        }
+        if userinfo:
+            user, _, password = userinfo.partition(":")
+            if user:
+                kwargs["username"] = unquote(user)
+            if password:
+                kwargs["password"] = unquote(password)
+        sentinel_options: dict[str, Any] = {}
+        for name, value in parse_qsl(parts.query, keep_blank_values=True):
+            kind = _SENTINEL_URL_OPTIONS.get(name)
+            if kind is None:
+                raise ValueError(f"unknown redis+sentinel:// URL parameter {name!r}")
+            if name.startswith("sentinel_"):
+                sentinel_options[name[len("sentinel_") :]] = value
+            else:
+                kwargs["key_prefix" if name == "prefix" else name] = kind(value)
+        if sentinel_options:
+            kwargs["sentinel_options"] = sentinel_options
+        return cls(sentinels=sentinels, **{**kwargs, **options})
+
     # -- clients -------------------------------------------------------------------------------
-    def _new_client(self, url: str, cluster_class: Any, single_class: Any) -> Any:
-        """A client for ``url``: the sync or async classes of redis-py (cluster, single node)."""
+    def _new_client(self, url: str | None, cluster_class: Any, single_class: Any) -> Any:
+        """A client for ``url``: the sync or async classes of redis-py (cluster, single node),
+        or, with sentinels, a client of the primary they name."""
+        if self.sentinels:
+            is_sync = single_class is _redis.Redis
+            manager_class: Any = _Sentinel if is_sync else _AsyncSentinel
+            manager: Any = manager_class(self.sentinels, sentinel_kwargs=self._sentinel_options)
+            if is_sync:
+                self._manager = manager
+            else:
+                self._amanager = manager
+            return manager.master_for(
+                self.service_name,
+                redis_class=single_class,
+                retry=_Retry(_NoBackoff(), 1),
+                **self._client_options,
+            )
+        assert url is not None
         if self.cluster:
             return cluster_class.from_url(url, **self._client_options)
         # One immediate retry: a pooled connection that broke (Redis restarted) is replaced by a
@@ -192,7 +319,7 @@ class RedisBackend:
         """The sync redis-py client (made on first use when the backend was given a URL)."""
         client = self._client
         if client is None:
-            if self._url is None:
+            if self._url is None and not self.sentinels:
                 raise RuntimeError(
                     "this RedisBackend was given only an async client: use the a* methods, "
                     "or pass client= too"
@@ -210,7 +337,7 @@ class RedisBackend:
                 # another (finished) event loop would fail here. Make a new one.
                 client = None
             if client is None:
-                if self._url is None:
+                if self._url is None and not self.sentinels:
                     raise RuntimeError(
                         "this RedisBackend was given only a sync client: use the sync methods, "
                         "or pass async_client= too"
@@ -224,7 +351,7 @@ class RedisBackend:
         return self.key_prefix + key
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
-        where = "Redis Cluster" if self.cluster else "Redis"
+        where = "Redis Cluster" if self.cluster else "Redis Sentinel" if self.sentinels else "Redis"
         return StoreUnavailable(f"{where} is unavailable: {type(exc).__name__}: {exc}")
 
     def _write(
@@ -244,7 +371,25 @@ class RedisBackend:
         return version, ("EVALSHA", _SET_IF_VERSION_SHA, *args), ("EVAL", _SET_IF_VERSION, *args)
 
     # -- sync ----------------------------------------------------------------------------------
-    def _command(self, *args: Any) -> Any:
+    def _wait_args(self, wait: bool) -> tuple[Any, ...] | None:
+        """The ``WAIT`` that follows a write when ``min_replicas`` asks for it."""
+        if not (wait and self.min_replicas):
+            return None
+        return ("WAIT", self.min_replicas, max(1, int(self.wait_timeout * 1000)))
+
+    def _acked(self, result: Any, acked: Any) -> Any:
+        """``result``, once ``WAIT`` said enough replicas have the write (else StoreUnavailable).
+
+        A write that changed nothing (a refused condition) needs no replica.
+        """
+        if acked is not None and result is not None and int(acked) < self.min_replicas:
+            raise StoreUnavailable(
+                f"Redis: only {int(acked)} of {self.min_replicas} replica(s) acknowledged the "
+                f"write within {self.wait_timeout:g} s (min_replicas)"
+            )
+        return result
+
+    def _command(self, *args: Any, wait: bool = False) -> Any:
         """Run one command: on a single node straight on an idle connection, else via the client.
 
         redis-py's generic command path (retry wrapper, metrics, response callbacks) and its
@@ -257,11 +402,16 @@ class RedisBackend:
         none is ever reused half-read. When an idle connection turns out stale (Redis
         restarted), the command is tried once more on it, reconnected; each idle connection
         heals that way on its next use, and no thread touches a connection another one holds.
+
+        With ``wait`` and ``min_replicas``, a ``WAIT`` is sent right behind the command (one
+        round trip) and the result is returned only if enough replicas acknowledged it.
         """
         client = self.client
         pool = None if self.cluster else getattr(client, "connection_pool", None)
+        then = self._wait_args(wait)
         if pool is None:
-            return client.execute_command(*args)
+            result = client.execute_command(*args)
+            return result if then is None else self._acked(result, client.execute_command(*then))
         idle = self._idle
         if self._idle_pid != os.getpid():
             # forked: the parent's sockets are not ours (nor are its pool's counts)
@@ -273,9 +423,23 @@ class RedisBackend:
         except IndexError:
             conn, reused = pool.make_connection(), False
         for attempt in (0, 1):
+            acked = None
             try:
+                if self.sentinels:
+                    # A sentinel-managed connection finds the primary in connect(); sending on
+                    # a closed one would connect to its default address instead.
+                    conn.connect()
                 conn.send_command(*args)
-                result = conn.read_response()
+                if then is not None:
+                    conn.send_command(*then)
+                try:
+                    result = conn.read_response()
+                except _ResponseError:
+                    if then is not None:
+                        conn.read_response()  # WAIT's reply: the connection stays clean
+                    raise
+                if then is not None:
+                    acked = conn.read_response()
             except _ConnectionError:
                 conn.disconnect()
                 if not reused or attempt:
@@ -290,7 +454,7 @@ class RedisBackend:
                 idle.append(conn)
                 raise
             idle.append(conn)
-            return result
+            return self._acked(result, acked)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _drop_idle(self) -> None:
@@ -320,17 +484,17 @@ class RedisBackend:
         version, command, fallback = self._write(key, data, ttl, must_exist, if_version)
         try:
             try:
-                result = self._command(*command)
+                result = self._command(*command, wait=True)
             except _NoScriptError:
                 assert fallback is not None
-                result = self._command(*fallback)  # EVAL also caches the script
+                result = self._command(*fallback, wait=True)  # EVAL also caches the script
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
         return None if result is None else version
 
     def delete(self, key: str) -> None:
         try:
-            self._command("DEL", self._key(key))
+            self._command("DEL", self._key(key), wait=True)
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
 
@@ -343,33 +507,51 @@ class RedisBackend:
         client, self._client = self._client, None
         if client is not None and self._own_client:
             client.close()
+        manager, self._manager = self._manager, None
+        if manager is not None:
+            manager.close()
         if self._own_async_client and self._async_client is not None:
             # Async connections can only be closed from their loop (see aclose); drop them.
             self._async_client = None
             self._async_loop = None
+            self._amanager = None
 
     # -- async ---------------------------------------------------------------------------------
-    async def _acommand(self, *args: Any) -> Any:
+    async def _acommand(self, *args: Any, wait: bool = False) -> Any:
         """The async twin of :meth:`_command`."""
         client = self._aclient()
         pool = None if self.cluster else getattr(client, "connection_pool", None)
+        then = self._wait_args(wait)
         if pool is None:
-            return await client.execute_command(*args)
+            result = await client.execute_command(*args)
+            if then is None:
+                return result
+            return self._acked(result, await client.execute_command(*then))
         for attempt in (0, 1):
             conn = await pool.get_connection()
             try:
                 await conn.send_command(*args)
-                return await conn.read_response()
+                if then is None:
+                    return await conn.read_response()
+                await conn.send_command(*then)
+                try:
+                    result = await conn.read_response()
+                except _ResponseError:
+                    await conn.read_response()  # WAIT's reply: the connection stays clean
+                    raise
+                acked = await conn.read_response()
             except _ConnectionError:
                 await conn.disconnect(nowait=True)
                 if attempt:
                     raise
+                continue  # in the finally clause the connection goes back first
             except BaseException:
                 # a timeout or a cancellation may leave a reply in flight: never reuse it
                 await conn.disconnect(nowait=True)
                 raise
             finally:
                 await pool.release(conn)
+            return self._acked(result, acked)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
@@ -394,17 +576,17 @@ class RedisBackend:
         version, command, fallback = self._write(key, data, ttl, must_exist, if_version)
         try:
             try:
-                result = await self._acommand(*command)
+                result = await self._acommand(*command, wait=True)
             except _NoScriptError:
                 assert fallback is not None
-                result = await self._acommand(*fallback)
+                result = await self._acommand(*fallback, wait=True)
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
         return None if result is None else version
 
     async def adelete(self, key: str) -> None:
         try:
-            await self._acommand("DEL", self._key(key))
+            await self._acommand("DEL", self._key(key), wait=True)
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
 
@@ -414,14 +596,22 @@ class RedisBackend:
     async def aclose(self) -> None:
         client, self._async_client = self._async_client, None
         loop, self._async_loop = self._async_loop, None
+        manager, self._amanager = self._amanager, None
         if client is not None and self._own_async_client:
             running = asyncio.get_running_loop()
             if loop is None or loop is running:
                 await client.aclose()
+                if manager is not None:
+                    await manager.aclose()
         if self._client is not None and self._own_client:
             self._client.close()
             self._client = None
+            if self._manager is not None:
+                self._manager.close()
+                self._manager = None
 
     def __repr__(self) -> str:
         kind = "cluster" if self.cluster else "single"
+        if self.sentinels:
+            kind = f"sentinel {self.service_name!r}"
         return f"RedisBackend({kind}, key_prefix={self.key_prefix!r})"
