@@ -24,6 +24,7 @@ from websession import (
     EncodeError,
     FilesystemStore,
     GobSerializer,
+    StoreUnavailable,
     codecs_from_pairs,
     decode_multi,
     encode_multi,
@@ -451,3 +452,107 @@ def test_backend_versions_follow_content_in_gorilla_layout(tmp_path: Path) -> No
     assert backend.set(key, b"three", 60, if_version=v1) is None
     assert backend.get(key).data == b"two"  # type: ignore[union-attr]
     time.sleep(0)  # (no sleep needed: versions do not depend on timestamps)
+
+
+# -- the store's directory is private, and nothing in it is followed out (issue 9) ----------
+
+
+def test_the_default_directory_is_private_to_the_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No shared /tmp/websession: the user's state directory, mode 0700."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    store = FilesystemStore(secret_keys=SECRET)
+    directory = tmp_path / "state" / "websession" / "sessions"
+    assert store.backend.path == str(directory)  # type: ignore[attr-defined]
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    monkeypatch.setenv("XDG_STATE_HOME", "relative/state")  # ignored, as the XDG spec says
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    store = FilesystemStore(secret_keys=SECRET)
+    assert store.backend.path == str(  # type: ignore[attr-defined]
+        tmp_path / "home" / ".local" / "state" / "websession" / "sessions"
+    )
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o722, 0o1777])
+def test_a_directory_writable_by_others_is_refused(tmp_path: Path, mode: int) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(mode)
+    with pytest.raises(PermissionError, match="writable by group or others"):
+        FilesystemStore(shared, SECRET)
+    assert list(shared.iterdir()) == []  # nothing written there
+
+
+def test_a_directory_owned_by_another_user_is_refused(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        theirs = tmp_path / "theirs"
+        theirs.mkdir(mode=0o700)
+        os.chown(theirs, 65534, 65534)  # nobody's, as another account's /tmp/websession
+    else:
+        theirs = Path("/")  # root's
+    with pytest.raises(PermissionError, match="owned by uid"):
+        FilesystemStore(theirs, SECRET)
+
+
+def _saved(store: FilesystemStore) -> tuple[str, Path]:
+    """A saved session's cookie value and its record file."""
+    session = store.new("s", None)
+    session["user"] = "alice"
+    value = value_of(store.save(session))
+    root = Path(store.backend.path)  # type: ignore[attr-defined]
+    [record] = [p for p in files_under(root) if not p.name.startswith(".")]  # not .lock
+    return value, record
+
+
+def test_a_symlinked_shard_directory_is_never_followed(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path / "store", SECRET)
+    value, record = _saved(store)
+    outside = tmp_path / "outside"
+    record.parent.rename(outside)  # the real shard, with the record, now outside the store
+    record.parent.symlink_to(outside, target_is_directory=True)
+    before = sorted(p.name for p in outside.iterdir())
+
+    with pytest.raises(StoreUnavailable, match="symbolic link"):
+        store.new("s", value)  # the record outside is not read
+    backend = store.backend
+    with pytest.raises(StoreUnavailable, match="symbolic link"):
+        backend.set(record.name, b"planted", 60)  # type: ignore[attr-defined]
+    with pytest.raises(StoreUnavailable, match="symbolic link"):
+        backend.delete(record.name)  # type: ignore[attr-defined]
+    assert store.backend.purge() == 0  # type: ignore[attr-defined]
+    assert sorted(p.name for p in outside.iterdir()) == before  # nothing written or removed
+
+
+def test_a_symlinked_record_or_lock_file_is_never_followed(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path / "store", SECRET)
+    value, record = _saved(store)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    record.rename(outside / "record")
+    record.symlink_to(outside / "record")
+    with pytest.raises(StoreUnavailable, match="symbolic link"):
+        store.new("s", value)
+
+    record.unlink()
+    (outside / "record").rename(record)
+    lock = record.parent / ".lock"
+    lock.unlink()
+    lock.symlink_to(outside / "lock-target")
+    session = store.new("s", value)
+    assert session["user"] == "alice"  # reading needs no lock
+    session["n"] = 2
+    with pytest.raises(StoreUnavailable, match="symbolic link"):
+        store.save(session)
+    assert not (outside / "lock-target").exists()  # never created through the link
+    assert sorted(p.name for p in outside.iterdir()) == []
+
+
+def test_a_gorilla_directory_follows_no_symlinked_file(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path / "store", codecs=gorilla_codecs())
+    value, record = _saved(store)
+    outside = tmp_path / "elsewhere"
+    record.rename(outside)
+    record.symlink_to(outside)
+    with pytest.raises(StoreUnavailable, match="symbolic link"):
+        store.new("s", value)

@@ -19,6 +19,12 @@ Writes go to a temporary file in the same directory and are renamed over the old
 reader never sees a partial file. Conditional writes (``must_exist``, ``if_version``) and
 deletes hold an ``fcntl`` lock on the shard's ``.lock`` file, so they are atomic across
 processes.
+
+The directory must be the running user's own and not writable by group or others (sessions
+are credentials: another account able to write there could plant or swap them). Inside it,
+nothing follows a symbolic link: shard directories, records and ``.lock`` files are opened
+relative to directory file descriptors with ``O_NOFOLLOW``, so a symlink planted in the store
+cannot make it read, lock or write a file elsewhere (POSIX).
 """
 
 from __future__ import annotations
@@ -30,8 +36,9 @@ import errno
 import hashlib
 import os
 import re
+import secrets
+import stat
 import struct
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
@@ -52,6 +59,9 @@ _KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _HEADER = struct.Struct(">dQ")
 _GORILLA_PREFIX = "session_"
 _TMP_PREFIX = ".tmp-"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC
 Layout = Literal["sharded", "gorilla"]
 
 
@@ -72,6 +82,37 @@ def _gorilla_issued_at(data: bytes) -> int | None:
     return int(stamp) if sep and _TIMESTAMP.fullmatch(stamp) else None
 
 
+def check_private_directory(path: str) -> None:
+    """Refuse a store directory another account could tamper with.
+
+    Raises:
+        PermissionError: ``path`` is owned by another user, or writable by group or others.
+        NotADirectoryError: ``path`` is not a directory.
+    """
+    info = os.stat(path)
+    if not stat.S_ISDIR(info.st_mode):
+        raise NotADirectoryError(f"session store {path!r} is not a directory")
+    getuid = getattr(os, "geteuid", None)
+    if getuid is None:  # pragma: no cover - not POSIX: no owner or mode bits to check
+        return
+    if info.st_uid != getuid():
+        raise PermissionError(
+            f"session store {path!r} is owned by uid {info.st_uid}, not by this process's "
+            f"uid {getuid()}: another account could read, plant or swap sessions there; "
+            "use a directory of your own"
+        )
+    if info.st_mode & 0o022:
+        raise PermissionError(
+            f"session store {path!r} is writable by group or others (mode "
+            f"{stat.S_IMODE(info.st_mode):04o}): another account could plant or swap sessions; "
+            f"chmod 700 {path}"
+        )
+
+
+def _symlink_error(what: str) -> StoreUnavailable:
+    return StoreUnavailable(f"refusing to follow a symbolic link in the session store: {what}")
+
+
 def _content_version(data: bytes) -> int:
     """A gorilla-layout file's version: it changes whenever the content does."""
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
@@ -81,7 +122,8 @@ class FilesystemBackend(AsyncFromSync):
     """Session records as files under ``path``.
 
     Args:
-        path: the directory (created if missing, mode 0700).
+        path: the directory (created if missing, mode 0700); it must belong to this process's
+            user and not be writable by group or others.
         layout: ``"sharded"`` (default) or ``"gorilla"`` (see the module docs).
         ttl: with the gorilla layout, how long a file lives after its last write.
         fsync: fsync each file before renaming it into place (durable across power loss, slower).
@@ -106,28 +148,73 @@ class FilesystemBackend(AsyncFromSync):
         self._clock = clock if clock is not None else time.time
         self._own_clock = clock is not None
         os.makedirs(self.path, mode=0o700, exist_ok=True)
+        check_private_directory(self.path)
 
     def __repr__(self) -> str:
         return f"FilesystemBackend({self.path!r}, layout={self.layout!r})"
 
     # -- paths -------------------------------------------------------------------------------
-    def _dir(self, key: str) -> str:
+    def _check(self, key: str) -> str:
         if not _KEY.fullmatch(key):  # never let a key name a path outside the store
             raise ValueError(f"invalid session key {key!r}")
-        if self.layout == "gorilla":
-            return self.path
-        return os.path.join(self.path, key[:2])
+        return _GORILLA_PREFIX + key if self.layout == "gorilla" else key
 
-    def _file(self, key: str) -> str:
-        name = _GORILLA_PREFIX + key if self.layout == "gorilla" else key
-        return os.path.join(self._dir(key), name)
+    def _dir(self, key: str) -> str:
+        """The directory of ``key``'s file (for messages; I/O goes through :meth:`_opendir`)."""
+        self._check(key)
+        return self.path if self.layout == "gorilla" else os.path.join(self.path, key[:2])
 
     @contextlib.contextmanager
-    def _locked(self, directory: str) -> Iterator[None]:
+    def _opendir(self, key: str, *, create: bool = False) -> Iterator[int | None]:
+        """A descriptor of ``key``'s directory, never through a symlink; None if it is absent.
+
+        The store's own directory may be reached through links (it is configuration); a shard
+        directory inside it may not.
+        """
+        self._check(key)
+        root = os.open(self.path, _DIR_FLAGS)
+        try:
+            if self.layout == "gorilla":
+                yield root
+                return
+            shard = key[:2]
+            try:
+                fd = self._open_shard(root, shard)
+            except FileNotFoundError:
+                if not create:
+                    yield None
+                    return
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(shard, 0o700, dir_fd=root)
+                fd = self._open_shard(root, shard)
+            try:
+                yield fd
+            finally:
+                os.close(fd)
+        finally:
+            os.close(root)
+
+    def _open_shard(self, root: int, shard: str) -> int:
+        try:
+            return os.open(shard, _DIR_FLAGS | _NOFOLLOW, dir_fd=root)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise _symlink_error(os.path.join(self.path, shard)) from exc
+            raise
+
+    @contextlib.contextmanager
+    def _locked(self, directory: int) -> Iterator[None]:
         if fcntl is None:
             yield
             return
-        fd = os.open(os.path.join(directory, ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(
+                ".lock", os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o600, dir_fd=directory
+            )
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise _symlink_error(".lock") from exc
+            raise
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -136,18 +223,34 @@ class FilesystemBackend(AsyncFromSync):
 
     # -- reading -----------------------------------------------------------------------------
     def _read(self, key: str) -> Record | None:
-        path = self._file(key)
         try:
-            with open(path, "rb") as fh:
-                raw = fh.read()
-                stat = os.fstat(fh.fileno())
+            with self._opendir(key) as directory:
+                return None if directory is None else self._read_at(directory, key)
+        except FileNotFoundError:
+            return None  # the store's directory itself was removed
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot read {self._dir(key)}: {exc}") from exc
+
+    def _read_at(self, directory: int, key: str) -> Record | None:
+        name = self._check(key)
+        try:
+            fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC, dir_fd=directory)
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StoreUnavailable(f"cannot read {path}: {exc}") from exc
+            if exc.errno == errno.ELOOP:
+                raise _symlink_error(os.path.join(self._dir(key), name)) from exc
+            raise StoreUnavailable(
+                f"cannot read {os.path.join(self._dir(key), name)}: {exc}"
+            ) from exc
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return None  # not a record of ours (a FIFO would block a read): treat as absent
+            raw = fh.read()
         if self.layout == "gorilla":
             issued_at = _gorilla_issued_at(raw)
-            born = stat.st_mtime if issued_at is None else issued_at
+            born = info.st_mtime if issued_at is None else issued_at
             return Record(raw, born + self.ttl, _content_version(raw))
         if len(raw) < _HEADER.size:
             return None  # not a record of ours: treat as absent
@@ -161,38 +264,40 @@ class FilesystemBackend(AsyncFromSync):
         if record.expires_at <= self._clock():
             return None
         if touch is not None and self.layout != "gorilla":  # a gorilla file ages by its content
-            directory = self._dir(key)
-            with self._locked(directory):
-                current = self._read(key)
-                if current is not None and current.version == record.version:
-                    self._write(
-                        directory, key, current.data, self._clock() + touch, current.version
-                    )
+            with self._opendir(key) as directory:
+                if directory is None:
+                    return record
+                with self._locked(directory):
+                    current = self._read_at(directory, key)
+                    if current is not None and current.version == record.version:
+                        self._write(
+                            directory, key, current.data, self._clock() + touch, current.version
+                        )
         return record
 
     # -- writing -----------------------------------------------------------------------------
-    def _write(self, directory: str, key: str, data: bytes, expires_at: float, version: int) -> int:
+    def _write(self, directory: int, key: str, data: bytes, expires_at: float, version: int) -> int:
         blob = data if self.layout == "gorilla" else _HEADER.pack(expires_at, version) + data
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=directory)
-        except FileNotFoundError:
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=directory)
+        # mkstemp's job, relative to the directory's descriptor (mkstemp takes only paths)
+        tmp = _TMP_PREFIX + secrets.token_hex(8)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+        fd = os.open(tmp, flags, 0o600, dir_fd=directory)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(blob)
                 if self.fsync:
                     fh.flush()
                     os.fsync(fh.fileno())
-            if self.layout == "gorilla" and self._own_clock:
-                # the file's mtime is its age: keep it on the injected clock's time line
-                now = self._clock()
-                os.utime(tmp, (now, now))
-            final = self._file(key)
-            os.replace(tmp, final)
+                if self.layout == "gorilla" and self._own_clock:
+                    # the file's mtime is its age: keep it on the injected clock's time line
+                    fh.flush()  # a later flush would set the mtime again
+                    now = self._clock()
+                    os.utime(fh.fileno(), (now, now))
+            # rename replaces a symlink planted at the final name; it never writes through it
+            os.replace(tmp, self._check(key), src_dir_fd=directory, dst_dir_fd=directory)
         except BaseException:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
+                os.unlink(tmp, dir_fd=directory)
             raise
         if self.layout == "gorilla":
             return _content_version(blob)
@@ -207,49 +312,62 @@ class FilesystemBackend(AsyncFromSync):
         must_exist: bool = False,
         if_version: int | None = None,
     ) -> int | None:
-        directory = self._dir(key)
         try:
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-            with self._locked(directory):
-                current = self._read(key)
-                now = self._clock()
-                version = next_version(current, now, must_exist=must_exist, if_version=if_version)
-                if version is None:
-                    return None
-                return self._write(directory, key, data, now + ttl, version)
+            with self._opendir(key, create=True) as directory:
+                assert directory is not None
+                with self._locked(directory):
+                    current = self._read_at(directory, key)
+                    now = self._clock()
+                    version = next_version(
+                        current, now, must_exist=must_exist, if_version=if_version
+                    )
+                    if version is None:
+                        return None
+                    return self._write(directory, key, data, now + ttl, version)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT):
                 raise StoreUnavailable(f"cannot write session file: {exc}") from exc
             raise
 
     def delete(self, key: str) -> None:
-        directory = self._dir(key)
-        if not os.path.isdir(directory):
-            return
-        with self._locked(directory), contextlib.suppress(FileNotFoundError):
-            os.unlink(self._file(key))
+        with self._opendir(key) as directory:
+            if directory is None:
+                return
+            with self._locked(directory), contextlib.suppress(FileNotFoundError):
+                os.unlink(self._check(key), dir_fd=directory)
 
     def purge(self) -> int:
         """Delete expired files (and temporary files left by a crash); return how many records."""
         now = self._clock()
         removed = 0
-        directories = (
-            [self.path]
-            if self.layout == "gorilla"
-            else [
-                os.path.join(self.path, d)
-                for d in sorted(os.listdir(self.path))
-                if len(d) == 2 and os.path.isdir(os.path.join(self.path, d))
-            ]
-        )
-        for directory in directories:
+        root = os.open(self.path, _DIR_FLAGS)
+        try:
+            if self.layout == "gorilla":
+                removed += self._purge_dir(os.dup(root), now)
+            else:
+                for name in sorted(os.listdir(root)):
+                    if len(name) != 2 or not _KEY.fullmatch(name):
+                        continue
+                    try:
+                        fd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=root)
+                    except OSError:
+                        continue  # gone meanwhile, or not a real directory: nothing of ours
+                    removed += self._purge_dir(fd, now)
+        finally:
+            os.close(root)
+        return removed
+
+    def _purge_dir(self, directory: int, now: float) -> int:
+        """Purge one directory (its descriptor, closed here)."""
+        removed = 0
+        try:
             with self._locked(directory):
                 for name in os.listdir(directory):
-                    path = os.path.join(directory, name)
                     if name.startswith(_TMP_PREFIX):
                         with contextlib.suppress(OSError):
-                            if os.stat(path).st_mtime < now - 3600:
-                                os.unlink(path)
+                            info = os.stat(name, dir_fd=directory, follow_symlinks=False)
+                            if info.st_mtime < now - 3600:
+                                os.unlink(name, dir_fd=directory)
                         continue
                     if self.layout == "gorilla":
                         if not name.startswith(_GORILLA_PREFIX):
@@ -259,11 +377,16 @@ class FilesystemBackend(AsyncFromSync):
                         key = name
                     if not _KEY.fullmatch(key):
                         continue
-                    record = self._read(key)
+                    try:
+                        record = self._read_at(directory, key)
+                    except StoreUnavailable:
+                        continue  # a symlink or an unreadable file: not ours to judge
                     if record is not None and record.expires_at <= now:
                         with contextlib.suppress(FileNotFoundError):
-                            os.unlink(path)
+                            os.unlink(name, dir_fd=directory)
                         removed += 1
+        finally:
+            os.close(directory)
         return removed
 
     def count(self) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 
 from .._defaults import MAX_AGE
@@ -28,12 +27,23 @@ __all__ = [
 ]
 
 
+def default_directory() -> str:
+    """The per-user state directory FilesystemStore uses when given no path (XDG base dirs)."""
+    state = os.environ.get("XDG_STATE_HOME", "")
+    if not os.path.isabs(state):  # the spec says to ignore a relative value
+        state = os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(state, "websession", "sessions")
+
+
 class FilesystemStore(ServerStore):
     """Sessions in files under ``path``: the cookie holds only a sealed session id.
 
     Args:
-        path: the directory (created if missing); a ``websession`` folder in the system's
-            temporary directory by default.
+        path: the directory (created if missing, mode 0700). It must belong to this user and
+            not be writable by group or others (``PermissionError`` otherwise). By default a
+            private per-user directory, ``$XDG_STATE_HOME/websession/sessions``
+            (``~/.local/state/websession/sessions``): never a shared one such as ``/tmp``,
+            where another account could create the directory first.
         secret_keys: secrets, newest first (see :class:`ServerStore`).
         codecs: gorilla-compatible codecs instead: then the directory uses gorilla/sessions'
             ``session_<ID>`` layout and Go services can share it.
@@ -57,7 +67,7 @@ class FilesystemStore(ServerStore):
         clock: Callable[[], float] | None = None,
         legacy: Sequence[LegacyReader] = (),
     ) -> None:
-        directory = path if path is not None else os.path.join(tempfile.gettempdir(), "websession")
+        directory = path if path is not None else default_directory()
         backend = FilesystemBackend(
             directory,
             layout="gorilla" if codecs is not None else "sharded",
