@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 from .base import Record, next_version
@@ -16,8 +17,9 @@ class MemoryBackend:
 
     Args:
         clock: the time source (seconds since the epoch).
-        max_entries: when a write would exceed this many records, expired ones are purged first;
-            0 means no limit.
+        max_entries: at most this many records: a write of a new one beyond it evicts the least
+            recently used record (read or written longest ago); 0 means no limit. Bounds the
+            memory a flood of new sessions can take.
     """
 
     #: reads and writes are in-process: a store over it loads without I/O (a capability the
@@ -26,7 +28,10 @@ class MemoryBackend:
 
     def __init__(self, *, clock: Callable[[], float] | None = None, max_entries: int = 0) -> None:
         self._clock = clock if clock is not None else time.time
-        self._records: dict[str, Record] = {}
+        if max_entries < 0:
+            raise ValueError("max_entries must not be negative")
+        #: in use order, least recently used first (kept only with max_entries)
+        self._records: OrderedDict[str, Record] = OrderedDict()
         self._lock = threading.Lock()
         self._max_entries = max_entries
 
@@ -48,6 +53,10 @@ class MemoryBackend:
                 if self._records.get(key) is record:
                     record = Record(record.data, now + touch, record.version)
                     self._records[key] = record
+        if self._max_entries:
+            with self._lock:
+                if key in self._records:
+                    self._records.move_to_end(key)
         return record
 
     def set(
@@ -65,9 +74,11 @@ class MemoryBackend:
             version = next_version(current, now, must_exist=must_exist, if_version=if_version)
             if version is None:
                 return None
-            if self._max_entries and current is None and len(self._records) >= self._max_entries:
-                self._purge_locked(now)
             self._records[key] = Record(bytes(data), now + ttl, version)
+            if self._max_entries:
+                self._records.move_to_end(key)
+                while len(self._records) > self._max_entries:
+                    self._records.popitem(last=False)
             return version
 
     def delete(self, key: str) -> None:

@@ -89,7 +89,11 @@ class FilesystemStore(ServerStore):
 
 
 class MemoryStore(ServerStore):
-    """Sessions in this process's memory (tests, development). Same options as ServerStore."""
+    """Sessions in this process's memory (tests, development). Same options as ServerStore.
+
+    ``max_entries`` bounds the number of sessions kept: beyond it the least recently used is
+    evicted (its user gets a new session). 0, the default, means no bound.
+    """
 
     def __init__(
         self,
@@ -102,9 +106,10 @@ class MemoryStore(ServerStore):
         optimistic: bool = False,
         clock: Callable[[], float] | None = None,
         legacy: Sequence[LegacyReader] = (),
+        max_entries: int = 0,
     ) -> None:
         super().__init__(
-            MemoryBackend(clock=clock),
+            MemoryBackend(clock=clock, max_entries=max_entries),
             secret_keys,
             codecs=codecs,
             options=options,
