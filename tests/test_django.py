@@ -539,6 +539,10 @@ def count(request: HttpRequest) -> HttpResponse:
     return HttpResponse(str(request.session["n"]))
 
 
+def plain(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("plain")
+
+
 def deleted_meanwhile(request: HttpRequest) -> HttpResponse:
     request.session["n"] = 1
     SessionStore(request.session.session_key).delete()  # another request logs out meanwhile
@@ -550,6 +554,7 @@ urlpatterns = [
     path("show", show_messages),
     path("count", count),
     path("deleted", deleted_meanwhile),
+    path("plain", plain),
 ]
 
 
@@ -589,3 +594,18 @@ def test_the_cookie_follows_django_settings(store: Any) -> None:
         cookie = client.get("/count").cookies["sid"]
         assert (cookie["max-age"], cookie["secure"], cookie["samesite"]) == ("", True, "Strict")
         assert client.get("/count").content == b"2"
+
+
+def test_vary_cookie_whenever_a_session_is_read_or_its_cookie_set(store: Any) -> None:
+    client = Client()
+    written = client.get("/count")
+    assert "sessionid" in written.cookies
+    assert written.headers["Vary"] == "Cookie"
+    assert "Vary" not in client.get("/plain").headers  # untouched: nothing to vary on
+    # SESSION_SAVE_EVERY_REQUEST re-issues the cookie on a request that never touched the
+    # session: the response depends on the cookie, so it must vary (CVE-2023-30861's case).
+    with override_settings(SESSION_SAVE_EVERY_REQUEST=True):
+        refreshed = client.get("/plain")
+        assert "sessionid" in refreshed.cookies
+        assert refreshed.headers["Vary"] == "Cookie"
+    assert "Vary" not in Client().get("/plain").headers  # no session cookie at all
