@@ -44,6 +44,7 @@ from starsessions.stores.redis import RedisStore as StarsessionsStore
 
 import websession
 import websession.aiohttp as ws_aiohttp
+import websession.starlette
 from tests.live import SetCookie, parse_set_cookie
 from tests.servers import server_url
 from websession import CookieStore, MemoryStore, Registry
@@ -241,6 +242,19 @@ class TestFlaskCookie:
             .is_new
         )
 
+    def test_the_drop_in_reads_flasks_cookies_by_itself(self, flask_cookie: str) -> None:
+        # The one-line switch: app.session_interface = websession.flask.SessionInterface()
+        response = flask_get(flask_app(SessionInterface()), flask_cookie)
+        body = response.get_json()
+        assert body["values"] == VALUES
+        assert body["flashes"] == ["welcome back"]
+        sealed = cookies_of(response.headers.getlist("Set-Cookie"))["session"].value
+        assert sealed != flask_cookie
+        assert FlaskCookie(OLD_SECRET).read(flask_cookie)["user"] == "alice"
+        with pytest.raises(websession.DecodeError):
+            FlaskCookie(OLD_SECRET).read(sealed)  # websession's own format now
+        assert flask_get(flask_app(SessionInterface()), sealed).get_json()["values"] == VALUES
+
     def test_fallback_keys_verify(self) -> None:
         response = flask_app().test_client(use_cookies=False).post("/login")
         cookie = cookies_of(response.headers.getlist("Set-Cookie"))["session"].value
@@ -320,6 +334,20 @@ class TestStarletteCookie:
         assert opens_without_reader(lambda: CookieStore(SECRET), "session", sealed) == VALUES
         again = st_get(starlette_after(CookieStore(SECRET)), sealed)
         assert again.json()["values"] == VALUES
+
+    def test_the_drop_in_reads_starlettes_cookies_by_itself(self) -> None:
+        with TestClient(starlette_before()) as client:
+            old = cookies_of(client.post("/login").headers.get_list("set-cookie"))["session"].value
+        # The one-line switch: the import of SessionMiddleware, from websession.starlette
+        after = Starlette(
+            routes=ROUTES,
+            middleware=[Middleware(websession.starlette.SessionMiddleware, secret_key=OLD_SECRET)],
+        )
+        response = st_get(after, old)
+        assert response.json() == {"values": VALUES, "reason": None}
+        sealed = cookies_of(response.headers.get_list("set-cookie"))["session"].value
+        assert sealed != old
+        assert st_get(after, sealed).json()["values"] == VALUES
 
     def test_tampered_and_closed(self) -> None:
         with TestClient(starlette_before()) as client:

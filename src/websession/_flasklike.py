@@ -141,7 +141,7 @@ class SecretKeyStores:
             return None
         fallbacks = tuple(app.config.get("SECRET_KEY_FALLBACKS") or ())
         lifetime = int(app.permanent_session_lifetime.total_seconds())
-        signature = (app.secret_key, fallbacks, lifetime)
+        signature = (app.secret_key, fallbacks, lifetime, app.config.get("SESSION_COOKIE_NAME"))
         if self._made is not None and self._made[0] == signature:
             return self._made[1]
         secrets = [framework_secret(app.secret_key, "Flask's app.secret_key")]
@@ -149,9 +149,27 @@ class SecretKeyStores:
         # Like itsdangerous in Flask: a cookie opens for PERMANENT_SESSION_LIFETIME after it
         # was issued, whatever the browser does.
         codec = SealedCookie(secrets, serializer=self.serializer, max_age=max(lifetime, 0))
-        store = CookieStore(codecs=[codec])
+        store = CookieStore(codecs=[codec], legacy=self._flask_cookies(app, fallbacks, lifetime))
         self._made = (signature, store)
         return store
+
+    @staticmethod
+    def _flask_cookies(app: Any, fallbacks: tuple[Any, ...], lifetime: int) -> list[Any]:
+        """Flask's own signed cookies, read once and re-sealed: switching logs no one out.
+
+        Flask apps only (Quart's cookies are read by no reader yet)."""
+        try:
+            from flask import Flask
+        except ImportError:  # a Quart app without Flask installed
+            return []
+        if not isinstance(app, Flask) or not app.secret_key:
+            return []
+        from .legacy import FlaskCookie
+
+        name = str(app.config.get("SESSION_COOKIE_NAME") or "session")
+        return [
+            FlaskCookie(app.secret_key, fallbacks=fallbacks, cookie_name=name, max_age=lifetime)
+        ]
 
 
 _SAME_SITE = {"strict": "Strict", "lax": "Lax", "none": "None"}

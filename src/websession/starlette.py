@@ -85,6 +85,7 @@ class SessionMiddleware(asgi.SessionMiddleware):
                     partitioned=partitioned,
                 ),
                 max_age,
+                session_cookie,
             )
         # No 503 page of our own: Starlette's middleware has none, a cookie store never fails.
         super().__init__(app, store, name=session_cookie, vary=True, autoload=True)
@@ -102,7 +103,9 @@ class SessionMiddleware(asgi.SessionMiddleware):
         super().before_save(registry)
 
 
-def _cookie_store(secret_key: Any, options: CookieOptions, max_age: int | None) -> CookieStore:
+def _cookie_store(
+    secret_key: Any, options: CookieOptions, max_age: int | None, name: str
+) -> CookieStore:
     secret = framework_secret(str(secret_key), "Starlette's SessionMiddleware secret_key")
     # Starlette's values are JSON (a tuple comes back a list, keys must be strings): the same
     # serializer keeps them so. The codec refuses a cookie older than max_age, as itsdangerous
@@ -112,4 +115,18 @@ def _cookie_store(secret_key: Any, options: CookieOptions, max_age: int | None) 
         serializer=JSONSerializer(go_compatible=False),
         max_age=max_age if max_age is not None and max_age > 0 else 0,
     )
-    return CookieStore(codecs=[codec], options=options)
+    return CookieStore(
+        codecs=[codec], options=options, legacy=_starlette_cookies(secret_key, name, max_age)
+    )
+
+
+def _starlette_cookies(secret_key: Any, name: str, max_age: int | None) -> list[Any]:
+    """Starlette's own signed cookies, read once and re-sealed: switching logs no one out.
+
+    Starlette's SessionMiddleware needs itsdangerous; without it there are no such cookies."""
+    try:
+        from .legacy import StarletteCookie
+
+        return [StarletteCookie(str(secret_key), cookie_name=name, max_age=max_age)]
+    except ImportError:
+        return []
