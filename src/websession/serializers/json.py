@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+import operator
+from itertools import accumulate
 from json.encoder import encode_basestring  # the C function json.dumps(ensure_ascii=False) uses
 from typing import Any
 
 from ..errors import EncodeError, Malformed
+from ._limits import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_ITEMS,
+    DEFAULT_MAX_SIZE,
+    DEFAULT_MAX_STR_LEN,
+    check_limits,
+)
 
 __all__ = ["JSONSerializer"]
 
@@ -35,19 +44,44 @@ class JSONSerializer:
     keys only: a dict with any other key is an :class:`~websession.EncodeError` here, never a
     silent ``42 -> "42"``.
 
+    Limits, the same on encoding (:class:`~websession.EncodeError`) and decoding
+    (:class:`~websession.Malformed`), keep hostile input cheap: Python's C JSON parser recurses
+    on the C stack, so nesting is measured on the text before it runs (no input can crash a
+    thread with a small stack), and any input of ``max_size`` bytes fails in a few milliseconds.
+
     Args:
         go_compatible: write exactly what Go writes (the default). With ``False`` the output is
             plain compact JSON with no trailing newline and no HTML escaping.
+        max_size: the largest input ``deserialize`` accepts (and output ``serialize`` writes), in
+            bytes.
+        max_depth: how deeply arrays and objects may nest (the top-level object is depth 1).
+        max_items: the most items a value may hold: every array element and every object key
+            and value counts one, as does the top-level value.
+        max_str_len: the longest string, as written in the JSON text (escapes included).
     """
 
-    __slots__ = ("_go",)
+    __slots__ = ("_go", "_max_depth", "_max_items", "_max_size", "_max_str_len")
 
-    def __init__(self, *, go_compatible: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        go_compatible: bool = True,
+        max_size: int = DEFAULT_MAX_SIZE,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        max_items: int = DEFAULT_MAX_ITEMS,
+        max_str_len: int = DEFAULT_MAX_STR_LEN,
+    ) -> None:
+        check_limits(max_size, max_depth, max_items, max_str_len)
         self._go = go_compatible
+        self._max_size = max_size
+        self._max_depth = max_depth
+        self._max_items = max_items
+        self._max_str_len = max_str_len
 
     def serialize(self, value: Any) -> bytes:
         try:
-            has_float = _check_str_keys(value)
+            # Also bounds the depth before Python's C encoder recurses on the C stack.
+            has_float = _check_str_keys(value, self._max_depth)
             # Python's C encoder writes floats with repr(); a value holding floats takes the
             # slower walk below, which writes them as Go does (floats are rare in sessions).
             text = _go_encode(value) if has_float and self._go else _ENCODER.encode(value)
@@ -62,20 +96,118 @@ class JSONSerializer:
                 text = text.translate(_GO_ESCAPES)
             text += "\n"
         try:
-            return text.encode("utf-8")
+            out = text.encode("utf-8")
         except UnicodeEncodeError as exc:  # a lone surrogate: not valid in UTF-8, nor in Go
             raise EncodeError(f"JSONSerializer cannot encode this value: {exc}") from exc
+        if len(out) > self._max_size:
+            raise EncodeError(
+                f"JSONSerializer: the value takes {len(out)} bytes, more than "
+                f"max_size={self._max_size}"
+            )
+        # The output is measured exactly as deserialize() will measure it.
+        problem = self._problem(text)
+        if problem:
+            raise EncodeError(f"JSONSerializer: {problem}")
+        return out
 
     def deserialize(self, data: bytes) -> Any:
+        if len(data) > self._max_size:
+            raise Malformed(f"JSON data of {len(data)} bytes exceeds max_size {self._max_size}")
         try:
             text = bytes(data).decode("utf-8").lstrip(" \t\r\n")
+        except ValueError as exc:
+            raise Malformed(f"securecookie: error - caused by: invalid JSON: {exc}") from exc
+        problem = self._problem(text)
+        if problem:
+            raise Malformed(f"securecookie: error - caused by: invalid JSON: {problem}")
+        try:
             value, _end = _DECODER.raw_decode(text)
         except (ValueError, RecursionError) as exc:
             raise Malformed(f"securecookie: error - caused by: invalid JSON: {exc}") from exc
         return value
 
+    def _problem(self, text: str) -> str:
+        """What in ``text`` breaks a limit, or ``""``. Linear, and C-level passes only.
+
+        Every item takes at least one character, as does every bracket, so short texts with few
+        brackets need nothing more than two counts (the usual session).
+        """
+        size = len(text)
+        if (
+            size <= self._max_items
+            and size <= self._max_str_len
+            and text.count("[") + text.count("{") <= self._max_depth
+        ):
+            return ""
+        return _measure(text, self._max_depth, self._max_items, self._max_str_len)
+
     def __repr__(self) -> str:
-        return "JSONSerializer()" if self._go else "JSONSerializer(go_compatible=False)"
+        options = [] if self._go else ["go_compatible=False"]
+        for name, value, default in (
+            ("max_size", self._max_size, DEFAULT_MAX_SIZE),
+            ("max_depth", self._max_depth, DEFAULT_MAX_DEPTH),
+            ("max_items", self._max_items, DEFAULT_MAX_ITEMS),
+            ("max_str_len", self._max_str_len, DEFAULT_MAX_STR_LEN),
+        ):
+            if value != default:
+                options.append(f"{name}={value}")
+        return f"JSONSerializer({', '.join(options)})"
+
+
+_NOT_BRACKET_BYTES = bytes(b for b in range(256) if b not in b"[]{}")
+# Opening brackets become 2 and closing ones 0, so the depth after k brackets is their sum - k.
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+
+
+def _measure(text: str, max_depth: int, max_items: int, max_str_len: int) -> str:
+    """Count items, depth and string lengths of JSON ``text`` (see ``JSONSerializer._problem``).
+
+    Exact for valid JSON (what follows the first value counts too); for anything else an
+    estimate whose only use is refusing early, since the parser refuses it anyway. Only C-level
+    passes over the text (no regular expression: one with a match per string, or a step per
+    escape, would cost tens of milliseconds on a hostile megabyte).
+    """
+    # Without escaped backslashes and escaped quotes, every quote opens or closes a string.
+    # (A run of backslashes pairs up from its start, both in JSON and in str.replace.) Each
+    # check below is one pass, ordered so that a hostile text fails after a pass or two.
+    bare = text
+    if "\\" in bare:
+        bare = bare.replace("\\\\", "").replace('\\"', "")
+    quotes = bare.count('"')
+    if quotes > 2 * max_items + 1:  # +1: an unterminated last string
+        return f"more than max_items={max_items} items"
+    if quotes:
+        parts = bare.split('"')
+        if len(text) > max_str_len:
+            longest = max(map(len, parts[1::2]), default=0)
+            if longest > max_str_len:
+                return f"a string of {longest} characters exceeds max_str_len={max_str_len}"
+        # Each string becomes one character: what is left is structure, numbers and literals.
+        bare = "0".join(parts[0::2])
+    opens = -1
+    if len(bare) > max_items:  # every item takes at least one character of it
+        commas = bare.count(",")
+        if commas >= max_items:
+            return f"more than max_items={max_items} items"
+        opens = bare.count("[") + bare.count("{")
+        if opens > max_items:
+            return f"more than max_items={max_items} items"
+        # Exact for compact JSON (whitespace inside an empty array only overestimates).
+        items = commas + bare.count(":") + 1 + opens - bare.count("[]") - bare.count("{}")
+        if items > max_items:
+            return f"more than max_items={max_items} items"
+    if opens < 0:
+        opens = bare.count("[") + bare.count("{")
+    if opens > max_depth:
+        closes = bare.count("]") + bare.count("}")
+        if opens + closes > 2 * max_items:  # more than valid JSON within max_items can have
+            return f"more than max_items={max_items} items"
+        brackets = bare.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKET_BYTES)
+        steps = brackets.translate(_BRACKET_STEPS)
+        depth = max(map(operator.sub, accumulate(steps), range(1, len(steps) + 1)))
+        if depth > max_depth:
+            return f"nested deeper than max_depth={max_depth}"
+    return ""
 
 
 _DECODER = json.JSONDecoder()
@@ -88,13 +220,16 @@ _STR = frozenset((str,))
 _SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
-def _check_str_keys(value: Any) -> bool:
-    """Raise EncodeError for a dict key that JSON would silently turn into a string.
+def _check_str_keys(value: Any, depth_left: int) -> bool:
+    """Raise EncodeError for a dict key that JSON would silently turn into a string, or for
+    containers nested more than ``depth_left`` deep.
 
     Return whether ``value`` holds a float. Hot path: whole dicts and lists of plain keys and
     scalars are checked with C-level set operations; only nested containers are visited one by
-    one.
+    one (recursion bounded by the depth limit).
     """
+    if isinstance(value, (dict, list, tuple)) and depth_left <= 0:
+        raise EncodeError("JSONSerializer: value nested deeper than max_depth")
     if isinstance(value, dict):
         if not _STR.issuperset(map(type, value)):
             for key in value:
@@ -113,7 +248,7 @@ def _check_str_keys(value: Any) -> bool:
     if _SCALARS.issuperset(types):
         return has_float
     for sub in children:
-        if type(sub) not in _SCALARS and _check_str_keys(sub):
+        if type(sub) not in _SCALARS and _check_str_keys(sub, depth_left - 1):
             has_float = True
     return has_float
 
