@@ -681,7 +681,9 @@ def test_constructor_validates_limits() -> None:
         GobSerializer(max_size=0)
     with pytest.raises(ValueError):
         GobSerializer(max_depth=0)
-    assert repr(GobSerializer()) == "GobSerializer(max_size=1048576, max_depth=32)"
+    assert repr(GobSerializer()) == (
+        "GobSerializer(max_size=1048576, max_depth=32, max_items=5000, max_str_len=1048576)"
+    )
     assert isinstance(GOB, websession.Serializer)
 
 

@@ -55,6 +55,14 @@ from collections.abc import Iterator
 from typing import Any, Final, NoReturn
 
 from ..errors import EncodeError, Malformed
+from ._limits import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_ITEMS,
+    DEFAULT_MAX_SIZE,
+    DEFAULT_MAX_STR_LEN,
+    check_limits,
+    check_value,
+)
 
 __all__ = ["GobSerializer"]
 
@@ -474,13 +482,28 @@ class _Decoder:
     message (read when a type id is expected) may take us.
     """
 
-    __slots__ = ("checked", "data", "end", "max_depth", "pos", "types")
+    __slots__ = (
+        "checked",
+        "data",
+        "end",
+        "items_left",
+        "max_depth",
+        "max_str_len",
+        "pos",
+        "short",
+        "types",
+    )
 
-    def __init__(self, data: bytes, max_depth: int) -> None:
+    def __init__(self, data: bytes, max_depth: int, max_items: int, max_str_len: int) -> None:
         self.data = data
         self.pos = 0
         self.end = 0
         self.max_depth = max_depth
+        # Items are counted as each container's length is read, before it is built; strings
+        # are measured in raw(), and the fast paths only read strings shorter than ``short``.
+        self.items_left = max_items - 1  # the top-level value
+        self.max_str_len = max_str_len
+        self.short = min(0x80, max_str_len + 1)
         self.types: dict[int, _WireType] = {}
         self.checked: set[int] = set()
 
@@ -512,8 +535,15 @@ class _Decoder:
         pos = self.pos
         if size > self.end - pos:
             raise Malformed(f"gob: length {size} exceeds the data left")
+        if size > self.max_str_len:
+            raise Malformed(f"gob: a string of {size} bytes exceeds max_str_len={self.max_str_len}")
         self.pos = pos + size
         return self.data[pos : pos + size]
+
+    def spend(self, items: int) -> None:
+        self.items_left -= items
+        if self.items_left < 0:
+            raise Malformed("gob: data holds more than max_items items")
 
     def text(self) -> str:
         try:
@@ -726,7 +756,7 @@ class _Decoder:
                 self.pos = pos + 1
                 return None
             stop = pos + 2 + size  # length byte, name, one-byte type id
-            if size < 0x80 and stop + 2 <= end:
+            if size < 0x80 and stop + 2 <= end:  # (a type name: not subject to max_str_len)
                 header = data[pos:stop]
                 expected = _FAST_HEADERS.get(header)
                 if expected is not None and data[stop] < 0x80 and data[stop + 1] == 0:
@@ -735,7 +765,7 @@ class _Decoder:
                     if type_id == _STRING and pos < end:
                         size = data[pos]
                         stop = pos + 1 + size
-                        if size < 0x80 and stop <= end:
+                        if size < self.short and stop <= end:
                             self.pos = stop
                             try:
                                 return data[pos + 1 : stop].decode("utf-8")
@@ -799,7 +829,7 @@ class _Decoder:
             if pos < self.end:
                 size = self.data[pos]
                 stop = pos + 1 + size
-                if size < 0x80 and stop <= self.end:
+                if size < self.short and stop <= self.end:
                     self.pos = stop
                     try:
                         return self.data[pos + 1 : stop].decode("utf-8")
@@ -851,6 +881,7 @@ class _Decoder:
     def seq(self, elem: int, count: int, depth: int) -> list[Any]:
         if count > len(self.data) - self.pos:  # every element takes at least one byte
             raise Malformed(f"gob: {count} elements exceed the data left")
+        self.spend(count)
         if elem == _INTERFACE:
             return [self.interface(depth) for _ in range(count)]
         if elem == _STRING:
@@ -862,6 +893,10 @@ class _Decoder:
         count = self.uint()
         if count > len(self.data) - self.pos:
             raise Malformed(f"gob: {count} map entries exceed the data left")
+        # Keys are str, int, float, bool or bytes, whose hashes cannot be made to collide
+        # much (a float or 64-bit int shares its hash with a dozen others at most): no hash
+        # flooding. Complex keys could, and are refused.
+        self.spend(2 * count)
         key_type = wire.key
         elem_type = wire.elem
         result: dict[Any, Any] = {}
@@ -910,6 +945,7 @@ class _Decoder:
             if field >= len(fields):
                 raise Malformed(f"gob: field number out of range for {wire.describe()}")
             name, type_id = fields[field]
+            self.spend(1)
             result[name] = self.value(type_id, depth + 1)
 
 
@@ -947,29 +983,45 @@ class GobSerializer:
     input larger than ``max_size`` or nested deeper than ``max_depth`` are all
     :class:`~websession.Malformed`; so is every other defect, whatever the bytes.
 
+    The limits apply to both encoding (:class:`~websession.EncodeError`) and decoding, and
+    keep hostile input cheap: any input of ``max_size`` bytes fails in a few milliseconds.
+
     Args:
-        max_size: the largest input ``deserialize`` accepts, in bytes.
+        max_size: the largest input ``deserialize`` accepts (and output ``serialize`` writes),
+            in bytes.
+        max_items: the most items a value may hold: every slice or array element, every map
+            key and value and every struct field counts one, as does the top-level value.
+        max_str_len: the longest string or ``[]byte``, in bytes.
         max_depth: how deeply containers (maps, slices, arrays, structs) may nest, on both
             encoding and decoding; the top-level dict is depth 1.
     """
 
-    __slots__ = ("_max_depth", "_max_size")
+    __slots__ = ("_max_depth", "_max_items", "_max_size", "_max_str_len")
 
-    def __init__(self, *, max_size: int = 1 << 20, max_depth: int = 32) -> None:
-        if max_size <= 0 or max_depth <= 0:
-            raise ValueError("max_size and max_depth must be positive")
+    def __init__(
+        self,
+        *,
+        max_size: int = DEFAULT_MAX_SIZE,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        max_items: int = DEFAULT_MAX_ITEMS,
+        max_str_len: int = DEFAULT_MAX_STR_LEN,
+    ) -> None:
+        check_limits(max_size, max_depth, max_items, max_str_len)
         self._max_size = max_size
         self._max_depth = max_depth
+        self._max_items = max_items
+        self._max_str_len = max_str_len
 
     def serialize(self, value: Any) -> bytes:
         """Return ``value`` as one gob message stream, as ``gob.NewEncoder(w).Encode`` would.
 
         Raises:
             EncodeError: the value has a type gob (or a Go session) cannot represent, an int
-                outside int64, a str that is not UTF-8, or nesting deeper than ``max_depth``.
+                outside int64, a str that is not UTF-8, or breaks a limit (``max_depth``,
+                ``max_items``, ``max_str_len``, ``max_size``).
         """
         try:
-            return _Encoder(self._max_depth).encode(value)
+            out = _Encoder(self._max_depth).encode(value)
         except EncodeError:
             raise
         except UnicodeEncodeError as exc:  # a lone surrogate: not UTF-8, so not a Go string
@@ -980,6 +1032,23 @@ class GobSerializer:
             raise EncodeError("GobSerializer: value nested too deeply") from exc
         except (TypeError, ValueError, OverflowError) as exc:  # pragma: no cover - defensive
             raise EncodeError(f"GobSerializer cannot encode this value: {exc}") from exc
+        if len(out) > self._max_size:
+            raise EncodeError(
+                f"GobSerializer: the value takes {len(out)} bytes, more than "
+                f"max_size={self._max_size}"
+            )
+        # Every item and every byte of a string is at least a byte of output: only a long
+        # output can break the item or string limits (the walk is iterative and cheap).
+        if len(out) > self._max_items or len(out) > self._max_str_len:
+            check_value(
+                value,
+                "GobSerializer",
+                self._max_depth,
+                self._max_items,
+                self._max_str_len,
+                measure_strings=len(out) > self._max_str_len,
+            )
+        return out
 
     def deserialize(self, data: bytes) -> Any:
         """Return the value held by the gob stream ``data``.
@@ -993,11 +1062,14 @@ class GobSerializer:
         if len(data) > self._max_size:
             raise Malformed(f"gob data of {len(data)} bytes exceeds max_size {self._max_size}")
         try:
-            return _Decoder(bytes(data), self._max_depth).top()
+            return _Decoder(bytes(data), self._max_depth, self._max_items, self._max_str_len).top()
         except Malformed:
             raise
         except Exception as exc:  # pragma: no cover - a bug; never let it escape as such
             raise Malformed(f"invalid gob data: {type(exc).__name__}: {exc}") from exc
 
     def __repr__(self) -> str:
-        return f"GobSerializer(max_size={self._max_size}, max_depth={self._max_depth})"
+        return (
+            f"GobSerializer(max_size={self._max_size}, max_depth={self._max_depth}, "
+            f"max_items={self._max_items}, max_str_len={self._max_str_len})"
+        )
