@@ -268,6 +268,32 @@ def test_purge_bad_url_is_a_clear_error():
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["file://{tmp}/typo", "sqlite:///typo.db", "sqlite:///{tmp}/typo.db", "lmdb://{tmp}/typo"],
+)
+def test_purge_of_a_store_that_does_not_exist_creates_nothing(tmp_path, url):
+    """A typo in the path used to create an empty store, print 0 and exit 0 (issue 9)."""
+    url = url.format(tmp=tmp_path)
+    result = run("purge", url, cwd=str(tmp_path))
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_purge_of_an_in_memory_sqlite_database_says_there_is_nothing():
+    result = run("purge", "sqlite://")
+    assert result.returncode == 2
+    assert "in-memory" in result.stderr
+
+
+def test_purge_names_an_unknown_url_option(tmp_path):
+    result = run("purge", f"file://{tmp_path}?tll=5")
+    assert result.returncode == 2
+    assert "unknown file:// option 'tll' (did you mean 'ttl'?)" in result.stderr
+
+
 # -- bench, help -------------------------------------------------------------------------------
 def test_bench_finds_the_script_of_the_checkout(monkeypatch):
     from websession import cli

@@ -159,3 +159,62 @@ def test_google_urls_configure_their_backends(monkeypatch: pytest.MonkeyPatch) -
     for url in ("datastore://p?colection=x", "firestore://p?namespace=x"):
         with pytest.raises(ValueError, match="unknown"):
             open_store(url, SECRET)
+
+
+# -- unknown options and bad values are refused, naming the option (issue 9) ------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "memory://?tll=5",
+        "file://{tmp}/s?tll=5",
+        "sqlite:///{tmp}/s.db?tll=5",
+        "lmdb://{tmp}/l?tll=5",
+        "redis://127.0.0.1:1/0?tll=5",
+        "postgresql://u@127.0.0.1:1/db?tll=5",
+        "mysql://u@127.0.0.1:1/db?tll=5",
+    ],
+)
+def test_an_unknown_url_option_is_refused_with_the_known_ones(url: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="option 'tll' \\(did you mean 'ttl'\\?\\)") as info:
+        open_store(url.format(tmp=tmp_path), SECRET)
+    assert "known options:" in str(info.value)
+    assert "rolling" in str(info.value)  # the store's options are listed too
+    assert not (tmp_path / "s").exists()
+    assert not (tmp_path / "s.db").exists()
+
+
+def test_an_unknown_mongodb_option_is_named() -> None:
+    with pytest.raises(ValueError, match="mongodb:// option 'tll'"):
+        open_store("mongodb://127.0.0.1:1/db?tll=5", SECRET)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("redis://127.0.0.1:1/0?ttl=abc", "option 'ttl' takes a whole number, not 'abc'"),
+        ("memory://?ttl=1.5x", "option 'ttl' takes a whole number"),
+        ("memory://?max_entries=abc", "option 'max_entries' takes a whole number, not 'abc'"),
+        ("file://{tmp}/s?fsync=maybe", "option 'fsync' takes true or false, not 'maybe'"),
+        ("sqlite:///{tmp}/s.db?busy_timeout=abc", "option 'busy_timeout' takes a number"),
+        ("memory://?rolling=maybe", "rolling must be true or false"),
+    ],
+)
+def test_a_bad_option_value_names_the_option(url: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", "\\(")):
+        open_store(url.format(tmp=tmp_path), SECRET)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://127.0.0.1:1/0?socket_timeout=3&key_prefix=a:&ttl=60",
+        "postgresql://u@127.0.0.1:1/db?sslmode=disable&table=t&connect_timeout=2",
+        "mongodb://127.0.0.1:1/db?connectTimeoutMS=100&collection=s",
+        "mysql://u@127.0.0.1:1/db?charset=utf8mb4&table=t",
+        "memory://?max_entries=5&ttl=60",
+    ],
+)
+def test_the_drivers_own_options_still_pass(url: str) -> None:
+    open_store(url, SECRET)  # none of these connects yet

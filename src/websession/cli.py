@@ -419,7 +419,37 @@ def _redact(url: str) -> str:
     return url
 
 
+def _local_store_path(url: str) -> str | None:
+    """The file or directory a local store URL names (None for other stores).
+
+    Opening a local store creates it, so ``purge`` checks it exists first: a typo in the
+    path would otherwise make an empty store, purge nothing and report success.
+    """
+    scheme = url.partition("://")[0].lower()
+    if scheme in ("file", "lmdb"):
+        from .stores import default_directory
+        from .urls import _local_path
+
+        path = _local_path(url)[0]
+        return path if path is not None else (default_directory() if scheme == "file" else None)
+    if scheme == "sqlite":
+        from .backends.sqlite import SQLiteBackend
+
+        try:
+            return SQLiteBackend.url_path(url)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    return None
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
+    path = _local_store_path(args.store_url)
+    if path == ":memory:":
+        raise UsageError(f"{args.store_url}: an in-memory database holds nothing to purge")
+    if path is not None and not os.path.exists(path):
+        raise UsageError(
+            f"{_redact(args.store_url)}: {path} does not exist (a typo?); purge creates nothing"
+        )
     secrets = _secrets(args, required=False)
     if not secrets:
         # Purging reads expiry times only; no cookie is sealed or opened, so any key will do.

@@ -31,8 +31,10 @@ or ``clock`` also configure the store; the rest go to the backend.
 
 from __future__ import annotations
 
+import difflib
 import importlib
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
@@ -128,6 +130,123 @@ def _local_path(url: str) -> tuple[str | None, dict[str, Any]]:
     full = (path or None) if netloc in ("", "localhost") else unquote(netloc) + path
     query = {k: _coerce(v) for k, v in parse_qsl(parts.query, keep_blank_values=True)}
     return full, query
+
+
+def _unknown_option(scheme: str, name: str, known: Iterable[str], more: str = "") -> ValueError:
+    """The error for a query parameter nothing takes: a typo is the usual cause (``?tll=5``)."""
+    names = sorted(set(known))
+    near = difflib.get_close_matches(name, names, n=1)
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    return ValueError(
+        f"unknown {scheme}:// option {name!r}{hint}; known options: {', '.join(names)}{more}"
+    )
+
+
+def _typed(scheme: str, name: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of the option's default, or an error naming the option."""
+    if isinstance(default, bool):
+        try:
+            return _flag(name, value)
+        except ValueError:
+            raise ValueError(
+                f"{scheme}:// option {name!r} takes true or false, not {value!r}"
+            ) from None
+    if isinstance(default, (int, float)) and not isinstance(value, (int, float)):
+        kind, cast = ("a whole number", int) if isinstance(default, int) else ("a number", float)
+        try:
+            return cast(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{scheme}:// option {name!r} takes {kind}, not {value!r}") from None
+    return value
+
+
+def _checked_kwargs(
+    scheme: str, target: Callable[..., Any], given: dict[str, Any], skip: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """``given`` checked against the keyword parameters of ``target`` (a local backend).
+
+    Unknown names are refused (listing the known ones, the store's too); values are converted
+    to the type of the parameter's default, or refused naming the option.
+    """
+    params = {
+        n: p
+        for n, p in inspect.signature(target).parameters.items()
+        if n not in skip and n != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
+    out = {}
+    for name, value in given.items():
+        param = params.get(name)
+        if param is None:
+            raise _unknown_option(scheme, name, [*params, *STORE_OPTIONS])
+        out[name] = _typed(scheme, name, value, param.default)
+    return out
+
+
+def _check_driver_query(scheme: str, url: str) -> None:
+    """Refuse URL query parameters that neither websession nor the driver takes.
+
+    Network drivers accept many parameters of their own, so each driver's own list (or its
+    own parser) decides; a typo would otherwise pass silently until the first connection, or
+    for ever. SQLAlchemy URLs are left to the dialect.
+    """
+    query = [k for k, _ in parse_qsl(url.partition("?")[2], keep_blank_values=True)]
+    if not query:
+        return
+    if scheme in ("sqlite", "lmdb"):
+        name = "SQLiteBackend" if scheme == "sqlite" else "LMDBBackend"
+        given = {k: _coerce(v) for k, v in parse_qsl(url.partition("?")[2])}
+        _checked_kwargs(scheme, _backend_class(scheme, name, scheme), given, ("path", "clock"))
+    elif scheme in ("redis", "rediss", "unix"):
+        from redis import connection as rc
+
+        from .backends.redis import _OWN_URL_OPTIONS
+
+        known = {"cluster", *_OWN_URL_OPTIONS, *rc.URL_QUERY_ARGUMENT_PARSERS}
+        for cls in (rc.AbstractConnection, rc.Connection, rc.SSLConnection):
+            known.update(inspect.signature(cls.__init__).parameters)
+        known -= {"self", "args", "kwargs", "host", "port", "password", "username"}
+        for name in query:
+            if name not in known:
+                raise _unknown_option(scheme, name, [*known, *STORE_OPTIONS])
+    elif scheme in ("postgresql", "postgres"):
+        from psycopg import pq
+
+        from .backends.postgresql import _OPTIONS as mine
+        from .backends.sqlbase import split_options
+
+        conninfo, _ = split_options(url, mine)
+        try:
+            pq.Conninfo.parse(conninfo.encode())
+        except Exception as exc:  # psycopg.OperationalError: libpq's own message
+            bad = str(exc).rpartition(":")[2].strip().strip('"')
+            raise _unknown_option(
+                scheme,
+                bad,
+                [n for n in (*mine, *STORE_OPTIONS) if n != "clock"],
+                more=", and libpq's connection parameters",
+            ) from None
+    elif scheme in ("mysql", "mariadb"):
+        import pymysql
+
+        from .backends.mysql import _OPTIONS as mine
+
+        known = set(inspect.signature(pymysql.connections.Connection.__init__).parameters)
+        known |= set(mine)
+        known -= {"self", "host", "port", "user", "password", "database", "db", "passwd"}
+        for name in query:
+            if name not in known:
+                raise _unknown_option(scheme, name, [*known, *STORE_OPTIONS])
+    elif scheme in ("mongodb", "mongodb+srv"):
+        from pymongo import uri_parser
+
+        own = ("database", "collection", "create_index")
+        for name, value in parse_qsl(url.partition("?")[2]):
+            if name in own:
+                continue
+            try:
+                uri_parser.split_options(urlencode([(name, value)]), validate=True, warn=False)
+            except Exception as exc:  # pymongo's ConfigurationError, with its own hint
+                raise ValueError(f"{scheme}:// option {name!r}: {exc}") from None
 
 
 def _backend_class(module: str, name: str, extra: str) -> Any:
@@ -233,7 +352,7 @@ def open_store(
         k: backend_options.pop(k) for k in _STORE_KWARGS if k in backend_options
     }
     if "ttl" in query:
-        store_kw.setdefault("ttl", int(query["ttl"]))
+        store_kw.setdefault("ttl", _typed(scheme, "ttl", query["ttl"], 0))
     for name in ("rolling", "optimistic"):
         if name in query:
             store_kw.setdefault(name, _flag(name, query[name]))
@@ -243,18 +362,22 @@ def open_store(
         parts = urlsplit(url)
         if parts.netloc or parts.path not in ("", "/"):
             raise ValueError(f"a memory:// URL takes no host or path: {url!r}")
+        from .backends.memory import MemoryBackend
+
         mem_opts = {k: _coerce(v) for k, v in parse_qsl(parts.query)}
+        mem_opts = _checked_kwargs(scheme, MemoryBackend, mem_opts, ("clock",))
         mem_opts.update(backend_options)
         store: ServerStore = MemoryStore(secret_keys, options=options, **store_kw)
         if mem_opts:
-            from .backends.memory import MemoryBackend
-
             store.backend = MemoryBackend(clock=clock, **mem_opts)
         return store
     if scheme == "file":
         path, query_opts = _local_path(url)
+        skip = ("path", "secret_keys", "codecs", "options", "clock", "legacy")
+        query_opts = _checked_kwargs(scheme, FilesystemStore, query_opts, skip)
         query_opts.update(backend_options)
         return FilesystemStore(path, secret_keys, options=options, **query_opts, **store_kw)
+    _check_driver_query(scheme, url)
 
     backend = _make_backend(url, scheme, clock, backend_options)
     return ServerStore(backend, secret_keys, options=options, **store_kw)

@@ -92,20 +92,24 @@ class SQLiteBackend(ReturningSQL, AsyncFromSync):
         ``sqlite://:memory:`` and ``sqlite:///:memory:`` are in memory. Query parameters:
         ``table``, ``create_schema``, ``busy_timeout``, ``synchronous``.
         """
+        query = url.partition("?")[2]
+        params = {k: coerce(v) for k, v in parse_qsl(query, keep_blank_values=True)}
+        return cls(cls.url_path(url), **{**params, **options})
+
+    @staticmethod
+    def url_path(url: str) -> str:
+        """The database file an SQLite URL names (``":memory:"`` for an in-memory one)."""
         scheme, sep, rest = url.partition("://")
         if not sep or scheme.lower() != "sqlite":
             raise ValueError(f"not an sqlite:// URL: {url!r}")
-        location, _, query = rest.partition("?")
+        location = rest.partition("?")[0]
         if location in ("", ":memory:", "/:memory:", "/"):
-            path = ":memory:"
-        elif location.startswith("/"):
-            path = unquote(location[1:])
-        else:
-            raise ValueError(
-                f"an SQLite URL is sqlite:///relative.db or sqlite:////absolute.db, not {url!r}"
-            )
-        params = {k: coerce(v) for k, v in parse_qsl(query, keep_blank_values=True)}
-        return cls(path, **{**params, **options})
+            return ":memory:"
+        if location.startswith("/"):
+            return unquote(location[1:])
+        raise ValueError(
+            f"an SQLite URL is sqlite:///relative.db or sqlite:////absolute.db, not {url!r}"
+        )
 
     def __repr__(self) -> str:
         return f"SQLiteBackend({self.path!r}, table={self.table!r})"
