@@ -1,9 +1,10 @@
 """A Django project switches from Django's own session engines to websession, no one logged out.
 
-The project (tests/apps/legacy_django.py) runs under gunicorn on Django's ``signed_cookies``,
-``db`` or ``cache`` engine; a user logs in; the project restarts on ``websession.django`` with
-the matching reader (``DjangoSignedCookie`` or ``DjangoSessions``): the user's values are
-there, the response re-issues ``sessionid`` as a sealed websession cookie that websession's
+The project (tests/apps/legacy_django.py) runs under gunicorn on one of Django's engines
+(``signed_cookies``, ``db``, ``cache``, ``cached_db``, ``file``); a user logs in; the project
+restarts on ``websession.django`` with the matching reader (``DjangoSignedCookie`` or
+``DjangoSessions``): the user's values are there (through Django's sync and async session
+APIs), the response re-issues ``sessionid`` as a sealed websession cookie that websession's
 store opens alone. A tampered cookie, a reader past ``until=`` and a pickle-serialized session
 give a fresh session with the reason, never a 500.
 """
@@ -52,7 +53,7 @@ def tampered(value: str) -> str:
     return value[:middle] + ("a" if value[middle] != "a" else "b") + value[middle + 1 :]
 
 
-@pytest.mark.parametrize("engine", ["signed_cookies", "db", "cache"])
+@pytest.mark.parametrize("engine", ["signed_cookies", "db", "cache", "cached_db", "file"])
 def test_switching_keeps_the_user_logged_in(tmp_path: Path, engine: str) -> None:
     with project(tmp_path, engine, switched=False) as url:
         browser = Browser(url)
@@ -81,6 +82,11 @@ def test_switching_keeps_the_user_logged_in(tmp_path: Path, engine: str) -> None
         assert response.status_code == 200
         assert response.json()["values"] == NOBODY
         assert response.json()["reason"] == reason
+
+        # Django's async session API adopts the same way (the reader's async path)
+        response = Browser(url, cookies={"sessionid": old}).get("/ame")
+        assert response.json() == {"values": VALUES, "engine": "websession.django", "reason": None}
+        assert opens_in_websession(tmp_path, set_cookies(response)["sessionid"].value) == VALUES
 
     with project(tmp_path, engine, switched=True, LEGACY_UNTIL="2020-01-01") as url:
         response = Browser(url, cookies={"sessionid": old}).get("/me")

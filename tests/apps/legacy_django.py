@@ -2,8 +2,8 @@
 
 Settings, URLs, views and the WSGI application in one module, configured by the environment:
 
-- ``LEGACY_ENGINE``: ``db``, ``cache`` or ``signed_cookies``: the Django session engine the
-  project ran before the switch. With ``LEGACY_SWITCHED=1`` the project runs on
+- ``LEGACY_ENGINE``: ``db``, ``cache``, ``cached_db``, ``file`` or ``signed_cookies``: the
+  engine the project ran before the switch. With ``LEGACY_SWITCHED=1`` the project runs on
   ``websession.django`` with the matching reader (the switch: one setting, one reader);
 - ``LEGACY_DIR``: where the SQLite database and the file cache live (they outlive a restart);
 - ``LEGACY_SECRET``: SECRET_KEY; ``LEGACY_UNTIL``: the reader's ``until=`` (ISO date);
@@ -49,6 +49,8 @@ CACHES = {
     }
 }
 SESSION_COOKIE_SECURE = False
+SESSION_FILE_PATH = os.path.join(DIRECTORY, "files")  # the file engine's directory
+os.makedirs(SESSION_FILE_PATH, exist_ok=True)
 if os.environ.get("LEGACY_SERIALIZER"):
     SESSION_SERIALIZER = os.environ["LEGACY_SERIALIZER"]
 
@@ -100,7 +102,15 @@ def me(request: HttpRequest) -> JsonResponse:
     )
 
 
-urlpatterns = [path("login", login), path("me", me)]
+async def ame(request: HttpRequest) -> JsonResponse:
+    """``me`` through Django's async session API (``aget``: the engine's ``aload``)."""
+    values = {k: await request.session.aget(k) for k in VALUES}
+    ws = getattr(request.session, "_ws", None)
+    reason = ws.reason if ws is not None else None
+    return JsonResponse({"values": values, "engine": SESSION_ENGINE, "reason": reason})
+
+
+urlpatterns = [path("login", login), path("me", me), path("ame", ame)]
 
 django.setup()
 if ENGINE in ("db", "cached_db"):
