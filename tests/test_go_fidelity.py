@@ -6,6 +6,7 @@ wrote it; see that directory's README for how to make it again.
 
 from __future__ import annotations
 
+import copy
 import json
 import struct
 from typing import Any
@@ -13,7 +14,16 @@ from typing import Any
 import pytest
 
 from tests.interop import go_vectors
-from websession import JSONSerializer
+from websession import (
+    CookieStore,
+    EncodeError,
+    GobSerializer,
+    JSONSerializer,
+    NopSerializer,
+    SecureCookie,
+    generate_random_key,
+)
+from websession.serializers.gob import GoFloat, GoInt
 from websession.serializers.json import go_float
 
 FLOATS: list[dict[str, Any]] = go_vectors()["floats"]
@@ -61,3 +71,147 @@ def test_json_go_compatible_off_keeps_pythons_floats() -> None:
 def test_non_finite_floats_are_refused(value: float) -> None:
     with pytest.raises(ValueError, match="JSON"):
         go_float(value)
+
+
+# -- gob: Go's types survive a Python load and save --------------------------------------------
+
+GOB_VECTORS: list[dict[str, Any]] = go_vectors()["gob"]
+GOB = GobSerializer()
+HASH_KEY = generate_random_key(32)
+# The names Go's %T gives the types Python's own values are written as.
+PLAIN_GO_NAMES = {
+    str: "string",
+    bool: "bool",
+    int: "int",
+    float: "float64",
+    complex: "complex128",
+    bytes: "[]uint8",
+    list: "[]interface {}",
+    dict: "map[string]interface {}",
+    type(None): "<nil>",
+}
+
+
+def _go_name(value: Any) -> str:
+    """The Go type a decoded value will be written back as, in Go's %T spelling."""
+    go_name = getattr(value, "go_name", None)
+    if go_name is not None:
+        return str(go_name)
+    return PLAIN_GO_NAMES[type(value)]
+
+
+def _vid(v: dict[str, Any]) -> str:
+    return str(v["id"])
+
+
+def test_the_gob_vectors_cover_gos_types() -> None:
+    names = {name for v in GOB_VECTORS for name in v["go_types"].values()}
+    for name in (
+        "int64", "int32", "int16", "int8", "uint", "uint8", "uint16", "uint32", "uint64",
+        "uintptr", "float32", "complex64", "[]string", "[]int64", "[]float32",
+        "map[string]interface {}", "map[interface {}]interface {}", "map[string]string",
+        "main.Person", "*main.Address", "main.Account", "main.Tree", "main.Role", "[3]int",
+    ):  # fmt: skip
+        assert name in names
+    assert sum(v["deterministic"] for v in GOB_VECTORS) >= 50
+    assert all(v["go_accepts_python_hex"] is True for v in GOB_VECTORS)
+
+
+@pytest.mark.parametrize("v", GOB_VECTORS, ids=_vid)
+def test_gob_values_come_back_to_go_as_go_wrote_them(v: dict[str, Any]) -> None:
+    """Decoded and encoded again untouched: Go's own bytes where Go's are deterministic, and
+    otherwise the bytes Go's decoder read back into a value reflect.DeepEqual to its own
+    (``go_accepts_python_hex``, recorded when govectors ran its check)."""
+    again = GOB.serialize(GOB.deserialize(bytes.fromhex(v["hex"]))).hex()
+    assert again == v["python_hex"]
+    assert v["go_accepts_python_hex"] is True
+    if v["deterministic"]:
+        assert again == v["hex"]
+
+
+@pytest.mark.parametrize("v", [v for v in GOB_VECTORS if not v["top"]], ids=_vid)
+def test_decoded_values_know_their_go_types(v: dict[str, Any]) -> None:
+    values = GOB.deserialize(bytes.fromhex(v["hex"]))
+    for key, value in values.items():
+        assert _go_name(value) == v["go_types"][str(key)]
+        assert _go_name(key) == v["go_types"][f"key:{key}"]
+
+
+def _go_cookie(name: str, gob_hex: str, codec: SecureCookie) -> str:
+    """The cookie Go's securecookie makes of these gob bytes (it MACs what GobEncoder wrote)."""
+    raw = SecureCookie(HASH_KEY, serializer=NopSerializer())
+    return raw.encode(name, bytes.fromhex(gob_hex))
+
+
+@pytest.mark.parametrize("v", [v for v in GOB_VECTORS if not v["top"]], ids=_vid)
+def test_a_go_session_loaded_and_saved_by_a_store_is_unchanged(v: dict[str, Any]) -> None:
+    """The whole path: a gorilla cookie Go made, loaded by a CookieStore, saved untouched (and
+    saved again after another key changed): Go finds its values with the types it wrote."""
+    codec = SecureCookie(HASH_KEY, serializer=GobSerializer())
+    store = CookieStore(codecs=[codec])
+    session = store.new("s", _go_cookie("s", v["hex"], codec))
+    assert not session.is_new, session.reason
+    store_bytes = _saved_gob(store.save(session))
+    assert store_bytes.hex() == v["python_hex"]
+    session["visits"] = 1  # another key changes: the others keep their Go types
+    loaded = GOB.deserialize(_saved_gob(store.save(session)))
+    original = GOB.deserialize(bytes.fromhex(v["hex"]))
+    for key, value in original.items():
+        assert _go_name(loaded[key]) == _go_name(value)
+        assert loaded[key] == value
+
+
+def _saved_gob(set_cookie: str) -> bytes:
+    text = set_cookie.split(";", 1)[0].split("=", 1)[1]
+    raw: bytes = SecureCookie(HASH_KEY, serializer=NopSerializer()).decode("s", text)
+    return raw
+
+
+def _by_id(vector_id: str) -> dict[str, Any]:
+    return next(v for v in GOB_VECTORS if v["id"] == vector_id)
+
+
+def test_values_python_creates_keep_the_documented_mapping() -> None:
+    """Plain values are written as before (Go's bytes for the same Go types); a Go type can be
+    asked for with a wrapper."""
+    for vector_id, value in [
+        ("int", {"v": 42}),
+        ("string", {"v": "hello"}),
+        ("any-slice", {"v": ["a", 1, None, True]}),
+        ("map-string-any-nested", {"v": {"b": [1, "x"]}}),
+        ("flash", {"_flash": ["hi"]}),
+        ("int64", {"v": GoInt(300, "int64")}),
+        ("uint8", {"v": GoInt(255, "uint8")}),
+        ("float32", {"v": GoFloat(0.10000000149011612, "float32")}),
+    ]:
+        assert GOB.serialize(value).hex() == _by_id(vector_id)["hex"], vector_id
+
+
+def test_changed_values_still_fit_their_go_type_or_fail_clearly() -> None:
+    session = GOB.deserialize(bytes.fromhex(_by_id("session")["hex"]))
+    session["roles"].append("editor")  # still a []string
+    session["user_id"] += 1  # Python arithmetic: a plain int, written as Go's int
+    session["prefs"]["lang"] = "nb"
+    again = GOB.deserialize(GOB.serialize(session))
+    assert _go_name(again["roles"]) == "[]string"
+    assert again["roles"] == ["admin", "editor"]
+    assert _go_name(again["user_id"]) == "int"
+    assert again["user_id"] == 12345678902
+    assert _go_name(again["prefs"]) == "map[string]string"
+    assert again["prefs"] == {"theme": "dark", "lang": "nb"}
+    session["roles"].append(5)
+    with pytest.raises(EncodeError, match=r"int 5 as Go's string"):
+        GOB.serialize(session)
+    session["roles"].pop()
+    session["user"]["Nickname"] = "A"
+    with pytest.raises(EncodeError, match="no field 'Nickname'"):
+        GOB.serialize(session)
+
+
+def test_go_values_survive_copies() -> None:
+    session = GOB.deserialize(bytes.fromhex(_by_id("session")["hex"]))
+    for clone in (copy.deepcopy(session), copy.copy(session), dict(session)):
+        assert GOB.serialize(clone) == GOB.serialize(session)
+    deep = copy.deepcopy(session)
+    assert deep["roles"] is not session["roles"]
+    assert deep["user"].go_type == session["user"].go_type

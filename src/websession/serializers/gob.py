@@ -46,6 +46,18 @@ input size, and every count checked against the bytes left before anything is al
 
 Encoding writes what gorilla reads back into ``map[interface{}]interface{}``: see
 :class:`GobSerializer`.
+
+Go's types are kept
+-------------------
+A value Go sent as a type Python's own types would not be written back as (``int64``,
+``uint8``, ``float32``, ``[]string``, ``map[string]string``, a registered struct, a named type,
+...) is decoded into a subclass of the Python type that remembers its Go type: :class:`GoInt`,
+:class:`GoFloat`, :class:`GoComplex`, :class:`GoStr`, :class:`GoBytes` (``go_name``, the name
+Go registered it under) and :class:`GoList`, :class:`GoDict` (also ``go_type``, a
+:class:`GoType`). Python code sees an ``int``, a ``list``, a ``dict``; the encoder writes them
+back as what they were, so a session Go wrote, loaded and saved here, reads in Go exactly as Go
+wrote it (``v.([]string)`` still holds). Values that are Python's own types keep the
+documented mapping.
 """
 
 from __future__ import annotations
@@ -64,7 +76,17 @@ from ._limits import (
     check_value,
 )
 
-__all__ = ["GobSerializer"]
+__all__ = [
+    "GoBytes",
+    "GoComplex",
+    "GoDict",
+    "GoFloat",
+    "GoInt",
+    "GoList",
+    "GoStr",
+    "GoType",
+    "GobSerializer",
+]
 
 # Predefined type ids.
 _BOOL: Final = 1
@@ -152,10 +174,21 @@ _COMPOSITE_NAMES: Final[dict[bytes, tuple[int, int, int]]] = {
 _DOUBLE: Final = struct.Struct("<d")
 
 
-def _fast_headers() -> dict[bytes, tuple[int, int, int]]:
-    # An interface value's header (name length, name, type id) -> _BASIC_NAMES entry.
+# The names Python's own types are written under: a value Go sent under any other name is
+# decoded into a Go* wrapper that remembers it.
+_PLAIN_NAMES: Final = frozenset((b"bool", b"int", b"float64", b"complex128", b"string", b"[]uint8"))
+
+
+def _fast_headers() -> dict[bytes, tuple[int, int, int, str | None]]:
+    # An interface value's header (name length, name, type id) -> _BASIC_NAMES entry, and the
+    # name to remember (None for the names Python's types are written under).
     return {
-        bytes((len(name),)) + name + bytes((wire_id << 1,)): (wire_id, low, high)
+        bytes((len(name),)) + name + bytes((wire_id << 1,)): (
+            wire_id,
+            low,
+            high,
+            None if name in _PLAIN_NAMES else name.decode("ascii"),
+        )
         for name, (wire_id, low, high) in _BASIC_NAMES.items()
     }
 
@@ -196,45 +229,301 @@ def _name(name: str) -> bytes:
 
 
 # --------------------------------------------------------------------------------------------
-# The types the encoder defines. Go numbers types in the order a process first meets them; a
-# fresh process that encodes Session.Values meets map[interface{}]interface{} first (64), then,
-# in the values, []interface{} (65) and map[string]interface{} (66). Using the same ids makes
-# our output byte-identical to Go's wherever Go's own output is deterministic.
+# Go types, and values that remember theirs.
 
-_ID_MAP_ANY: Final = 64  # map[interface{}]interface{}
-_ID_SLICE_ANY: Final = 65  # []interface{}
-_ID_MAP_STR: Final = 66  # map[string]interface{}
+_PREDEFINED: Final = ("bool", "int", "uint", "float", "bytes", "string", "complex", "interface")
 
 
-def _common_type(type_id: int) -> bytes:
-    # CommonType{Name: "", Id: id}: unnamed types send no Name, so the Id is field delta 2.
+class GoType:
+    """A Go type as gob describes it, so a value read from Go is written back as that type.
+
+    ``kind`` is one of gob's predefined types (``"bool"``, ``"int"``, ``"uint"``, ``"float"``,
+    ``"bytes"``, ``"string"``, ``"complex"``, ``"interface"``: every size of int is ``"int"`` on
+    the wire) or ``"slice"``, ``"array"``, ``"map"``, ``"struct"``. ``name`` is the name in gob's
+    type definition (a struct's or a named type's name, such as ``"Person"``; usually ``""``
+    for an unnamed type). ``elem``/``key`` are the element and key types, ``length`` an array's
+    length, ``fields`` a struct's ``(name, type)`` pairs in Go's field order. Treat it as
+    immutable; two GoTypes describing the same type compare equal.
+    """
+
+    __slots__ = ("_definitions", "_signature", "elem", "fields", "key", "kind", "length", "name")
+
+    def __init__(
+        self,
+        kind: str,
+        name: str = "",
+        *,
+        elem: GoType | None = None,
+        key: GoType | None = None,
+        length: int = 0,
+        fields: tuple[tuple[str, GoType], ...] = (),
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.elem = elem
+        self.key = key
+        self.length = length
+        self.fields = fields
+        self._signature: str | None = None
+        # A type made of predefined types only: its definition by type id, made once.
+        self._definitions: dict[int, bytes] | None = None
+
+    @property
+    def signature(self) -> str:
+        """A canonical text for the whole type (recursive types included); str caches its
+        hash, and the encoder looks types up by it for every container it writes."""
+        if self._signature is None:
+            self._signature = self._describe({})
+        return self._signature
+
+    def _describe(self, active: dict[int, int]) -> str:
+        if self.kind in _PREDEFINED:
+            return self.kind
+        if id(self) in active:  # a recursive type: refer back to the enclosing occurrence
+            return f"@{active[id(self)]}"
+        active[id(self)] = len(active)
+        key = self.key._describe(active) if self.key is not None else ""
+        elem = self.elem._describe(active) if self.elem is not None else ""
+        fields = ",".join(f"{name!r}:{t._describe(active)}" for name, t in self.fields)
+        del active[id(self)]
+        return f"{self.kind}({self.name!r},{self.length},[{key}],[{elem}],{{{fields}}})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GoType) and self.signature == other.signature
+
+    def __hash__(self) -> int:
+        return hash(self.signature)
+
+    def __copy__(self) -> GoType:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> GoType:
+        return self
+
+    def go_string(self) -> str:
+        """The type in Go's syntax (``[]string``, ``map[string]interface {}``, ``Person``)."""
+        if self.name:
+            return self.name
+        kind = self.kind
+        if kind in _PREDEFINED:
+            return _GO_SPELLING.get(kind, kind)
+        if kind == "slice" and self.elem is not None:
+            return "[]" + self.elem.go_string()
+        if kind == "array" and self.elem is not None:
+            return f"[{self.length}]{self.elem.go_string()}"
+        if kind == "map" and self.key is not None and self.elem is not None:
+            return f"map[{self.key.go_string()}]{self.elem.go_string()}"
+        return "struct {...}"
+
+    def __repr__(self) -> str:
+        return f"GoType({self.go_string()!r})"
+
+
+_GO_SPELLING: Final = {
+    "float": "float64",
+    "bytes": "[]uint8",
+    "complex": "complex128",
+    "interface": "interface {}",
+}
+
+BOOL: Final = GoType("bool")
+INT: Final = GoType("int")
+UINT: Final = GoType("uint")
+FLOAT: Final = GoType("float")
+BYTES: Final = GoType("bytes")
+STRING: Final = GoType("string")
+COMPLEX: Final = GoType("complex")
+INTERFACE: Final = GoType("interface")
+_BY_WIRE_ID: Final = (None, BOOL, INT, UINT, FLOAT, BYTES, STRING, COMPLEX, INTERFACE)
+_WIRE_ID: Final = {t.kind: i for i, t in enumerate(_BY_WIRE_ID) if t is not None}
+
+# The types plain Python values are written as.
+MAP_ANY: Final = GoType("map", key=INTERFACE, elem=INTERFACE)  # a top-level dict
+SLICE_ANY: Final = GoType("slice", elem=INTERFACE)  # a list or tuple
+MAP_STRING_ANY: Final = GoType("map", key=STRING, elem=INTERFACE)  # a dict inside a value
+for _plain in (MAP_ANY, SLICE_ANY, MAP_STRING_ANY):
+    _plain._definitions = {}
+_SLICE_ANY_KEY: Final = 1
+_MAP_STRING_ANY_KEY: Final = 2
+
+
+class GoInt(int):
+    """An integer Go sent as a type other than ``int`` (``int64``, ``uint8``, a named type...).
+
+    It is an ``int`` for Python code, and is written back as the type it came as, so Go's
+    ``v.(int64)`` still holds. ``go_name`` is the name Go registered the type under (what
+    gob writes in an ``interface{}``); ``go_type`` its wire type (:data:`INT`, :data:`UINT`,
+    or :data:`BOOL` for a named bool type). Arithmetic gives plain ints: a value Python
+    computes is written with the usual mapping. ``GoInt(5, "int64")`` makes one in Python.
+    """
+
+    go_name: str
+    go_type: GoType
+
+    def __new__(cls, value: int, go_name: str, go_type: GoType | None = None) -> GoInt:
+        self = super().__new__(cls, value)
+        self.go_name = go_name
+        self.go_type = go_type if go_type is not None else _basic_type(go_name, INT)
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (int(self), self.go_name, self.go_type))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({int(self)!r}, {self.go_name!r})"
+
+    __str__ = int.__repr__  # str() as the plain int prints
+
+
+class GoFloat(float):
+    """A float Go sent as ``float32`` (or a named float type); see :class:`GoInt`."""
+
+    go_name: str
+    go_type: GoType
+
+    def __new__(cls, value: float, go_name: str, go_type: GoType | None = None) -> GoFloat:
+        self = super().__new__(cls, value)
+        self.go_name = go_name
+        self.go_type = go_type if go_type is not None else FLOAT
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (float(self), self.go_name, self.go_type))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({float(self)!r}, {self.go_name!r})"
+
+    __str__ = float.__repr__  # str() as the plain float prints
+
+
+class GoComplex(complex):
+    """A complex number Go sent as ``complex64`` (or a named type); see :class:`GoInt`."""
+
+    go_name: str
+    go_type: GoType
+
+    def __new__(cls, value: complex, go_name: str, go_type: GoType | None = None) -> GoComplex:
+        self = super().__new__(cls, value)
+        self.go_name = go_name
+        self.go_type = go_type if go_type is not None else COMPLEX
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (complex(self), self.go_name, self.go_type))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({complex(self)!r}, {self.go_name!r})"
+
+    __str__ = complex.__repr__  # str() as the plain complex prints
+
+
+class GoStr(str):
+    """A string Go sent as a named string type (``type Role string``); see :class:`GoInt`."""
+
+    go_name: str
+    go_type: GoType
+
+    def __new__(cls, value: str, go_name: str, go_type: GoType | None = None) -> GoStr:
+        self = super().__new__(cls, value)
+        self.go_name = go_name
+        self.go_type = go_type if go_type is not None else STRING
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.go_name, self.go_type))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r}, {self.go_name!r})"
+
+
+class GoBytes(bytes):
+    """Bytes Go sent as a named ``[]byte`` type; see :class:`GoInt`."""
+
+    go_name: str
+    go_type: GoType
+
+    def __new__(cls, value: bytes, go_name: str, go_type: GoType | None = None) -> GoBytes:
+        self = super().__new__(cls, value)
+        self.go_name = go_name
+        self.go_type = go_type if go_type is not None else BYTES
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (bytes(self), self.go_name, self.go_type))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({bytes(self)!r}, {self.go_name!r})"
+
+    __str__ = bytes.__repr__  # str() as the plain bytes prints
+
+
+class GoList(list):  # type: ignore[type-arg]
+    """A Go slice or array of a type other than ``[]interface{}`` (``[]string``, ``[3]int``).
+
+    A ``list`` for Python code, written back as its Go type: its items must still fit it
+    (``session["roles"].append("x")`` keeps a ``[]string``; appending an int is an
+    :class:`~websession.EncodeError` at save, where Go's ``v.([]string)`` would have panicked).
+    ``go_name`` is the name Go registered it under (``None`` at the top level).
+    """
+
+    go_type: GoType
+    go_name: str | None
+
+    def __init__(self, items: Any = (), go_type: GoType = SLICE_ANY, go_name: str | None = None):
+        super().__init__(items)
+        self.go_type = go_type
+        self.go_name = go_name
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (list(self), self.go_type, self.go_name))
+
+    def __repr__(self) -> str:
+        name = self.go_name if self.go_name is not None else self.go_type.go_string()
+        return f"{type(self).__name__}({list(self)!r}, {name!r})"
+
+
+class GoDict(dict):  # type: ignore[type-arg]
+    """A Go map or struct that a plain ``dict`` would not write back as itself.
+
+    ``map[string]string``, ``map[interface{}]interface{}`` inside a value, a registered struct
+    (its fields by name; Go leaves out fields holding zero values, and so does the encoder), a
+    named map type. A ``dict`` for Python code, written back as its Go type; see
+    :class:`GoList`.
+    """
+
+    go_type: GoType
+    go_name: str | None
+
+    def __init__(self, items: Any = (), go_type: GoType = MAP_ANY, go_name: str | None = None):
+        super().__init__(items)
+        self.go_type = go_type
+        self.go_name = go_name
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (dict(self), self.go_type, self.go_name))
+
+    def __repr__(self) -> str:
+        name = self.go_name if self.go_name is not None else self.go_type.go_string()
+        return f"{type(self).__name__}({dict(self)!r}, {name!r})"
+
+
+_SCALAR_WRAPPERS: Final = frozenset((GoInt, GoFloat, GoComplex, GoStr, GoBytes))
+_WRAPPERS: Final = _SCALAR_WRAPPERS | {GoList, GoDict}
+
+
+def _basic_type(go_name: str, default: GoType) -> GoType:
+    """The wire type Go's basic type ``go_name`` travels as (``default`` for other names)."""
+    found = _BASIC_NAMES.get(go_name.encode())
+    wire = _BY_WIRE_ID[found[0]] if found is not None else None
+    return wire if wire is not None else default
+
+
+def _common_type(type_id: int, name: str) -> bytes:
+    # CommonType{Name, Id}: an empty Name is left out, so the Id is then field delta 2.
+    if name:
+        return b"\x01" + _name(name) + b"\x01" + _int(type_id) + b"\x00"
     return b"\x02" + _int(type_id) + b"\x00"
 
-
-def _slice_definition(type_id: int, elem: int) -> bytes:
-    # -id, wireType{SliceT (delta 2): sliceType{CommonType (1), Elem (1)}}
-    return _int(-type_id) + b"\x02\x01" + _common_type(type_id) + b"\x01" + _int(elem) + b"\x00\x00"
-
-
-def _map_definition(type_id: int, key: int, elem: int) -> bytes:
-    # -id, wireType{MapT (delta 4): mapType{CommonType (1), Key (1), Elem (1)}}
-    return (
-        _int(-type_id)
-        + b"\x04\x01"
-        + _common_type(type_id)
-        + b"\x01"
-        + _int(key)
-        + b"\x01"
-        + _int(elem)
-        + b"\x00\x00"
-    )
-
-
-_DEFINITIONS: Final[dict[int, bytes]] = {
-    _ID_MAP_ANY: _map_definition(_ID_MAP_ANY, _INTERFACE, _INTERFACE),
-    _ID_SLICE_ANY: _slice_definition(_ID_SLICE_ANY, _INTERFACE),
-    _ID_MAP_STR: _map_definition(_ID_MAP_STR, _STRING, _INTERFACE),
-}
 
 # Interface headers: the registered name then the type id, for the predefined types.
 _HDR_STRING: Final = _name("string") + _int(_STRING)
@@ -245,7 +534,6 @@ _HDR_BYTES: Final = _name("[]uint8") + _int(_BYTES)
 _HDR_COMPLEX: Final = _name("complex128") + _int(_COMPLEX)
 _NAME_SLICE_ANY: Final = _name("[]interface {}")
 _NAME_MAP_STR: Final = _name("map[string]interface {}")
-_ID_BYTES: Final[dict[int, bytes]] = {i: _int(i) for i in _DEFINITIONS}
 _NIL: Final = b"\x00"  # a nil interface: an empty name and nothing else
 _TRUE: Final = b"\x02\x00\x01"  # byte count, singleton delta, 1
 _FALSE: Final = b"\x02\x00\x00"
@@ -265,27 +553,45 @@ def _encode_error(value: Any, where: str) -> NoReturn:
 class _Encoder:
     """One ``gob.NewEncoder(buf).Encode(value)``: type definitions are sent once per stream.
 
+    Type ids are given out as a fresh Go process gives them: from 64, in the order the encoder
+    first meets each type, and within a type as Go's ``newTypeObject`` numbers it (a struct
+    before its fields; a map, slice or array after its key and element), so wherever Go's own
+    output is deterministic ours is the same bytes. Definitions are sent as Go's
+    ``sendActualType`` sends them: the type, then the types it is made of, depth first.
+
     Methods take ``w``, where a type definition goes (the stream, or for a value inside an
     interface the buffer that interface is written into), and ``b``, the buffer being filled.
     """
 
-    __slots__ = ("max_depth", "sent")
+    __slots__ = ("ids", "max_depth", "next_id", "plain", "sent")
 
     def __init__(self, max_depth: int) -> None:
         self.max_depth = max_depth
+        # the ids of the types Python's list and dict are written as, once sent (a shortcut)
+        self.plain: dict[int, int] = {}
+        self.ids: dict[str, int] = {}
+        self.next_id = _FIRST_USER_ID
         self.sent: set[int] = set()
 
     def encode(self, value: Any) -> bytes:
         out = bytearray()
         b = bytearray()
-        if isinstance(value, dict):
-            self._define(out, b, _ID_MAP_ANY)
-            b += _ID_BYTES[_ID_MAP_ANY]
+        cls = value.__class__
+        if cls in _WRAPPERS:
+            go_type: GoType = value.go_type
+            if go_type.kind in _WIRE_ID:
+                b += _int(_WIRE_ID[go_type.kind])
+            else:
+                b += _int(self._send(out, b, go_type))
+            if go_type.kind != "struct":
+                b += b"\x00"  # singleton delta: every top-level value but a struct
+            self._typed(out, b, go_type, value, 0)
+        elif isinstance(value, dict):
+            b += _int(self._send(out, b, MAP_ANY))
             b += b"\x00"  # singleton delta
             self._map_any(out, b, value, 0)
         elif isinstance(value, (list, tuple)):
-            self._define(out, b, _ID_SLICE_ANY)
-            b += _ID_BYTES[_ID_SLICE_ANY]
+            b += _int(self._send(out, b, SLICE_ANY))
             b += b"\x00"
             self._slice(out, b, value, 0)
         elif value is None:
@@ -301,19 +607,112 @@ class _Encoder:
         out += b
         return bytes(out)
 
-    def _define(self, w: bytearray, b: bytearray, type_id: int) -> None:
-        """Send ``type_id``'s definition unless this stream has it already.
+    # -- types ----------------------------------------------------------------------------
 
-        Like Go, the definition is appended to ``b`` and ``b`` is flushed to ``w`` as one message:
-        whatever was written of the current value so far travels with the definition.
+    def _assign(self, go_type: GoType) -> int:
+        """``go_type``'s id, numbering it and the types it is made of as Go would."""
+        kind = go_type.kind
+        if kind in _WIRE_ID:
+            return _WIRE_ID[kind]
+        signature = go_type.signature
+        type_id = self.ids.get(signature)
+        if type_id is not None:
+            if type_id < 0:  # met again while its parts are numbered: only via a struct
+                raise EncodeError(f"GobSerializer: recursive type {go_type!r} without a struct")
+            return type_id
+        if kind == "struct":  # Go numbers a struct first, so that it may contain itself
+            type_id = self._new_id(signature)
+            for field in go_type.fields:
+                self._assign(field[1])
+            return type_id
+        self.ids[signature] = -1
+        if go_type.key is not None:
+            self._assign(go_type.key)
+        if go_type.elem is not None:
+            self._assign(go_type.elem)
+        return self._new_id(signature)
+
+    def _new_id(self, signature: str) -> int:
+        type_id = self.next_id
+        if type_id > _MAX_TYPE_ID:  # pragma: no cover - needs two billion types
+            raise EncodeError("GobSerializer: too many types")
+        self.next_id += 1
+        self.ids[signature] = type_id
+        return type_id
+
+    def _send(self, w: bytearray, b: bytearray, go_type: GoType) -> int:
+        """Send ``go_type``'s definition unless this stream has it already; return its id.
+
+        Like Go, the definition is appended to ``b`` and ``b`` is flushed to ``w`` as one
+        message: whatever was written of the current value so far travels with it. Then the
+        types it is made of follow, each in a message of its own.
         """
-        if type_id in self.sent:
-            return
+        signature = go_type.signature
+        type_id = self.ids.get(signature)
+        if type_id is not None and type_id in self.sent:
+            return type_id
+        definitions = go_type._definitions
+        if definitions is not None:  # made of predefined types (the usual ones): the fast way
+            if type_id is None:
+                type_id = self._new_id(signature)
+            self.sent.add(type_id)
+            definition = definitions.get(type_id)
+            if definition is None:
+                definition = definitions[type_id] = self._definition(go_type, type_id)
+            b += definition
+            w += _uint(len(b))
+            w += b
+            b.clear()
+            return type_id
+        if type_id is None or type_id < 0:
+            type_id = self._assign(go_type)
         self.sent.add(type_id)
-        b += _DEFINITIONS[type_id]
+        b += self._definition(go_type, type_id)
         w += _uint(len(b))
         w += b
         b.clear()
+        if go_type.kind == "struct":
+            parts = [field_type for _name_, field_type in go_type.fields]
+        else:
+            parts = [t for t in (go_type.key, go_type.elem) if t is not None]
+        for part in parts:
+            if part.kind not in _WIRE_ID:
+                self._send(w, b, part)
+        return type_id
+
+    def _definition(self, go_type: GoType, type_id: int) -> bytes:
+        """``-id`` and the ``wireType`` of ``go_type``."""
+        common = _common_type(type_id, go_type.name)
+        kind = go_type.kind
+        if kind == "slice" and go_type.elem is not None:
+            # wireType{SliceT (delta 2): sliceType{CommonType (1), Elem (1)}}
+            body = b"\x02\x01" + common + b"\x01" + _int(self._assign(go_type.elem)) + b"\x00"
+        elif kind == "array" and go_type.elem is not None:
+            # wireType{ArrayT (1): arrayType{CommonType (1), Elem (1), Len (1), zero Len left out}}
+            body = b"\x01\x01" + common + b"\x01" + _int(self._assign(go_type.elem))
+            if go_type.length:
+                body += b"\x01" + _int(go_type.length)
+            body += b"\x00"
+        elif kind == "map" and go_type.key is not None and go_type.elem is not None:
+            # wireType{MapT (4): mapType{CommonType (1), Key (1), Elem (1)}}
+            key_id = self._assign(go_type.key)
+            elem_id = self._assign(go_type.elem)
+            body = b"\x04\x01" + common + b"\x01" + _int(key_id) + b"\x01" + _int(elem_id)
+            body += b"\x00"
+        elif kind == "struct":
+            # wireType{StructT (3): structType{CommonType (1), Field (1): []fieldType{Name, Id}}}
+            body = b"\x03\x01" + common
+            if go_type.fields:
+                body += b"\x01" + _uint(len(go_type.fields))
+                for field_name, field_type in go_type.fields:
+                    body += b"\x01" + _name(field_name) + b"\x01"
+                    body += _int(self._assign(field_type)) + b"\x00"
+            body += b"\x00"
+        else:
+            raise EncodeError(f"GobSerializer: {go_type!r} is not a type gob can define")
+        return _int(-type_id) + body + b"\x00"
+
+    # -- values of Python's own types -------------------------------------------------------
 
     def _slice(
         self, w: bytearray, b: bytearray, items: list[Any] | tuple[Any, ...], depth: int
@@ -373,11 +772,14 @@ class _Encoder:
                 b += payload
         elif value is None:
             b += _NIL
+        elif cls in _WRAPPERS:
+            self._go_value(w, b, value, depth)
         elif isinstance(value, (list, tuple)):
             b += _NAME_SLICE_ANY
-            if _ID_SLICE_ANY not in self.sent:
-                self._define(w, b, _ID_SLICE_ANY)
-            b += _ID_BYTES[_ID_SLICE_ANY]
+            type_id = self.plain.get(_SLICE_ANY_KEY)
+            if type_id is None:
+                type_id = self.plain[_SLICE_ANY_KEY] = self._send(w, b, SLICE_ANY)
+            b += _int(type_id)
             data = bytearray(b"\x00")
             self._slice(b, data, value, depth)
             b += _uint(len(data))
@@ -391,9 +793,10 @@ class _Encoder:
                         "(Session.Values itself) is written as map[interface{}]interface{}"
                     )
             b += _NAME_MAP_STR
-            if _ID_MAP_STR not in self.sent:
-                self._define(w, b, _ID_MAP_STR)
-            b += _ID_BYTES[_ID_MAP_STR]
+            type_id = self.plain.get(_MAP_STRING_ANY_KEY)
+            if type_id is None:
+                type_id = self.plain[_MAP_STRING_ANY_KEY] = self._send(w, b, MAP_STRING_ANY)
+            b += _int(type_id)
             data = bytearray(b"\x00")
             self._map_str(b, data, value, depth)
             b += _uint(len(data))
@@ -404,6 +807,125 @@ class _Encoder:
             b += _uint(len(payload) + 1)
             b += b"\x00"
             b += payload
+
+    # -- values that remember their Go type ------------------------------------------------
+
+    def _go_value(self, w: bytearray, b: bytearray, value: Any, depth: int) -> None:
+        """A Go-typed value (GoInt, GoList, ...) in an interface, under its registered name."""
+        go_type: GoType = value.go_type
+        name = value.go_name if value.go_name is not None else go_type.go_string()
+        b += _name(name)
+        if go_type.kind in _WIRE_ID:
+            b += _int(_WIRE_ID[go_type.kind])
+        else:
+            b += _int(self._send(w, b, go_type))
+        # a struct is sent bare, anything else after the singleton delta
+        data = bytearray() if go_type.kind == "struct" else bytearray(b"\x00")
+        self._typed(b, data, go_type, value, depth)
+        b += _uint(len(data))
+        b += data
+
+    def _typed(self, w: bytearray, b: bytearray, go_type: GoType, value: Any, depth: int) -> None:
+        """``value`` as a value of ``go_type`` (no interface around it)."""
+        kind = go_type.kind
+        try:
+            if kind == "interface":
+                self._interface(w, b, value, depth)
+            elif kind == "string":
+                b += _text(_utf8(_expect(value, str, go_type)))
+            elif kind == "int":
+                b += _checked_int(_expect(value, int, go_type))
+            elif kind == "uint":
+                number = _expect(value, int, go_type)
+                if not 0 <= number < 1 << 64:
+                    raise EncodeError(f"GobSerializer: {number} does not fit {go_type!r}")
+                b += _uint(number)
+            elif kind == "bool":
+                b += b"\x01" if _expect(value, int, go_type) else b"\x00"
+            elif kind == "float":
+                b += _float(float(_expect(value, (int, float), go_type)))
+            elif kind == "complex":
+                number = complex(_expect(value, (int, float, complex), go_type))
+                b += _float(number.real) + _float(number.imag)
+            elif kind == "bytes":
+                b += _text(bytes(_expect(value, (bytes, bytearray), go_type)))
+            else:
+                if depth >= self.max_depth:
+                    raise EncodeError(
+                        f"GobSerializer: value nested deeper than max_depth={self.max_depth}"
+                    )
+                self._composite(w, b, go_type, value, depth + 1)
+        except EncodeError:
+            raise
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise EncodeError(
+                f"GobSerializer cannot write {value!r} as {go_type!r}: {exc}"
+            ) from exc
+
+    def _composite(
+        self, w: bytearray, b: bytearray, go_type: GoType, value: Any, depth: int
+    ) -> None:
+        kind = go_type.kind
+        elem = go_type.elem
+        if kind in ("slice", "array") and elem is not None:
+            items = _expect(value, (list, tuple), go_type)
+            if kind == "array" and len(items) != go_type.length:
+                raise EncodeError(
+                    f"GobSerializer: {go_type!r} holds {go_type.length} items, not {len(items)}"
+                )
+            b += _uint(len(items))
+            for item in items:
+                self._typed(w, b, elem, item, depth)
+        elif kind == "map" and go_type.key is not None and elem is not None:
+            mapping = _expect(value, dict, go_type)
+            b += _uint(len(mapping))
+            for key, item in mapping.items():
+                self._typed(w, b, go_type.key, key, depth)
+                self._typed(w, b, elem, item, depth)
+        elif kind == "struct":
+            record = _expect(value, dict, go_type)
+            names = {field_name for field_name, _t in go_type.fields}
+            unknown = [key for key in record if key not in names]
+            if unknown:
+                raise EncodeError(
+                    f"GobSerializer: {go_type!r} has no field {unknown[0]!r} "
+                    f"(its fields: {', '.join(sorted(names))})"
+                )
+            last = -1
+            for number, (field_name, field_type) in enumerate(go_type.fields):
+                if field_name not in record:
+                    continue
+                item = record[field_name]
+                if _is_zero(field_type, item):
+                    continue  # Go leaves out fields holding their zero value
+                b += _uint(number - last)
+                last = number
+                self._typed(w, b, field_type, item, depth)
+            b += b"\x00"
+        else:
+            raise EncodeError(f"GobSerializer: {go_type!r} is not a type gob can write")
+
+
+def _expect(value: Any, types: type | tuple[type, ...], go_type: GoType) -> Any:
+    if not isinstance(value, types) or (value.__class__ is bool and go_type.kind != "bool"):
+        raise EncodeError(
+            f"GobSerializer cannot write {type(value).__name__} {value!r} as Go's "
+            f"{go_type.go_string()}: a value read from Go keeps its Go type, so what it holds "
+            "must still fit it"
+        )
+    return value
+
+
+def _is_zero(go_type: GoType, value: Any) -> bool:
+    """Whether Go would leave a struct field holding ``value`` out (its zero value)."""
+    kind = go_type.kind
+    if kind in ("map", "struct", "array"):
+        return False  # sent even when empty (a nil map never reaches Python as a value)
+    if kind == "interface":
+        return value is None
+    if kind in ("slice", "string", "bytes"):
+        return isinstance(value, (str, bytes, bytearray, list, tuple)) and len(value) == 0
+    return isinstance(value, (int, float, complex)) and value == 0
 
 
 def _utf8(text: str) -> bytes:
@@ -452,6 +974,30 @@ def _bad_key(key: Any) -> NoReturn:
     raise Malformed(f"gob: map key of type {type(key).__name__} cannot be a Python dict key")
 
 
+# Composite types Python's list and dict are written as: (kind, key, elem).
+_PLAIN_COMPOSITES: Final = {
+    b"[]interface {}": (_K_SLICE, 0, _INTERFACE),
+    b"map[string]interface {}": (_K_MAP, _STRING, _INTERFACE),
+}
+# ... and at the top level: map[interface{}]interface{} (a dict) and []interface{} (a list).
+_PLAIN_TOP: Final = frozenset(((_K_MAP, _INTERFACE, _INTERFACE), (_K_SLICE, 0, _INTERFACE)))
+
+
+def _wrap_scalar(value: Any, go_name: str, type_id: int) -> Any:
+    """A scalar Go sent under ``go_name``, in the wrapper that writes it back so."""
+    go_type = _BY_WIRE_ID[type_id]
+    assert go_type is not None
+    if type_id in (_INT, _UINT, _BOOL):
+        return GoInt(value, go_name, go_type)
+    if type_id == _FLOAT:
+        return GoFloat(value, go_name, go_type)
+    if type_id == _STRING:
+        return GoStr(value, go_name, go_type)
+    if type_id == _BYTES:
+        return GoBytes(value, go_name, go_type)
+    return GoComplex(value, go_name, go_type)
+
+
 class _WireType:
     """A type definition read from the stream."""
 
@@ -486,6 +1032,7 @@ class _Decoder:
         "checked",
         "data",
         "end",
+        "go_types",
         "items_left",
         "max_depth",
         "max_str_len",
@@ -506,6 +1053,7 @@ class _Decoder:
         self.short = min(0x80, max_str_len + 1)
         self.types: dict[int, _WireType] = {}
         self.checked: set[int] = set()
+        self.go_types: dict[int, GoType] = {}
 
     # -- primitives ----------------------------------------------------------------------
 
@@ -725,9 +1273,14 @@ class _Decoder:
     # -- values ---------------------------------------------------------------------------
 
     def top(self) -> Any:
-        value = self.concrete(self.type_id(False), 0)
+        type_id = self.type_id(False)
+        value = self.concrete(type_id, 0)
         if self.pos != len(self.data):
             raise Malformed(f"gob: {len(self.data) - self.pos} bytes of trailing data")
+        if type_id >= _FIRST_USER_ID:
+            wire = self.types[type_id]
+            if (wire.kind, wire.key, wire.elem) not in _PLAIN_TOP:
+                return self.wrap(value, type_id, None)
         return value
 
     def concrete(self, type_id: int, depth: int) -> Any:
@@ -760,7 +1313,7 @@ class _Decoder:
                 header = data[pos:stop]
                 expected = _FAST_HEADERS.get(header)
                 if expected is not None and data[stop] < 0x80 and data[stop + 1] == 0:
-                    type_id, low, high = expected
+                    type_id, low, high, go_name = expected
                     pos = stop + 2
                     if type_id == _STRING and pos < end:
                         size = data[pos]
@@ -776,6 +1329,8 @@ class _Decoder:
                     if high and not low <= value <= high:
                         name = header[1:-1].decode("ascii")
                         raise Malformed(f"gob: value {value} out of range for {name}")
+                    if go_name is not None:
+                        return _wrap_scalar(value, go_name, type_id)
                     return value
         return self.interface_slow(depth)
 
@@ -793,14 +1348,23 @@ class _Decoder:
         expected = _BASIC_NAMES.get(name)
         if expected is None:
             shape = _COMPOSITE_NAMES.get(name)
-            if shape is not None:
-                wire = self.types.get(type_id)
-                if wire is None or (wire.kind, wire.key, wire.elem) != shape:
-                    raise Malformed(
-                        f"gob: interface value named {name.decode('ascii')!r} carries "
-                        f"{self.type_name(type_id)} data"
-                    )
-            return self.concrete(type_id, depth)
+            wire = self.types.get(type_id)
+            if shape is not None and (wire is None or (wire.kind, wire.key, wire.elem) != shape):
+                raise Malformed(
+                    f"gob: interface value named {name.decode('ascii')!r} carries "
+                    f"{self.type_name(type_id)} data"
+                )
+            value = self.concrete(type_id, depth)
+            try:
+                go_name = name.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise Malformed(f"gob: type name is not valid UTF-8: {exc}") from exc
+            if type_id < _FIRST_USER_ID or wire is None:  # a named basic type: type Role string
+                return _wrap_scalar(value, go_name, type_id)
+            plain = _PLAIN_COMPOSITES.get(name)
+            if plain is not None and (wire.kind, wire.key, wire.elem) == plain:
+                return value  # []interface{} and map[string]interface{}: a list, a dict
+            return self.wrap(value, type_id, go_name)
         wire_id, low, high = expected
         if type_id != wire_id:
             raise Malformed(
@@ -810,7 +1374,43 @@ class _Decoder:
         value = self.concrete(type_id, depth)
         if high and not low <= value <= high:
             raise Malformed(f"gob: value {value} out of range for {name.decode('ascii')}")
+        if name not in _PLAIN_NAMES:
+            return _wrap_scalar(value, name.decode("ascii"), type_id)
         return value
+
+    def wrap(self, value: Any, type_id: int, go_name: str | None) -> Any:
+        """``value`` (a list or dict read as ``type_id``) in a wrapper remembering its type."""
+        go_type = self.go_type(type_id)
+        if go_type.kind in ("slice", "array"):
+            return GoList(value, go_type, go_name)
+        return GoDict(value, go_type, go_name)
+
+    def go_type(self, type_id: int, depth: int = 0) -> GoType:
+        """The GoType of a type id of this stream (recursive types included)."""
+        if 0 < type_id <= _INTERFACE:
+            predefined = _BY_WIRE_ID[type_id]
+            assert predefined is not None
+            return predefined
+        known = self.go_types.get(type_id)
+        if known is not None:
+            return known
+        if depth >= self.max_depth:
+            raise Malformed(f"gob: types nested deeper than max_depth={self.max_depth}")
+        wire = self.types.get(type_id)
+        if wire is None or wire.kind > _K_MAP:  # (an empty container of such types)
+            raise Malformed(f"gob: values of {self.type_name(type_id)} types are not supported")
+        go_type = GoType(("array", "slice", "struct", "map")[wire.kind], wire.name)
+        go_type.length = wire.length
+        self.go_types[type_id] = go_type  # before its parts: they may refer back to it
+        if wire.kind == _K_STRUCT:
+            go_type.fields = tuple((name, self.go_type(t, depth + 1)) for name, t in wire.fields)
+        else:
+            go_type.elem = self.go_type(wire.elem, depth + 1)
+            if wire.kind == _K_MAP:
+                go_type.key = self.go_type(wire.key, depth + 1)
+            if wire.elem <= _INTERFACE and wire.key <= _INTERFACE:
+                go_type._definitions = {}  # made of predefined types: the encoder's fast way
+        return go_type
 
     def type_name(self, type_id: int) -> str:
         if type_id in _BUILTIN_NAMES:
@@ -967,17 +1567,21 @@ class GobSerializer:
     must call ``gob.Register(map[string]interface{}{})`` to read nested dicts; gorilla does not.
     A value other than a dict at the top level is written as Go writes that type at the top
     level (``"hello"`` is ``08 0c 00 05 68 65 6c 6c 6f``); ``None`` cannot be. Anything else
-    (sets, datetimes, objects, ...) is an :class:`~websession.EncodeError`. Type ids are those a
-    fresh Go process gives (``map[interface{}]interface{}`` 64, ``[]interface{}`` 65,
-    ``map[string]interface{}`` 66), and dicts are written in their order, so the output is
-    byte-identical to Go's wherever Go's is deterministic (Go writes maps in random order).
+    (sets, datetimes, objects, ...) is an :class:`~websession.EncodeError`. Values decoded from
+    Go into ``Go*`` wrappers are written as the Go type they came as (see the module docs); one
+    that no longer fits it (an int appended to a ``[]string``) is an EncodeError. Type ids are
+    numbered as a fresh Go process numbers them, in the order the encoder meets the types
+    (``map[interface{}]interface{}`` first, 64), and dicts are written in their order, so the
+    output is byte-identical to Go's wherever Go's is deterministic (Go writes maps in random
+    order).
 
     **Decoding.** Any gob stream made of bool, integers, floats, complex numbers, strings,
     ``[]byte``, slices, arrays, maps, structs and interfaces: maps become ``dict``, slices and
     arrays ``list``, ``[]byte`` ``bytes``, every integer type ``int``, ``float32``/``float64``
     ``float``, a nil interface ``None`` and a struct a ``dict`` of the fields that were sent (Go
-    leaves out fields holding their zero value). Type ids are read from the stream's
-    definitions, never assumed. Types with custom marshalling (``GobEncoder``,
+    leaves out fields holding their zero value); those whose Go type Python's own would not
+    write back are the ``Go*`` subclasses of these, which remember it. Type ids are read from
+    the stream's definitions, never assumed. Types with custom marshalling (``GobEncoder``,
     ``BinaryMarshaler``, ``TextMarshaler``, such as ``time.Time``), strings that are not UTF-8,
     map keys Python cannot hash, complex map keys, trailing data (Go would leave it unread), and
     input larger than ``max_size`` or nested deeper than ``max_depth`` are all
