@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import socketserver
 import sys
 from types import FrameType
@@ -48,7 +49,10 @@ def serve(
     store_url: str | None = None,
 ) -> int:
     """Serve the demo on ``host:port`` (0: any free port) until Ctrl-C or SIGTERM."""
-    app = make_app(store_dir=store_dir, secret=secret, store_url=store_url)
+    names = {"localhost", host}  # the name it was started under (an IP literal always passes)
+    if host in ("", "0.0.0.0", "::"):  # every interface: the machine's own names too
+        names |= {socket.gethostname(), socket.getfqdn()}
+    app = make_app(store_dir=store_dir, secret=secret, store_url=store_url, allowed_hosts=names)
     try:
         server = make_server(
             host, port, app, server_class=ThreadingWSGIServer, handler_class=QuietHandler

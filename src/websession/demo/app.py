@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import hmac
+import ipaddress
 import os
 import secrets
 import threading
@@ -48,6 +49,12 @@ SESSION_RECORD_TTL = 86400
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
+#: (time, method, path, status, Set-Cookie header values) of one response
+LogEntry = tuple[float, str, str, str, list[str]]
+#: the environ key of the requesting client's token (see ``prefs_session``)
+CLIENT_KEY = "websession.demo.client"
+#: the responses of at most this many clients are kept for their pages
+MAX_CLIENTS = 1000
 
 
 def load_secret(store_dir: str | os.PathLike[str]) -> str:
@@ -80,10 +87,32 @@ def _cookie_options(max_age: int) -> CookieOptions:
     return CookieOptions(secure=False, max_age=max_age)
 
 
+def host_allowed(host_header: str, names: Iterable[str]) -> bool:
+    """Whether a request's ``Host`` names this server: an IP literal, or one of ``names``.
+
+    DNS rebinding points an attacker's domain name at 127.0.0.1, so the victim's browser sends
+    the attacker's pages to the demo with ``Host: attacker.example``: refusing names the demo
+    was not started under defeats it. An IP literal cannot be rebound, so any is accepted.
+    """
+    host = host_header.strip().lower()
+    if host.startswith("["):  # [v6]:port
+        name = host[1 : host.find("]")] if "]" in host else ""
+    else:
+        name = host.rpartition(":")[0] if host.count(":") == 1 else host
+    if not name:
+        return False
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return name.rstrip(".") in {n.lower().rstrip(".") for n in names}
+
+
 def make_app(
     store_dir: str | os.PathLike[str] = ".demo-sessions",
     secret: str | None = None,
     store_url: str | None = None,
+    allowed_hosts: Iterable[str] = ("localhost",),
 ) -> Callable[[Environ, StartResponse], Iterable[bytes]]:
     """The demo as a WSGI application.
 
@@ -93,7 +122,10 @@ def make_app(
         secret: the secret; by default one is made once and kept in ``store_dir/secret``.
         store_url: keep the ``auth`` sessions in this store (``websession.open_store``) instead
             of the files.
+        allowed_hosts: the host names requests may carry in ``Host`` (IP literals always
+            pass); any other gets 421, before any session is read (see :func:`host_allowed`).
     """
+    allowed = tuple(allowed_hosts)
     secret = secret or load_secret(store_dir)
     auth_store: Store
     if store_url:
@@ -106,8 +138,16 @@ def make_app(
         )
         auth_label = f"<code>FilesystemStore</code> in <code>{pages.esc(folder.resolve())}</code>"
     prefs_store = CookieStore(secret, options=_cookie_options(365 * 86400))
-    log: collections.deque[tuple[float, str, str, str, list[str]]] = collections.deque(maxlen=8)
+    # The Set-Cookie headers of the last responses, per client: a page shows a client only its
+    # own (anyone else's would hand over their sessions). A client is a random token in its own
+    # sealed prefs cookie; the oldest clients are forgotten beyond MAX_CLIENTS.
+    logs: collections.OrderedDict[str, collections.deque[LogEntry]] = collections.OrderedDict()
     log_lock = threading.Lock()
+
+    def client_log(environ: Environ) -> list[LogEntry]:
+        client = environ.get(CLIENT_KEY)
+        with log_lock:
+            return list(logs.get(client, ())) if client else []
 
     def auth_session(environ: Environ) -> Session:
         # "remember me" is set once, at log in: the store keeps the session's own max_age.
@@ -117,6 +157,9 @@ def make_app(
         session = get_session(environ, "prefs", prefs_store)
         if "csrf" not in session:
             session["csrf"] = secrets.token_urlsafe(16)
+        if "client" not in session:
+            session["client"] = secrets.token_urlsafe(16)
+        environ[CLIENT_KEY] = session["client"]
         return session
 
     def respond(
@@ -159,9 +202,8 @@ def make_app(
         auth = auth_session(environ)
         prefs["visits"] = prefs.get("visits", 0) + 1
         cookies = parse_cookie_header(environ.get("HTTP_COOKIE"))
-        with log_lock:
-            last = list(log[-1][4]) if log else []
-        panel = pages.cookie_panel(cookies, last)
+        own = client_log(environ)
+        panel = pages.cookie_panel(cookies, own[-1][4] if own else [])
         body = pages.home_page(
             theme=prefs.get("theme", "light"),
             visits=prefs["visits"],
@@ -244,8 +286,9 @@ def make_app(
     def debug(environ: Environ, start_response: StartResponse) -> list[bytes]:
         prefs = get_session(environ, "prefs", prefs_store)
         auth = get_session(environ, "auth")
-        with log_lock:
-            entries = list(log)
+        if isinstance(prefs.get("client"), str):
+            environ[CLIENT_KEY] = prefs["client"]
+        entries = client_log(environ)
         body = pages.debug_page(
             theme=prefs.get("theme", "light"),
             cookie_header=environ.get("HTTP_COOKIE", ""),
@@ -288,15 +331,29 @@ def make_app(
 
     def recorded(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         """Keep the Set-Cookie headers of the last responses for the debug page."""
+        host = environ.get("HTTP_HOST") or ""
+        if not host_allowed(host, allowed):
+            page = pages.error_page(
+                "light",
+                "Unknown host",
+                f"This demo does not serve {host or 'requests without a Host header'}: open it "
+                "at the address it printed (requests for other names are refused, so a web "
+                "page cannot reach it through DNS rebinding).",
+            )
+            return respond(start_response, "421 Misdirected Request", page)
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             cookies = [v for k, v in headers if k.lower() == "set-cookie"]
             path = environ.get("PATH_INFO", "/")
             if path in ("/", "/debug", "/login", "/logout", "/theme"):
+                entry = (time.time(), environ.get("REQUEST_METHOD", ""), path, status, cookies)
+                client = environ.get(CLIENT_KEY)
                 with log_lock:
-                    log.append(
-                        (time.time(), environ.get("REQUEST_METHOD", ""), path, status, cookies)
-                    )
+                    if client:
+                        logs.setdefault(client, collections.deque(maxlen=8)).append(entry)
+                        logs.move_to_end(client)
+                        while len(logs) > MAX_CLIENTS:
+                            logs.popitem(last=False)
             return start_response(status, headers, exc_info)
 
         return sessions(environ, capture)

@@ -232,7 +232,7 @@ def debug_page(
   </section>
   {cards}
   <section class="card wide">
-    <h2>The last responses (newest first, every client of this demo)</h2>
+    <h2>The last responses to this browser (newest first)</h2>
     {entries or '<p class="muted">(none yet)</p>'}
     <div class="note">These cookies have no <code>Secure</code> attribute because the demo is
       plain HTTP on localhost: it uses <code>CookieOptions(secure=False)</code>. websession's
