@@ -295,8 +295,6 @@ class _ExtHook:
         if code in _EXT_COLLECTIONS or code == _EXT_TIMEDELTA:
             # Only called for inputs of at most max_items bytes: the budget cannot run out.
             return _decode_any(data, code, self.max_depth, len(data) + 1, self.max_str_len)
-        if len(data) > self.max_str_len:
-            raise Malformed(f"msgpack extension value of {len(data)} bytes exceeds max_str_len")
         return _ext_scalar(code, data)
 
 
@@ -478,8 +476,6 @@ def _decode_py(data: bytes, code: int, max_depth: int, budget: _Budget, max_str_
                     code = ext_code
                     end = pos + n
                     continue
-                if n > max_str_len:
-                    raise Malformed(f"msgpack extension value of {n} bytes exceeds max_str_len")
                 value = _ext_scalar(ext_code, data[pos : pos + n])
                 pos += n
             else:
