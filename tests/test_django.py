@@ -609,3 +609,27 @@ def test_vary_cookie_whenever_a_session_is_read_or_its_cookie_set(store: Any) ->
         assert "sessionid" in refreshed.cookies
         assert refreshed.headers["Vary"] == "Cookie"
     assert "Vary" not in Client().get("/plain").headers  # no session cookie at all
+
+
+@pytest.mark.parametrize("url", ["cookie", "memory://"])
+def test_settings_choose_the_json_serializer(url: str) -> None:
+    engine.reset_store()
+    with override_settings(WEBSESSION={"STORE": url, "SERIALIZER": "json"}):
+        session = SessionStore()
+        session["pair"] = (1, 2)  # JSON's types, as Django's default SESSION_SERIALIZER
+        session.save()
+        assert SessionStore(session.session_key)["pair"] == [1, 2]
+    engine.reset_store()
+    with override_settings(WEBSESSION={"STORE": url}):  # msgpack, the default, keeps tuples
+        session = SessionStore()
+        session["pair"] = (1, 2)
+        session.save()
+        assert SessionStore(session.session_key)["pair"] == (1, 2)
+    engine.reset_store()
+
+
+def test_an_unknown_serializer_is_refused() -> None:
+    engine.reset_store()
+    with override_settings(WEBSESSION={"SERIALIZER": "pickle"}), pytest.raises(ValueError):
+        engine.get_store()
+    engine.reset_store()

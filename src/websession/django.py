@@ -15,6 +15,11 @@ Configure the store in settings (all keys optional)::
         "SECRET_KEYS": [...],                 # default: SECRET_KEY, then SECRET_KEY_FALLBACKS
         "OPTIONS": {"optimistic": True},      # extra open_store options
         "LEGACY": [DjangoSessions()],         # readers of the engine being replaced
+        "SERIALIZER": "json",                 # "json" (Django's SESSION_SERIALIZER default:
+                                              # JSON's types, tuples come back as lists),
+                                              # "msgpack" (the default: keeps tuples, bytes,
+                                              # datetimes, int keys), a Serializer or a dotted
+                                              # path to one
     }
 
 Switching from one of Django's own engines logs no one out: keep ``SESSION_COOKIE_NAME``, and
@@ -40,6 +45,9 @@ from django.utils.module_loading import import_string
 from .codecs.keys import framework_secret
 from .cookies import CookieOptions
 from .legacy import aadopt, adopt
+from .serializers.base import Serializer
+from .serializers.json import JSONSerializer
+from .serializers.msgpack import MsgpackSerializer
 from .session import Session, values_of
 from .stores.base import Store
 from .stores.cookie import CookieStore
@@ -62,6 +70,29 @@ def _options() -> CookieOptions:
     )
 
 
+def _serializer(spec: object) -> Serializer | None:
+    """``WEBSESSION["SERIALIZER"]``: a name, a dotted path, or a Serializer (None: default)."""
+    if spec is None:
+        return None
+    if spec == "json":
+        return JSONSerializer(go_compatible=False)
+    if spec == "msgpack":
+        return MsgpackSerializer()
+    if isinstance(spec, str):
+        try:
+            spec = import_string(spec)
+        except ImportError as exc:
+            raise ValueError(f"WEBSESSION['SERIALIZER']: cannot import {spec!r}: {exc}") from exc
+        if isinstance(spec, type):
+            spec = spec()
+    if not isinstance(spec, Serializer):
+        raise ValueError(
+            "WEBSESSION['SERIALIZER'] must be 'json', 'msgpack', a Serializer or a dotted "
+            f"path to one, not {spec!r}"
+        )
+    return spec
+
+
 def _build() -> Store:
     config: dict[str, Any] = dict(getattr(settings, "WEBSESSION", {}) or {})
     # Django's own SECRET_KEY was accepted by the engine this one replaces: weak ones are
@@ -74,13 +105,21 @@ def _build() -> Store:
     ]
     spec = config.get("STORE")
     legacy = config.get("LEGACY", ())
+    serializer = _serializer(config.get("SERIALIZER"))
     if spec is None or spec == "cookie":
-        return CookieStore(secrets, options=_options(), legacy=legacy)
+        return CookieStore(secrets, options=_options(), legacy=legacy, serializer=serializer)
     if isinstance(spec, str) and "://" in spec:
         from .urls import open_store
 
         extra = {"ttl": int(settings.SESSION_COOKIE_AGE), **config.get("OPTIONS", {})}
+        if serializer is not None:
+            extra["serializer"] = serializer
         return open_store(spec, secrets, options=_options(), legacy=legacy, **extra)
+    if serializer is not None:
+        raise ValueError(
+            "WEBSESSION['SERIALIZER'] applies to the stores websession builds (a URL or "
+            "'cookie'); give a Store its serializer yourself"
+        )
     if isinstance(spec, str):
         spec = import_string(spec)
     if callable(spec) and not isinstance(spec, Store):

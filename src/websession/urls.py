@@ -25,8 +25,8 @@ Query parameters ``ttl``, ``rolling`` and ``optimistic`` configure the
 :class:`~websession.ServerStore`; every other parameter belongs to the backend (for network
 databases the URL is handed to the backend's own ``from_url`` with the store's parameters
 removed, so driver parameters such as ``connect_timeout`` or ``sslmode`` pass through).
-Keyword arguments to :func:`open_store` named ``ttl``, ``rolling``, ``optimistic``, ``codecs``
-or ``clock`` also configure the store; the rest go to the backend.
+Keyword arguments to :func:`open_store` named ``ttl``, ``rolling``, ``optimistic``, ``codecs``,
+``serializer``, ``legacy`` or ``clock`` also configure the store; the rest go to the backend.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ SCHEMES: dict[str, str] = {
 
 #: query parameters and keyword arguments that configure the ServerStore, not the backend
 STORE_OPTIONS = ("ttl", "rolling", "optimistic")
-_STORE_KWARGS = (*STORE_OPTIONS, "codecs", "clock", "legacy")
+_STORE_KWARGS = (*STORE_OPTIONS, "codecs", "clock", "legacy", "serializer")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 

@@ -24,7 +24,8 @@ settings.configure(
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
     USE_TZ=True,
     SESSION_ENGINE="websession.django",
-    WEBSESSION={"STORE": os.environ["WEBSESSION_COMPAT_STORE"]},
+    # JSON, as Django's default SESSION_SERIALIZER: the values Django apps expect.
+    WEBSESSION={"STORE": os.environ["WEBSESSION_COMPAT_STORE"], "SERIALIZER": "json"},
 )
 django.setup()
 

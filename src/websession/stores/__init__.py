@@ -12,6 +12,7 @@ from ..codecs.base import Codec
 from ..codecs.keys import SecretKeys
 from ..cookies import CookieOptions
 from ..legacy._base import LegacyReader
+from ..serializers.base import Serializer
 from .base import BaseStore, Store
 from .cookie import CookieStore
 from .server import ServerStore, new_session_id
@@ -49,7 +50,7 @@ class FilesystemStore(ServerStore):
             ``session_<ID>`` layout and Go services can share it.
         options: cookie options every session starts with.
         fsync: fsync every write (durable across power loss, slower).
-        **kwargs: ``ttl``, ``rolling``, ``optimistic``, ``clock``, ``legacy`` (see
+        **kwargs: ``ttl``, ``rolling``, ``optimistic``, ``clock``, ``legacy``, ``serializer`` (see
             :class:`ServerStore`).
     """
 
@@ -66,6 +67,7 @@ class FilesystemStore(ServerStore):
         optimistic: bool = False,
         clock: Callable[[], float] | None = None,
         legacy: Sequence[LegacyReader] = (),
+        serializer: Serializer | None = None,
     ) -> None:
         directory = path if path is not None else default_directory()
         backend = FilesystemBackend(
@@ -85,6 +87,7 @@ class FilesystemStore(ServerStore):
             optimistic=optimistic,
             clock=clock,
             legacy=legacy,
+            serializer=serializer,
         )
 
 
@@ -106,6 +109,7 @@ class MemoryStore(ServerStore):
         optimistic: bool = False,
         clock: Callable[[], float] | None = None,
         legacy: Sequence[LegacyReader] = (),
+        serializer: Serializer | None = None,
         max_entries: int = 0,
     ) -> None:
         super().__init__(
@@ -118,4 +122,5 @@ class MemoryStore(ServerStore):
             optimistic=optimistic,
             clock=clock,
             legacy=legacy,
+            serializer=serializer,
         )

@@ -12,6 +12,7 @@ from ..codecs.sealed import SealedCookie
 from ..cookies import CookieOptions
 from ..errors import DecodeError, Expired, Malformed
 from ..legacy._base import LegacyReader
+from ..serializers.base import Serializer
 from ..session import Session, SessionState
 from .base import BaseStore, apply_meta, pack_values, unpack_values
 
@@ -24,11 +25,14 @@ def build_codecs(
     *,
     max_age: int,
     clock: Callable[[], float] | None,
+    serializer: Serializer | None = None,
 ) -> list[Codec]:
     """The codecs a store uses: the given ones, or one SealedCookie over ``secret_keys``."""
     if codecs is not None:
         if secret_keys is not None:
             raise ValueError("give secret_keys or codecs, not both")
+        if serializer is not None:
+            raise ValueError("give serializer or codecs, not both (codecs carry their own)")
         if not codecs:
             raise ValueError("codecs is empty")
         return list(codecs)
@@ -37,7 +41,7 @@ def build_codecs(
             "a store needs secret_keys (a secret, or a list of them, newest first) or codecs; "
             "`websession keygen` prints a new secret"
         )
-    return [SealedCookie(secret_keys, max_age=max_age, clock=clock)]
+    return [SealedCookie(secret_keys, max_age=max_age, clock=clock, serializer=serializer)]
 
 
 def with_limits(
@@ -66,6 +70,8 @@ class CookieStore(BaseStore):
         clock: the time source for cookie expiry (seconds since the epoch).
         legacy: readers of the sessions of the library being replaced
             (:mod:`websession.legacy`): adopted once, then re-sealed.
+        serializer: how the values become bytes before sealing (msgpack by default; e.g.
+            ``JSONSerializer(go_compatible=False)`` for JSON's value types, as Django's).
 
     A cookie is valid on the server for its session's ``max_age`` seconds after it was issued
     (the store's ``options.max_age``, 30 days by default, unless the session set its own, which
@@ -84,6 +90,7 @@ class CookieStore(BaseStore):
         options: CookieOptions | None = None,
         clock: Callable[[], float] | None = None,
         legacy: Sequence[LegacyReader] = (),
+        serializer: Serializer | None = None,
     ) -> None:
         super().__init__(options=options, clock=clock, legacy=legacy)
         #: sealed mode: the store seals per-session options and checks each session's lifetime
@@ -91,7 +98,11 @@ class CookieStore(BaseStore):
         self.keeps_metadata = self.sealed
         self.lifetime = self.options.max_age if self.options.max_age > 0 else MAX_AGE
         self.codecs = build_codecs(
-            secret_keys, codecs, max_age=0 if self.sealed else self.lifetime, clock=clock
+            secret_keys,
+            codecs,
+            max_age=0 if self.sealed else self.lifetime,
+            clock=clock,
+            serializer=serializer,
         )
 
     def new(self, name: str, cookie_value: str | None) -> Session:

@@ -18,6 +18,7 @@ The store's logic is written once, as generators that yield backend operations (
 from __future__ import annotations
 
 import base64
+import copy
 import logging
 import os
 import re
@@ -32,6 +33,7 @@ from ..codecs.sealed import SealedCookie
 from ..cookies import CookieOptions
 from ..errors import ConflictError, DecodeError, EncodeError, Malformed, SessionNotFound
 from ..legacy._base import LegacyReader
+from ..serializers.base import Serializer
 from ..session import Session, SessionState
 from .base import BaseStore, apply_meta, pack_values, unpack_values
 from .cookie import build_codecs, with_limits
@@ -110,6 +112,8 @@ class ServerStore(BaseStore):
         clock: time source for cookie expiry.
         legacy: readers of the sessions of the library being replaced
             (:mod:`websession.legacy`): adopted once, then saved under a new id.
+        serializer: how a record's values become bytes before sealing (msgpack by default;
+            e.g. ``JSONSerializer(go_compatible=False)`` for JSON's value types, as Django's).
     """
 
     def __init__(
@@ -124,6 +128,7 @@ class ServerStore(BaseStore):
         optimistic: bool = False,
         clock: Callable[[], float] | None = None,
         legacy: Sequence[LegacyReader] = (),
+        serializer: Serializer | None = None,
     ) -> None:
         super().__init__(options=options, clock=clock, legacy=legacy)
         if ttl <= 0:
@@ -160,6 +165,12 @@ class ServerStore(BaseStore):
             if not self.gorilla and isinstance(self.data_codecs[0], SealedCookie)
             else None
         )
+        if serializer is not None:
+            if self._sealer is None:
+                raise ValueError("give serializer or codecs, not both (codecs carry their own)")
+            # the records' values only: the sealed id in the cookie keeps its own encoding
+            self._sealer = copy.copy(self._sealer)
+            self._sealer.serializer = serializer
         self._id_hashes: list[KeyedHash] = (
             []
             if self.gorilla
