@@ -215,3 +215,22 @@ def test_go_values_survive_copies() -> None:
     deep = copy.deepcopy(session)
     assert deep["roles"] is not session["roles"]
     assert deep["user"].go_type == session["user"].go_type
+
+
+FLOATS32: list[dict[str, Any]] = go_vectors()["floats32"]
+
+
+@pytest.mark.parametrize("case", FLOATS32, ids=lambda case: case["json"])
+def test_float32s_format_as_gos_encoding_json(case: dict[str, Any]) -> None:
+    """A float32 Go sent in a gob session (a GoFloat) is written to JSON as Go writes it."""
+    value: float = struct.unpack(">f", int(case["bits"], 16).to_bytes(4, "big"))[0]
+    assert go_float(value, 32) == case["json"]
+    assert JSONSerializer().serialize([GoFloat(value, "float32")]) == f"[{case['json']}]\n".encode()
+
+
+def test_the_float32_table_has_the_tricky_cases() -> None:
+    texts = {case["json"] for case in FLOATS32}
+    for text in ("0.1", "0.33333334", "3.4028235e+38", "1e-45", "0.000001", "1e+21", "-0"):
+        assert text in texts
+    with pytest.raises(ValueError, match="float32"):
+        go_float(1e39, 32)

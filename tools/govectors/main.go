@@ -276,6 +276,35 @@ func floats() []floatCase {
 	return out
 }
 
+type float32Case struct {
+	Bits string `json:"bits"` // IEEE-754 bits of the float32, hex
+	JSON string `json:"json"` // encoding/json's text for the float32
+}
+
+func floats32() []float32Case {
+	values := []float32{
+		0, float32(math.Copysign(0, -1)), 1, 2, 0.1, 1.0 / 3, 1e-6, 9.999999e-7, 1e-7, 1e20, 1e21,
+		math.MaxFloat32, math.SmallestNonzeroFloat32, 16777217, 3.4e38, 0.25, 123.456,
+	}
+	r := rand.New(rand.NewSource(32))
+	for i := 0; i < 200; i++ {
+		values = append(values, math.Float32frombits(r.Uint32()))
+		values = append(values, float32(r.NormFloat64()*math.Pow(10, float64(r.Intn(50)-25))))
+	}
+	out := []float32Case{}
+	for _, f := range values {
+		if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+			continue
+		}
+		text, err := json.Marshal(f)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, float32Case{strconv.FormatUint(uint64(math.Float32bits(f)), 16), string(text)})
+	}
+	return out
+}
+
 func gen() {
 	type entry struct {
 		ID            string            `json:"id"`
@@ -303,9 +332,11 @@ func gen() {
 			"entry, so the bytes are the same in every run; go_types: Go's %T of each value and key. " +
 			"python_hex: what websession's GobSerializer writes back after decoding hex; " +
 			"go_accepts_python_hex: Go decoded python_hex into a value reflect.DeepEqual to its own " +
-			"decoding of hex. floats: float64 bits (hex) and json.Marshal's text.",
-		"gob":    entries,
-		"floats": floats(),
+			"decoding of hex. floats: float64 bits (hex) and json.Marshal's text; floats32: the same " +
+			"for float32 values (Go writes the shortest text that reads back as the same float32).",
+		"gob":      entries,
+		"floats":   floats(),
+		"floats32": floats32(),
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", " ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import operator
+import struct
 from itertools import accumulate
 from json.encoder import encode_basestring  # the C function json.dumps(ensure_ascii=False) uses
 from typing import Any
@@ -37,7 +38,8 @@ class JSONSerializer:
     """JSON the way Go's ``json.NewEncoder(w).Encode(v)`` writes it.
 
     Compact, map keys sorted, ``<``, ``>``, ``&``, U+2028 and U+2029 escaped, floats formatted
-    as Go formats a ``float64`` (``0.000001``, ``2``, ``-0``, ``1e+21``: see :func:`go_float`),
+    as Go formats a ``float64`` (``0.000001``, ``2``, ``-0``, ``1e+21``: see :func:`go_float`;
+    a ``float32`` read from Go by :class:`~websession.GobSerializer` as Go formats a float32),
     and a trailing ``"\\n"`` which is part of what gorilla MACs. So an integral float reads back
     as an int (``2.0`` as ``2``), as in any JSON reader but Go's ``float64``. Decoding reads the
     first JSON value and ignores what follows, as Go's decoder does. JSON objects have string
@@ -253,33 +255,45 @@ def _check_str_keys(value: Any, depth_left: int) -> bool:
     return has_float
 
 
-def go_float(value: float) -> str:
-    """``value`` as Go's encoding/json writes a ``float64``.
+def go_float(value: float, bits: int = 64) -> str:
+    """``value`` as Go's encoding/json writes a ``float64`` (or, with ``bits=32``, a
+    ``float32``).
 
-    Go takes the shortest digits that read back as the same float (as ``repr`` does) and
-    writes them without an exponent when ``1e-6 <= |value| < 1e21`` (``0.000001``, ``2``,
-    ``100000000000000000000``, ``-0``), otherwise with one (``1e+21``, ``5e-324``, ``1e-7``: at
-    least two exponent digits, except that ``e-0N`` is shortened to ``e-N``), as ECMAScript
-    does.
+    Go takes the shortest digits that read back as the same float (as ``repr`` does for a
+    float64) and writes them without an exponent when ``1e-6 <= |value| < 1e21``
+    (``0.000001``, ``2``, ``100000000000000000000``, ``-0``), otherwise with one (``1e+21``,
+    ``5e-324``, ``1e-7``: at least two exponent digits, except that ``e-0N`` is shortened to
+    ``e-N``), as ECMAScript does. A float32 gets the shortest digits that identify it as a
+    float32 (``float32(0.1)`` is ``0.1``, not ``0.10000000149011612``).
 
     Raises:
-        ValueError: ``value`` is NaN or infinite (JSON has no such numbers; nor does Go).
+        ValueError: ``value`` is NaN or infinite, or too large for a float32 (JSON has no
+            such numbers; nor does Go).
     """
     if not math.isfinite(value):
         raise ValueError(f"Out of range float values are not JSON compliant: {value!r}")
     sign = "-" if math.copysign(1.0, value) < 0 else ""
     if value == 0:
         return sign + "0"
-    # repr() is the shortest round-tripping form: "1.5", "1e-06", "1.2345e+22", "123.0".
-    mantissa, _, exp = repr(abs(value)).partition("e")
+    magnitude = abs(value)
+    if bits == 32:
+        try:
+            magnitude = _FLOAT32.unpack(_FLOAT32.pack(magnitude))[0]  # as Go converts it
+        except OverflowError:
+            raise ValueError(f"{value!r} does not fit a float32") from None
+        shortest = _shortest_float32(magnitude)
+        plain = _FLOAT32_1E_6 <= magnitude < _FLOAT32_1E21
+    else:
+        shortest = repr(magnitude)  # the shortest round-tripping text: "1.5", "1e-06", "2.0"
+        plain = 1e-6 <= magnitude < 1e21
+    mantissa, _, exp = shortest.partition("e")
     whole, _, fraction = mantissa.partition(".")
     raw = whole + fraction
     digits = raw.lstrip("0")
     # the decimal point sits after `point` digits of `digits` (negative: zeros before them)
     point = len(whole) + int(exp or 0) - (len(raw) - len(digits))
     digits = digits.rstrip("0")
-    magnitude = abs(value)
-    if 1e-6 <= magnitude < 1e21:
+    if plain:
         if point <= 0:
             return f"{sign}0.{'0' * -point}{digits}"
         if point >= len(digits):
@@ -290,6 +304,31 @@ def go_float(value: float) -> str:
     if exponent < 0:
         return f"{sign}{head}e-{-exponent}" if exponent > -10 else f"{sign}{head}e{exponent}"
     return f"{sign}{head}e+{exponent:02d}"
+
+
+_FLOAT32 = struct.Struct("<f")
+_FLOAT32_1E_6: float = _FLOAT32.unpack(_FLOAT32.pack(1e-6))[0]
+_FLOAT32_1E21: float = _FLOAT32.unpack(_FLOAT32.pack(1e21))[0]
+_FLOAT32_MAX: float = _FLOAT32.unpack(b"\xff\xff\x7f\x7f")[0]
+
+
+def _shortest_float32(value: float) -> str:
+    """The fewest significant digits that read back as the float32 ``value`` (positive).
+
+    Each ``%.Ng`` is the closest N-digit decimal, so the first that reads back is the
+    shortest, and the closest of that length, as Go's strconv chooses.
+    """
+    target = _FLOAT32.pack(value)
+    for precision in range(1, 9):
+        text = f"{value:.{precision}g}"
+        candidate = float(text)
+        if candidate > _FLOAT32_MAX:  # struct refuses it, but it may still round to the max
+            if candidate < _FLOAT32_MAX + 2.0**103 and target == _FLOAT32.pack(_FLOAT32_MAX):
+                return text
+            continue
+        if _FLOAT32.pack(candidate) == target:
+            return text
+    return f"{value:.9g}"  # nine digits identify every float32
 
 
 def _go_encode(value: Any) -> str:
@@ -306,7 +345,8 @@ def _go_encode(value: Any) -> str:
     if isinstance(value, int):
         return int.__repr__(value)
     if isinstance(value, float):
-        return go_float(value)
+        # a float32 read from Go (gob's GoFloat) is written as Go writes a float32
+        return go_float(value, 32 if getattr(value, "go_name", None) == "float32" else 64)
     if isinstance(value, dict):
         items = sorted(value.items())
         return "{" + ",".join(encode_basestring(k) + ":" + _go_encode(v) for k, v in items) + "}"
