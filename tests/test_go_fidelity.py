@@ -25,7 +25,7 @@ from websession import (
     SecureCookie,
     generate_random_key,
 )
-from websession.serializers.gob import GoFloat, GoInt
+from websession.serializers.gob import INT, STRING, UINT, GoDict, GoFloat, GoInt, GoList, GoType
 from websession.serializers.json import go_float
 
 FLOATS: list[dict[str, Any]] = go_vectors()["floats"]
@@ -185,6 +185,21 @@ def test_values_python_creates_keep_the_documented_mapping() -> None:
         ("int64", {"v": GoInt(300, "int64")}),
         ("uint8", {"v": GoInt(255, "uint8")}),
         ("float32", {"v": GoFloat(0.10000000149011612, "float32")}),
+        ("named-uint8", {"level": GoInt(3, "main.Level", UINT)}),
+        (
+            "strings",
+            {"roles": GoList(["admin", "editor"], GoType("slice", elem=STRING), "[]string")},
+        ),
+        (
+            "struct-pointer",
+            {
+                "addr": GoDict(
+                    {"City": "Oslo", "Zip": 150},
+                    GoType("struct", "Address", fields=(("City", STRING), ("Zip", INT))),
+                    "*main.Address",
+                )
+            },
+        ),
     ]:
         assert GOB.serialize(value).hex() == _by_id(vector_id)["hex"], vector_id
 

@@ -77,6 +77,14 @@ from ._limits import (
 )
 
 __all__ = [
+    "BOOL",
+    "BYTES",
+    "COMPLEX",
+    "FLOAT",
+    "INT",
+    "INTERFACE",
+    "STRING",
+    "UINT",
     "GoBytes",
     "GoComplex",
     "GoDict",
@@ -354,7 +362,9 @@ class GoInt(int):
     ``v.(int64)`` still holds. ``go_name`` is the name Go registered the type under (what
     gob writes in an ``interface{}``); ``go_type`` its wire type (:data:`INT`, :data:`UINT`,
     or :data:`BOOL` for a named bool type). Arithmetic gives plain ints: a value Python
-    computes is written with the usual mapping. ``GoInt(5, "int64")`` makes one in Python.
+    computes is written with the usual mapping. ``GoInt(5, "int64")`` makes one in Python; a
+    named type needs its wire type too: ``GoInt(3, "main.Level", UINT)`` for ``type Level
+    uint8``.
     """
 
     go_name: str
@@ -463,7 +473,8 @@ class GoList(list):  # type: ignore[type-arg]
     A ``list`` for Python code, written back as its Go type: its items must still fit it
     (``session["roles"].append("x")`` keeps a ``[]string``; appending an int is an
     :class:`~websession.EncodeError` at save, where Go's ``v.([]string)`` would have panicked).
-    ``go_name`` is the name Go registered it under (``None`` at the top level).
+    ``go_name`` is the name Go registered it under (``None`` at the top level). Made in
+    Python: ``GoList(["a"], GoType("slice", elem=STRING), "[]string")``.
     """
 
     go_type: GoType
