@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import time
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..cookies import cookie_candidates
@@ -128,22 +128,35 @@ def _rejected(session: Session, reader: LegacyReader, error: DecodeError) -> Non
         session.reject(error)
 
 
-def _closed_error(reader: LegacyReader) -> Expired:
-    assert reader.until is not None
-    return Expired(
-        f"{type(reader).__name__} accepts no sessions since {reader.until.isoformat()} (until=)"
-    )
+def _attempts(
+    session: Session, readers: Sequence[LegacyReader], cookies: Cookies
+) -> Iterator[tuple[LegacyReader, str]]:
+    """Each (reader, cookie value) to try, in order; a closed reader's cookie is rejected."""
+    for reader in readers:
+        values = cookie_candidates(reader.cookie_name, cookies.get(reader.cookie_name, ()))
+        if values and reader.closed():
+            assert reader.until is not None
+            since = reader.until.isoformat()
+            _rejected(
+                session,
+                reader,
+                Expired(f"{type(reader).__name__} accepts no sessions since {since} (until=)"),
+            )
+            continue
+        for value in values:
+            yield reader, value
 
 
-def _candidates(reader: LegacyReader, cookies: Cookies) -> Sequence[str]:
-    return cookie_candidates(reader.cookie_name, cookies.get(reader.cookie_name, ()))
-
-
-def _unexpected(reader: LegacyReader, exc: Exception) -> DecodeError:
-    # The old library raised something other than its documented errors for this cookie: the
-    # cookie is untrusted input, so it is one more bad cookie, never a server error.
-    log.warning("websession: %s failed on a cookie: %r", type(reader).__name__, exc)
-    return Malformed(f"{type(reader).__name__} could not read the cookie: {exc}")
+def _failed(session: Session, reader: LegacyReader, exc: Exception) -> None:
+    if isinstance(exc, StoreUnavailable):
+        raise exc  # the old store is down: a 503, as for websession's own stores
+    if not isinstance(exc, DecodeError):
+        # The old library raised something other than its documented errors: the cookie is
+        # untrusted input, so it is one more bad cookie, never a server error.
+        log.warning("websession: %s failed on a cookie: %r", type(reader).__name__, exc)
+        exc = Malformed(f"{type(reader).__name__} could not read the cookie: {exc}")
+    assert isinstance(exc, DecodeError)
+    _rejected(session, reader, exc)
 
 
 def adopt(session: Session, readers: Sequence[LegacyReader], cookies: Cookies) -> str | None:
@@ -153,43 +166,19 @@ def adopt(session: Session, readers: Sequence[LegacyReader], cookies: Cookies) -
     else None. Never raises for a bad cookie (the reason goes to ``session.rejected``); a reader
     whose server cannot be reached raises :class:`~websession.StoreUnavailable`.
     """
-    for reader in readers:
-        values = _candidates(reader, cookies)
-        if not values:
-            continue
-        if reader.closed():
-            _rejected(session, reader, _closed_error(reader))
-            continue
-        for value in values:
-            try:
-                found = reader.read(value)
-                return _recognised(session, reader, found)
-            except DecodeError as exc:
-                _rejected(session, reader, exc)
-            except StoreUnavailable:
-                raise
-            except Exception as exc:
-                _rejected(session, reader, _unexpected(reader, exc))
+    for reader, value in _attempts(session, readers, cookies):
+        try:
+            return _recognised(session, reader, reader.read(value))
+        except Exception as exc:
+            _failed(session, reader, exc)
     return None
 
 
 async def aadopt(session: Session, readers: Sequence[LegacyReader], cookies: Cookies) -> str | None:
     """Async twin of :func:`adopt`."""
-    for reader in readers:
-        values = _candidates(reader, cookies)
-        if not values:
-            continue
-        if reader.closed():
-            _rejected(session, reader, _closed_error(reader))
-            continue
-        for value in values:
-            try:
-                found = await reader.aread(value)
-                return _recognised(session, reader, found)
-            except DecodeError as exc:
-                _rejected(session, reader, exc)
-            except StoreUnavailable:
-                raise
-            except Exception as exc:
-                _rejected(session, reader, _unexpected(reader, exc))
+    for reader, value in _attempts(session, readers, cookies):
+        try:
+            return _recognised(session, reader, await reader.aread(value))
+        except Exception as exc:
+            _failed(session, reader, exc)
     return None
