@@ -7,6 +7,7 @@ what is particular to files.
 from __future__ import annotations
 
 import ast
+import base64
 import multiprocessing
 import os
 import stat
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests import interop
+from tests.interop import go_vectors
 from websession import (
     ConflictError,
     EncodeError,
@@ -310,7 +312,7 @@ def test_gorilla_file_age_is_its_timestamp_not_its_mtime(tmp_path: Path) -> None
     assert store.new("s", fresh_cookie)["n"] == 2
     gone = store.new("s", old_cookie)
     assert gone.is_new
-    assert store.purge() == 1  # type: ignore[attr-defined]
+    assert store.purge() == 1
     assert not old_file.exists()
     assert fresh_file.exists()
 
@@ -329,6 +331,72 @@ def test_gorilla_file_age_is_not_extended_by_loads(tmp_path: Path) -> None:
     assert store.new("s", cookie)["n"] == 1
     clock.now += 601
     assert store.new("s", cookie).is_new
+
+
+GO_FS = go_vectors()["filesystem"]  # what gorilla's own FilesystemStore did (tools/govectors)
+
+
+def _go_codecs(clock: Any, **kwargs: Any) -> list[Any]:
+    return codecs_from_pairs(
+        bytes.fromhex(GO_FS["hash_key"]),
+        bytes.fromhex(GO_FS["block_key"]),
+        serializer=GobSerializer(),
+        clock=clock,
+        **kwargs,
+    )
+
+
+def _issued_at(securecookie_value: str) -> int:
+    return int(base64.urlsafe_b64decode(securecookie_value).split(b"|", 1)[0])
+
+
+def test_too_long_for_go_is_too_long_here_with_gos_own_message(tmp_path: Path) -> None:
+    """Go's Save failed with "securecookie: the value is too long: N" for this session; ours
+    fails at the same length, with the same words."""
+    store = FilesystemStore(tmp_path, codecs=_go_codecs(time.time))
+    session = store.new(GO_FS["name"], None)
+    session["big"] = "x" * 3000
+    with pytest.raises(EncodeError) as caught:
+        store.save(session)
+    assert GO_FS["too_long_error"] in str(caught.value)
+    assert list(tmp_path.glob("session_*")) == []
+
+
+def test_a_file_go_saved_under_a_larger_max_length(tmp_path: Path) -> None:
+    """Go saved it with MaxLength(8192) and refused to read it back at 4096: so do we."""
+    (tmp_path / f"session_{GO_FS['long_id']}").write_text(GO_FS["long_file"])
+    at = float(_issued_at(GO_FS["long_file"]) + 60)
+    assert GO_FS["default_refuses_long"].startswith("securecookie: the value is too long")
+    refused = FilesystemStore(tmp_path, codecs=_go_codecs(lambda: at), clock=lambda: at)
+    session = refused.new(GO_FS["name"], GO_FS["long_cookie"])
+    assert session.is_new
+    assert session.reason == "too_long"
+    same = FilesystemStore(
+        tmp_path, codecs=_go_codecs(lambda: at, max_length=8192), clock=lambda: at
+    )
+    session = same.new(GO_FS["name"], GO_FS["long_cookie"])
+    assert not session.is_new, session.reason
+    assert session["big"] == "y" * 3000
+
+
+def test_a_go_file_with_an_ancient_mtime_is_alive_as_go_found_it(tmp_path: Path) -> None:
+    """Go loaded this file after its mtime was set to 2001: its timestamp says it is new."""
+    path = tmp_path / f"session_{GO_FS['old_mtime_id']}"
+    path.write_text(GO_FS["old_mtime_file"])
+    os.utime(path, (GO_FS["old_mtime"], GO_FS["old_mtime"]))
+    assert GO_FS["old_mtime_go_loaded"] is True
+    issued = _issued_at(GO_FS["old_mtime_file"])
+    clock = Clock(issued + 60.0)
+    store = FilesystemStore(tmp_path, codecs=_go_codecs(clock), clock=clock)
+    session = store.new(GO_FS["name"], GO_FS["old_mtime_cookie"])
+    assert not session.is_new, session.reason
+    assert session["user"] == "ann"
+    assert store.purge() == 0
+    # and it expires when its timestamp says so, as in Go (MaxAge 30 days)
+    clock.now = issued + GO_FS["old_mtime_go_max_age"] + 1.0
+    assert store.new(GO_FS["name"], GO_FS["old_mtime_cookie"]).is_new
+    assert store.purge() == 1
+    assert not path.exists()
 
 
 # -- many processes ------------------------------------------------------------------------------

@@ -11,17 +11,23 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gorilla/sessions" // registers []interface{} as gorilla does
 )
@@ -305,6 +311,69 @@ func floats32() []float32Case {
 	return out
 }
 
+// filesystem runs gorilla's FilesystemStore on the cases tests/test_filesystem_store.py
+// replays: a session too long for the default MaxLength, one saved under MaxLength(8192), and
+// a file whose mtime says it is 25 years old (Go judges age by the timestamp inside).
+func filesystem() map[string]interface{} {
+	hashKey := sha256.Sum256([]byte("govectors filesystem hash key"))
+	blockKey := sha256.Sum256([]byte("govectors filesystem block key"))
+	dir, err := os.MkdirTemp("", "govectors")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	store := sessions.NewFilesystemStore(dir, hashKey[:], blockKey[:])
+	blank := httptest.NewRequest("GET", "/", nil)
+	save := func(key, value string) (string, string, string) {
+		session, _ := store.New(blank, "s")
+		session.Values[key] = value
+		rec := httptest.NewRecorder()
+		if err := store.Save(blank, rec, session); err != nil {
+			return "", "", err.Error()
+		}
+		content, err := os.ReadFile(filepath.Join(dir, "session_"+session.ID))
+		if err != nil {
+			panic(err)
+		}
+		return rec.Result().Cookies()[0].Value, string(content), session.ID
+	}
+	load := func(cookie string) (*sessions.Session, error) {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.AddCookie(&http.Cookie{Name: "s", Value: cookie})
+		return store.New(req, "s")
+	}
+
+	_, _, tooLong := save("big", strings.Repeat("x", 3000))
+
+	store.MaxLength(8192)
+	longCookie, longFile, longID := save("big", strings.Repeat("y", 3000))
+	store.MaxLength(4096)
+	_, refused := load(longCookie)
+
+	oldCookie, oldFile, oldID := save("user", "ann")
+	ancient := time.Unix(1000000000, 0)
+	if err := os.Chtimes(filepath.Join(dir, "session_"+oldID), ancient, ancient); err != nil {
+		panic(err)
+	}
+	loaded, err := load(oldCookie)
+	return map[string]interface{}{
+		"hash_key":             hex.EncodeToString(hashKey[:]),
+		"block_key":            hex.EncodeToString(blockKey[:]),
+		"name":                 "s",
+		"too_long_error":       tooLong,
+		"long_cookie":          longCookie,
+		"long_file":            longFile,
+		"long_id":              longID,
+		"default_refuses_long": refused.Error(),
+		"old_mtime_cookie":     oldCookie,
+		"old_mtime_file":       oldFile,
+		"old_mtime_id":         oldID,
+		"old_mtime":            ancient.Unix(),
+		"old_mtime_go_loaded":  err == nil && loaded.Values["user"] == "ann",
+		"old_mtime_go_max_age": store.Options.MaxAge,
+	}
+}
+
 func gen() {
 	type entry struct {
 		ID            string            `json:"id"`
@@ -333,10 +402,14 @@ func gen() {
 			"python_hex: what websession's GobSerializer writes back after decoding hex; " +
 			"go_accepts_python_hex: Go decoded python_hex into a value reflect.DeepEqual to its own " +
 			"decoding of hex. floats: float64 bits (hex) and json.Marshal's text; floats32: the same " +
-			"for float32 values (Go writes the shortest text that reads back as the same float32).",
-		"gob":      entries,
-		"floats":   floats(),
-		"floats32": floats32(),
+			"for float32 values (Go writes the shortest text that reads back as the same float32). " +
+			"filesystem: gorilla's FilesystemStore (gob, keys given) refusing a 3000-byte value at " +
+			"the default MaxLength, saving one under MaxLength(8192) and refusing to read it back at " +
+			"4096, and loading a file whose mtime was set to 2001 (its timestamp decides).",
+		"gob":        entries,
+		"floats":     floats(),
+		"floats32":   floats32(),
+		"filesystem": filesystem(),
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", " ")
