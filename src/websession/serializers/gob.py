@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, cast
 
 from ..errors import EncodeError, Malformed
 from ._limits import (
@@ -355,7 +355,32 @@ _SLICE_ANY_KEY: Final = 1
 _MAP_STRING_ANY_KEY: Final = 2
 
 
-class GoInt(int):
+class _GoScalar:
+    """What the scalar wrappers share: their Go type, copying and printing."""
+
+    __slots__ = ()
+    _base: Any  # the Python type extended: int, float, complex, str, bytes
+    _default: GoType
+    go_name: str
+    go_type: GoType
+
+    def __new__(cls, value: Any, go_name: str, go_type: GoType | None = None) -> Any:
+        self: Any = cast(Any, super()).__new__(cls, value)  # int.__new__, str.__new__, ...
+        self.go_name = go_name
+        self.go_type = go_type if go_type is not None else _basic_type(go_name, cls._default)
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self._base(self), self.go_name, self.go_type))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._base.__repr__(self)}, {self.go_name!r})"
+
+    def __str__(self) -> str:  # as the plain value prints
+        return str.__str__(self) if isinstance(self, str) else self._base.__repr__(self)
+
+
+class GoInt(_GoScalar, int):
     """An integer Go sent as a type other than ``int`` (``int64``, ``uint8``, a named type...).
 
     It is an ``int`` for Python code, and is written back as the type it came as, so Go's
@@ -367,104 +392,36 @@ class GoInt(int):
     uint8``.
     """
 
-    go_name: str
-    go_type: GoType
-
-    def __new__(cls, value: int, go_name: str, go_type: GoType | None = None) -> GoInt:
-        self = super().__new__(cls, value)
-        self.go_name = go_name
-        self.go_type = go_type if go_type is not None else _basic_type(go_name, INT)
-        return self
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (int(self), self.go_name, self.go_type))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({int(self)!r}, {self.go_name!r})"
-
-    __str__ = int.__repr__  # str() as the plain int prints
+    _base = int
+    _default = INT
 
 
-class GoFloat(float):
+class GoFloat(_GoScalar, float):
     """A float Go sent as ``float32`` (or a named float type); see :class:`GoInt`."""
 
-    go_name: str
-    go_type: GoType
-
-    def __new__(cls, value: float, go_name: str, go_type: GoType | None = None) -> GoFloat:
-        self = super().__new__(cls, value)
-        self.go_name = go_name
-        self.go_type = go_type if go_type is not None else FLOAT
-        return self
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (float(self), self.go_name, self.go_type))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({float(self)!r}, {self.go_name!r})"
-
-    __str__ = float.__repr__  # str() as the plain float prints
+    _base = float
+    _default = FLOAT
 
 
-class GoComplex(complex):
+class GoComplex(_GoScalar, complex):
     """A complex number Go sent as ``complex64`` (or a named type); see :class:`GoInt`."""
 
-    go_name: str
-    go_type: GoType
-
-    def __new__(cls, value: complex, go_name: str, go_type: GoType | None = None) -> GoComplex:
-        self = super().__new__(cls, value)
-        self.go_name = go_name
-        self.go_type = go_type if go_type is not None else COMPLEX
-        return self
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (complex(self), self.go_name, self.go_type))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({complex(self)!r}, {self.go_name!r})"
-
-    __str__ = complex.__repr__  # str() as the plain complex prints
+    _base = complex
+    _default = COMPLEX
 
 
-class GoStr(str):
+class GoStr(_GoScalar, str):
     """A string Go sent as a named string type (``type Role string``); see :class:`GoInt`."""
 
-    go_name: str
-    go_type: GoType
-
-    def __new__(cls, value: str, go_name: str, go_type: GoType | None = None) -> GoStr:
-        self = super().__new__(cls, value)
-        self.go_name = go_name
-        self.go_type = go_type if go_type is not None else STRING
-        return self
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (str(self), self.go_name, self.go_type))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({str(self)!r}, {self.go_name!r})"
+    _base = str
+    _default = STRING
 
 
-class GoBytes(bytes):
+class GoBytes(_GoScalar, bytes):
     """Bytes Go sent as a named ``[]byte`` type; see :class:`GoInt`."""
 
-    go_name: str
-    go_type: GoType
-
-    def __new__(cls, value: bytes, go_name: str, go_type: GoType | None = None) -> GoBytes:
-        self = super().__new__(cls, value)
-        self.go_name = go_name
-        self.go_type = go_type if go_type is not None else BYTES
-        return self
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (bytes(self), self.go_name, self.go_type))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({bytes(self)!r}, {self.go_name!r})"
-
-    __str__ = bytes.__repr__  # str() as the plain bytes prints
+    _base = bytes
+    _default = BYTES
 
 
 class GoList(list):  # type: ignore[type-arg]
