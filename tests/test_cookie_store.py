@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 
 import pytest
 
@@ -319,3 +320,89 @@ def test_remember_me_outlives_the_store_lifetime_and_later_saves() -> None:
     plain_cookie = store.save(plain).split(";", 1)[0].split("=", 1)[1]
     now[0] += 3601  # the store's lifetime applies to sessions without their own
     assert store.new("s", plain_cookie).reason == "expired"
+
+
+# -- lifetimes ---------------------------------------------------------------------------------
+def test_browser_session_cookie_is_honoured_for_ttl_only() -> None:
+    """A max_age=0 cookie, which the browser may keep for weeks, is honoured ``ttl`` seconds
+    after its last save: one day by default, not the 30 days of a persistent cookie."""
+    clock = Clock()
+    store = CookieStore(SECRET, clock=clock)  # persistent (30 days) by default
+    s = store.new("s", None)
+    s["user"] = "ann"
+    s.options.max_age = 0  # this session: a browser-session cookie
+    browser = value_of(store.save(s))
+    clock.now += 86400 - 10
+    assert store.new("s", browser) == {"user": "ann"}
+    clock.now += 20
+    late = store.new("s", browser)
+    assert late.is_new
+    assert late.reason == "expired"
+
+    short = CookieStore(SECRET, options=CookieOptions(max_age=0), ttl=60, clock=clock)
+    t = short.new("s", None)
+    t["x"] = 1
+    cookie = value_of(short.save(t))
+    clock.now += 59
+    assert not short.new("s", cookie).is_new
+    clock.now += 2
+    assert short.new("s", cookie).reason == "expired"
+
+
+def test_timeouts_on_a_real_clock() -> None:
+    """idle_timeout counts from the last save, absolute_timeout from creation (kept through
+    saves and regenerate_id); past either the session is new and says which."""
+    idle = CookieStore(SECRET, idle_timeout=1)
+    absolute = CookieStore(SECRET, absolute_timeout=1)
+    plain = CookieStore(SECRET)
+    fraction = time.time() % 1
+    if fraction > 0.2:
+        time.sleep(1.01 - fraction)  # seals carry whole seconds: start one
+    s = idle.new("s", None)
+    s["a"] = 1
+    created = s.created_at
+    cookie = value_of(idle.save(s))
+    assert idle.new("s", cookie) == {"a": 1}
+    assert absolute.new("s", cookie) == {"a": 1}
+    time.sleep(int(time.time()) + 1.1 - time.time())
+
+    gone = idle.new("s", cookie)
+    assert gone.is_new
+    assert gone.reason == "idle_timeout"
+    again = plain.new("s", cookie)
+    again.regenerate_id()
+    again["b"] = 2
+    fresh = value_of(plain.save(again))
+    assert idle.new("s", fresh) == {"a": 1, "b": 2}  # just saved: not idle
+    over = absolute.new("s", fresh)
+    assert over.is_new
+    assert over.reason == "absolute_timeout"
+    assert plain.new("s", fresh).created_at == created
+
+
+def test_timeout_settings_are_checked() -> None:
+    for bad in (0, -5, "60", 1.5, True):
+        with pytest.raises(ValueError, match="idle_timeout must be a positive"):
+            CookieStore(SECRET, idle_timeout=bad)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="absolute_timeout must be a positive"):
+            CookieStore(SECRET, absolute_timeout=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="ttl must be a positive"):
+        CookieStore(SECRET, ttl=0)
+    gorilla = codecs_from_pairs(HASH_KEY, BLOCK_KEY)
+    with pytest.raises(ValueError, match="created_at"):
+        CookieStore(codecs=gorilla, absolute_timeout=60)
+    assert CookieStore(codecs=gorilla, idle_timeout=60).idle_timeout == 60
+
+
+def test_idle_timeout_with_gorilla_codecs() -> None:
+    clock = Clock()
+    store = CookieStore(
+        codecs=codecs_from_pairs(HASH_KEY, BLOCK_KEY, clock=clock), idle_timeout=60, clock=clock
+    )
+    s = store.new("s", None)
+    s["a"] = 1
+    cookie = value_of(store.save(s))
+    clock.now += 59
+    assert store.new("s", cookie) == {"a": 1}
+    clock.now += 2
+    assert store.new("s", cookie).reason == "idle_timeout"

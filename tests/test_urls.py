@@ -58,6 +58,19 @@ def test_store_options_from_query() -> None:
     assert store.optimistic is True
 
 
+def test_timeouts_from_query_and_kwargs(tmp_path: Path) -> None:
+    store = open_store("memory://?idle_timeout=900&absolute_timeout=28800", SECRET)
+    assert (store.idle_timeout, store.absolute_timeout) == (900, 28800)
+    files = open_store(f"file://{tmp_path}?idle_timeout=60", SECRET, absolute_timeout=3600)
+    assert (files.idle_timeout, files.absolute_timeout) == (60, 3600)
+    assert open_store("sqlite://:memory:?idle_timeout=5", SECRET).idle_timeout == 5
+    assert open_store("memory://", SECRET).idle_timeout is None
+    with pytest.raises(ValueError, match="idle_timeout.*whole number"):
+        open_store("memory://?idle_timeout=abc", SECRET)
+    with pytest.raises(ValueError, match="absolute_timeout must be a positive"):
+        open_store("memory://?absolute_timeout=0", SECRET)
+
+
 def test_store_options_from_kwargs_and_cookie_options() -> None:
     options = CookieOptions(max_age=0, secure=False)
     store = open_store("memory://", SECRET, options=options, ttl=120, rolling=True)

@@ -21,10 +21,12 @@ from .codecs import (
 )
 from .cookies import CookieOptions, format_set_cookie, parse_cookie_header
 from .errors import (
+    AbsoluteTimeout,
     ConflictError,
     DecodeError,
     EncodeError,
     Expired,
+    IdleTimeout,
     InvalidSignature,
     Malformed,
     SaveError,
@@ -50,6 +52,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "FLASH_KEY",
+    "AbsoluteTimeout",
     "Backend",
     "Codec",
     "ConflictError",
@@ -61,6 +64,7 @@ __all__ = [
     "Expired",
     "FilesystemStore",
     "GobSerializer",
+    "IdleTimeout",
     "InsecureSecret",
     "InvalidSignature",
     "JSONSerializer",

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "AbsoluteTimeout",
     "ConflictError",
     "DecodeError",
     "EncodeError",
     "Expired",
+    "IdleTimeout",
     "InvalidSignature",
     "Malformed",
     "SaveError",
@@ -79,6 +81,18 @@ class Malformed(DecodeError):
     go_message = "securecookie: the value could not be decoded"
 
 
+class IdleTimeout(Expired):
+    """The session was last saved longer ago than its store's ``idle_timeout`` allows."""
+
+    go_message = "sessions: the session was idle too long"
+
+
+class AbsoluteTimeout(Expired):
+    """The session was created longer ago than its store's ``absolute_timeout`` allows."""
+
+    go_message = "sessions: the session is too old"
+
+
 class SessionNotFound(DecodeError):
     """The cookie was valid but its server-side record is gone (expired, deleted, purged)."""
 
@@ -89,6 +103,8 @@ _REASONS: dict[type[DecodeError], str] = {
     SessionNotFound: "not_found",
     InvalidSignature: "invalid_signature",
     Expired: "expired",
+    IdleTimeout: "idle_timeout",
+    AbsoluteTimeout: "absolute_timeout",
     TooNew: "too_new",
     TooLong: "too_long",
     Malformed: "malformed",

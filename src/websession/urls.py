@@ -21,12 +21,12 @@ URL                                                     backend
 ``firestore://project?collection=...``                  Google Cloud Firestore
 ======================================================  ==========================================
 
-Query parameters ``ttl``, ``rolling`` and ``optimistic`` configure the
-:class:`~websession.ServerStore`; every other parameter belongs to the backend (for network
-databases the URL is handed to the backend's own ``from_url`` with the store's parameters
-removed, so driver parameters such as ``connect_timeout`` or ``sslmode`` pass through).
-Keyword arguments to :func:`open_store` named ``ttl``, ``rolling``, ``optimistic``, ``codecs``,
-``serializer``, ``legacy`` or ``clock`` also configure the store; the rest go to the backend.
+Query parameters ``ttl``, ``idle_timeout``, ``absolute_timeout`` (seconds), ``rolling`` and
+``optimistic`` configure the :class:`~websession.ServerStore`; every other parameter belongs to
+the backend (for network databases the URL is handed to the backend's own ``from_url`` with the
+store's parameters removed, so driver parameters such as ``connect_timeout`` or ``sslmode`` pass
+through). Keyword arguments to :func:`open_store` with those names, or ``codecs``,
+``serializer``, ``legacy`` or ``clock``, also configure the store; the rest go to the backend.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ SCHEMES: dict[str, str] = {
 }
 
 #: query parameters and keyword arguments that configure the ServerStore, not the backend
-STORE_OPTIONS = ("ttl", "rolling", "optimistic")
+STORE_OPTIONS = ("ttl", "idle_timeout", "absolute_timeout", "rolling", "optimistic")
 _STORE_KWARGS = (*STORE_OPTIONS, "codecs", "clock", "legacy", "serializer")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -351,8 +351,9 @@ def open_store(
     store_kw: dict[str, Any] = {
         k: backend_options.pop(k) for k in _STORE_KWARGS if k in backend_options
     }
-    if "ttl" in query:
-        store_kw.setdefault("ttl", _typed(scheme, "ttl", query["ttl"], 0))
+    for name in ("ttl", "idle_timeout", "absolute_timeout"):
+        if name in query:
+            store_kw.setdefault(name, _typed(scheme, name, query[name], 0))
     for name in ("rolling", "optimistic"):
         if name in query:
             store_kw.setdefault(name, _flag(name, query[name]))

@@ -405,6 +405,74 @@ def test_expiry_real_ttl(api: Api, backend: Backend, backend_case: BackendCase) 
     assert api.new(long_store, NAME, alive_cookie).copy() == {"alive": True}
 
 
+def test_browser_session_default_ttl_is_a_day(
+    api: Api, backend: Backend, backend_case: BackendCase, clock: FakeClock
+) -> None:
+    """A browser-session cookie's record lives the store's ttl, one day by default (not 30)."""
+    store = make_store(backend, options=CookieOptions(max_age=0))
+    before = now_for(backend_case, clock)
+    s, _ = saved(api, store)
+    record = raw(api, s)
+    assert record is not None
+    assert before + 86400 - 5 <= record.expires_at <= now_for(backend_case, clock) + 86400 + 5
+
+
+def _start_of_a_second() -> None:
+    """Sleep to just after a wall-clock second begins: seals carry whole seconds."""
+    fraction = time.time() % 1
+    if fraction > 0.2:
+        time.sleep(1.01 - fraction)
+
+
+@pytest.mark.slow
+def test_idle_and_absolute_timeouts_on_a_real_clock(
+    backend: Backend, backend_case: BackendCase, clock: FakeClock
+) -> None:
+    """OWASP lifetimes with the real clock: idle counts from the last save, absolute from the
+    session's creation, whatever saves and regenerate_id() came since. A session past either
+    is a new one whose reason says which, and its record is deleted. Sync and async twins run
+    side by side in one test, so the suite sleeps once per backend."""
+    runs = [Api("sync", backend), Api("async", backend)]
+    idle = make_store(backend, idle_timeout=1)
+    absolute = make_store(backend, absolute_timeout=1)
+    plain = make_store(backend)
+    try:
+        _start_of_a_second()
+        sessions = []
+        for api in runs:
+            s_idle, c_idle = saved(api, idle, {"who": "idle"})
+            s_abs, c_abs = saved(api, absolute, {"who": "absolute"})
+            assert api.new(idle, NAME, c_idle).copy() == {"who": "idle"}
+            assert api.new(absolute, NAME, c_abs).copy() == {"who": "absolute"}
+            record = raw(api, s_idle)
+            assert record is not None  # kept no longer than the timeout and an hour's grace
+            assert record.expires_at <= now_for(backend_case, clock) + 1 + 3600 + 5
+            sessions.append((api, s_idle, c_idle, s_abs, c_abs))
+        last_save = time.time()
+        time.sleep(int(last_save) + 1.1 - time.time())  # a second past every save's stamp
+
+        for api, s_idle, c_idle, s_abs, c_abs in sessions:
+            gone = api.new(idle, NAME, c_idle)
+            assert gone.is_new
+            assert gone.reason == "idle_timeout"
+            assert len(gone) == 0
+            assert raw(api, s_idle) is None, "a timed-out record was left behind"
+
+            again = api.new(plain, NAME, c_abs)  # saved again, under a new id, no limits
+            assert again.created_at == s_abs.created_at
+            again.regenerate_id()
+            again["more"] = 1
+            fresh = cookie_of(api.save(again))
+            assert api.new(idle, NAME, fresh).copy() == {"who": "absolute", "more": 1}
+            over = api.new(absolute, NAME, fresh)
+            assert over.is_new
+            assert over.reason == "absolute_timeout"
+            assert api.new(plain, NAME, fresh).reason == "not_found"
+    finally:
+        for api in runs:
+            api.close()
+
+
 @pytest.mark.backends(clocked=True)
 def test_rolling_extends_on_load(
     api: Api, backend: Backend, backend_case: BackendCase, clock: FakeClock

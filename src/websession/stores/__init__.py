@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
-from .._defaults import MAX_AGE
+from .._defaults import BROWSER_SESSION_TTL
 from ..backends.filesystem import FilesystemBackend
 from ..backends.memory import MemoryBackend
 from ..codecs.base import Codec
@@ -50,7 +50,8 @@ class FilesystemStore(ServerStore):
             ``session_<ID>`` layout and Go services can share it.
         options: cookie options every session starts with.
         fsync: fsync every write (durable across power loss, slower).
-        **kwargs: ``ttl``, ``rolling``, ``optimistic``, ``clock``, ``legacy``, ``serializer`` (see
+        **kwargs: ``ttl``, ``idle_timeout``, ``absolute_timeout``, ``rolling``,
+            ``optimistic``, ``clock``, ``legacy``, ``serializer`` (see
             :class:`ServerStore`).
     """
 
@@ -62,7 +63,9 @@ class FilesystemStore(ServerStore):
         codecs: Sequence[Codec] | None = None,
         options: CookieOptions | None = None,
         fsync: bool = False,
-        ttl: int = MAX_AGE,
+        ttl: int = BROWSER_SESSION_TTL,
+        idle_timeout: int | None = None,
+        absolute_timeout: int | None = None,
         rolling: bool = False,
         optimistic: bool = False,
         clock: Callable[[], float] | None = None,
@@ -83,6 +86,8 @@ class FilesystemStore(ServerStore):
             codecs=codecs,
             options=options,
             ttl=ttl,
+            idle_timeout=idle_timeout,
+            absolute_timeout=absolute_timeout,
             rolling=rolling,
             optimistic=optimistic,
             clock=clock,
@@ -104,7 +109,9 @@ class MemoryStore(ServerStore):
         *,
         codecs: Sequence[Codec] | None = None,
         options: CookieOptions | None = None,
-        ttl: int = MAX_AGE,
+        ttl: int = BROWSER_SESSION_TTL,
+        idle_timeout: int | None = None,
+        absolute_timeout: int | None = None,
         rolling: bool = False,
         optimistic: bool = False,
         clock: Callable[[], float] | None = None,
@@ -118,6 +125,8 @@ class MemoryStore(ServerStore):
             codecs=codecs,
             options=options,
             ttl=ttl,
+            idle_timeout=idle_timeout,
+            absolute_timeout=absolute_timeout,
             rolling=rolling,
             optimistic=optimistic,
             clock=clock,

@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from .._defaults import BROWSER_SESSION_TTL
 from ..cookies import BROWSER_COOKIE_LIMIT, CookieOptions, _format_set_cookie, format_set_cookie
-from ..errors import EncodeError, Malformed
+from ..errors import AbsoluteTimeout, EncodeError, IdleTimeout, Malformed
 from ..legacy._base import LegacyReader, check_readers
 from ..session import Session, values_of
 
@@ -72,9 +73,27 @@ class BaseStore:
         options: CookieOptions | None = None,
         clock: Callable[[], float] | None = None,
         legacy: Sequence[LegacyReader] = (),
+        ttl: int = BROWSER_SESSION_TTL,
+        idle_timeout: int | None = None,
+        absolute_timeout: int | None = None,
+        keeps_metadata: bool = True,
     ) -> None:
         self.options = options if options is not None else CookieOptions()
         self.clock: Callable[[], float] = clock if clock is not None else time.time
+        self.keeps_metadata = keeps_metadata
+        #: seconds the server honours a browser-session cookie (max_age 0) after its last save
+        self.ttl = _positive("ttl", ttl)
+        #: reject a session last saved longer ago than this (seconds), or None
+        self.idle_timeout = _positive("idle_timeout", idle_timeout, optional=True)
+        #: reject a session created longer ago than this (seconds), or None
+        self.absolute_timeout = _positive("absolute_timeout", absolute_timeout, optional=True)
+        if absolute_timeout is not None and not keeps_metadata:
+            raise ValueError(
+                "absolute_timeout needs the session's created_at, which gorilla-compatible "
+                "codecs do not keep (they seal the bare values, as Go expects); use "
+                "secret_keys, or idle_timeout alone"
+            )
+        self._timeouts = idle_timeout is not None or absolute_timeout is not None
         #: readers of the replaced library's sessions (websession.legacy), tried by the registry
         #: when a request has no valid cookie of this store
         self.legacy: tuple[LegacyReader, ...] = check_readers(legacy)
@@ -88,6 +107,30 @@ class BaseStore:
             options=options._clone(),
             created_at=int(self.clock()) if self.keeps_metadata else None,
         )
+
+    def _timed_out(
+        self, issued_at: int, meta: dict[str, Any], now: float
+    ) -> IdleTimeout | AbsoluteTimeout | None:
+        """Why a session last saved at ``issued_at`` (created as ``meta`` says) is over, if it is.
+
+        Only called when the store has a timeout (``self._timeouts``): the common case pays
+        nothing.
+        """
+        idle = self.idle_timeout
+        if idle is not None and now - issued_at > idle:
+            return IdleTimeout(
+                f"idle for {int(now - issued_at)} s since its last save; idle_timeout is {idle} s"
+            )
+        limit = self.absolute_timeout
+        if limit is not None:
+            created_at = _seconds(meta.get("created_at")) if meta else None
+            if created_at is None:
+                created_at = issued_at  # written before created_at existed: its last save
+            if now - created_at > limit:
+                return AbsoluteTimeout(
+                    f"created {int(now - created_at)} s ago; absolute_timeout is {limit} s"
+                )
+        return None
 
     def _set_cookie(self, session: Session, value: str, *, safe: bool = False) -> str:
         """The Set-Cookie line for ``value``; ``safe``: it is a sealed codec's base64url text,
@@ -151,6 +194,18 @@ def unpack_values(payload: Any) -> tuple[dict[Any, Any], dict[str, Any]]:
     ):
         return payload[0], payload[1]
     raise Malformed("the value does not hold a mapping of session values")
+
+
+def _positive(name: str, value: Any, *, optional: bool = False) -> Any:
+    """``value`` if it is a positive number of seconds (or None, when ``optional``)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(
+            f"{name} must be a positive number of seconds{' or None' if optional else ''}, "
+            f"not {value!r}"
+        )
+    return value
 
 
 def _seconds(value: Any) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 
-from .._defaults import MAX_AGE
+from .._defaults import BROWSER_SESSION_TTL
 from ..codecs.base import Codec, decode_details_multi, encode_multi
 from ..codecs.keys import SecretKeys
 from ..codecs.sealed import SealedCookie
@@ -14,7 +14,7 @@ from ..errors import DecodeError, Expired, Malformed
 from ..legacy._base import LegacyReader
 from ..serializers.base import Serializer
 from ..session import Session, SessionState
-from .base import BaseStore, apply_meta, pack_values, unpack_values
+from .base import BaseStore, _seconds, apply_meta, pack_values, unpack_values
 
 __all__ = ["CookieStore", "build_codecs"]
 
@@ -67,6 +67,13 @@ class CookieStore(BaseStore):
             :func:`~websession.codecs_from_pairs` with the gob or JSON serializer to share
             cookies with Go services that use gorilla/sessions.
         options: the cookie options every session starts with (a copy each).
+        ttl: seconds a browser-session cookie (``max_age == 0``) is honoured after its
+            session's last save (1 day by default).
+        idle_timeout: reject a session last saved more than this many seconds ago (reason
+            ``"idle_timeout"``); None (the default) for no limit.
+        absolute_timeout: reject a session created more than this many seconds ago, however
+            often it was saved since (reason ``"absolute_timeout"``); None for no limit. Needs
+            the sealed format (not gorilla codecs).
         clock: the time source for cookie expiry (seconds since the epoch).
         legacy: readers of the sessions of the library being replaced
             (:mod:`websession.legacy`): adopted once, then re-sealed.
@@ -75,8 +82,8 @@ class CookieStore(BaseStore):
 
     A cookie is valid on the server for its session's ``max_age`` seconds after it was issued
     (the store's ``options.max_age``, 30 days by default, unless the session set its own, which
-    the sealed cookie remembers; browser-session cookies get the store's), whatever the browser
-    does. With ``codecs`` the codecs' own ``max_age`` applies, as in gorilla.
+    the sealed cookie remembers), a browser-session cookie for ``ttl`` seconds, whatever the
+    browser does. With ``codecs`` the codecs' own ``max_age`` applies, as in gorilla.
     """
 
     #: loading is pure computation: no I/O
@@ -88,15 +95,26 @@ class CookieStore(BaseStore):
         *,
         codecs: Sequence[Codec] | None = None,
         options: CookieOptions | None = None,
+        ttl: int = BROWSER_SESSION_TTL,
+        idle_timeout: int | None = None,
+        absolute_timeout: int | None = None,
         clock: Callable[[], float] | None = None,
         legacy: Sequence[LegacyReader] = (),
         serializer: Serializer | None = None,
     ) -> None:
-        super().__init__(options=options, clock=clock, legacy=legacy)
         #: sealed mode: the store seals per-session options and checks each session's lifetime
         self.sealed = codecs is None
-        self.keeps_metadata = self.sealed
-        self.lifetime = self.options.max_age if self.options.max_age > 0 else MAX_AGE
+        super().__init__(
+            options=options,
+            clock=clock,
+            legacy=legacy,
+            ttl=ttl,
+            idle_timeout=idle_timeout,
+            absolute_timeout=absolute_timeout,
+            keeps_metadata=self.sealed,
+        )
+        #: how long the store's default options keep a cookie valid on the server
+        self.lifetime = self.options.max_age if self.options.max_age > 0 else self.ttl
         self.codecs = build_codecs(
             secret_keys,
             codecs,
@@ -113,12 +131,19 @@ class CookieStore(BaseStore):
                 values, meta = unpack_values(found.value)
                 if meta and not self.sealed:
                     raise Malformed("the cookie does not hold a mapping of session values")
-                if self.sealed:
-                    lifetime = meta.get("max_age") or self.lifetime
-                    if found.issued_at < self.clock() - lifetime:
+                now = self.clock()
+                if self.sealed:  # (gorilla codecs check their own max_age)
+                    own = _seconds(meta.get("max_age")) if meta else None
+                    max_age = own if own is not None else self.options.max_age
+                    lifetime = max_age if max_age > 0 else self.ttl
+                    if found.issued_at < now - lifetime:
                         raise Expired(
                             f"expired: issued at {found.issued_at}, lifetime {lifetime} s"
                         )
+                if self._timeouts:
+                    over = self._timed_out(found.issued_at, meta, now)
+                    if over is not None:
+                        raise over
             except DecodeError as exc:
                 session.reject(exc)
             else:

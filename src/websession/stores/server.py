@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Generator, Sequence
 from typing import Any, NamedTuple
 
-from .._defaults import MAX_AGE
+from .._defaults import BROWSER_SESSION_TTL
 from ..backends.base import Backend, Record
 from ..codecs.base import Codec, decode_details_multi, encode_multi
 from ..codecs.keys import KeyedHash, SecretKeys, derive_key, normalize_secrets
@@ -89,6 +89,9 @@ class _Opened(NamedTuple):
     key: str
 
 
+#: how long a record is kept past its session's idle or absolute timeout (see ServerStore._ttl)
+_TIMED_OUT_KEPT = 3600
+
 #: how many verified id cookies a store remembers (see ServerStore._remember)
 _OPENED_CACHE = 4096
 
@@ -104,7 +107,15 @@ class ServerStore(BaseStore):
         codecs: instead of ``secret_keys``, gorilla-compatible codecs (see module docs).
         options: the cookie options every session starts with (a copy each).
         ttl: how long a record lives after its last save when its cookie is a browser-session
-            cookie (``max_age == 0``); otherwise a record lives ``max_age`` seconds.
+            cookie (``max_age == 0``; 1 day by default); otherwise a record lives ``max_age``
+            seconds.
+        idle_timeout: reject a session last saved more than this many seconds ago (reason
+            ``"idle_timeout"``) and delete its record; None (the default) for no limit. A
+            request that only reads a session does not save it: with a middleware's
+            ``refresh_each_request`` every request counts.
+        absolute_timeout: reject a session created more than this many seconds ago, however
+            often it was saved since (reason ``"absolute_timeout"``), and delete its record;
+            None for no limit. Needs the sealed format (not gorilla codecs).
         rolling: extend a record's life on every load, not only on save (Redis ``GETEX``).
         optimistic: check a record's version on save: a session changed by another request since
             it was loaded raises :class:`~websession.ConflictError` instead of losing the other
@@ -123,23 +134,29 @@ class ServerStore(BaseStore):
         *,
         codecs: Sequence[Codec] | None = None,
         options: CookieOptions | None = None,
-        ttl: int = MAX_AGE,
+        ttl: int = BROWSER_SESSION_TTL,
+        idle_timeout: int | None = None,
+        absolute_timeout: int | None = None,
         rolling: bool = False,
         optimistic: bool = False,
         clock: Callable[[], float] | None = None,
         legacy: Sequence[LegacyReader] = (),
         serializer: Serializer | None = None,
     ) -> None:
-        super().__init__(options=options, clock=clock, legacy=legacy)
-        if ttl <= 0:
-            raise ValueError("ttl must be positive")
+        self.gorilla = codecs is not None
+        super().__init__(
+            options=options,
+            clock=clock,
+            legacy=legacy,
+            ttl=ttl,
+            idle_timeout=idle_timeout,
+            absolute_timeout=absolute_timeout,
+            keeps_metadata=not self.gorilla,
+        )
         self.backend = backend
-        self.ttl = ttl
         self.rolling = rolling
         self.optimistic = optimistic
         lifetime = max(self.options.max_age, ttl)
-        self.gorilla = codecs is not None
-        self.keeps_metadata = not self.gorilla
         #: a backend in this process's memory loads without I/O
         self.needs_io: bool = getattr(backend, "needs_io", True)
         self._opened: dict[tuple[str, str], _Opened] = {}
@@ -220,19 +237,29 @@ class ServerStore(BaseStore):
                 "Store less, or give the codecs the same max_length as the Go side's MaxLength"
             ) from exc
 
-    def _open_data(self, name: str, data: bytes) -> tuple[Any, bool]:
-        """(the value a record holds, whether an older key sealed it)."""
+    def _open_data(self, name: str, data: bytes) -> tuple[Any, bool, int]:
+        """(the value a record holds, whether an older key sealed it, when it was sealed)."""
         if self._sealer is not None:
-            raw, _issued_at, index = self._sealer.open_envelope(name, data)
-            return self._sealer.serializer.deserialize(raw), index > 0
+            raw, issued_at, index = self._sealer.open_envelope(name, data)
+            return self._sealer.serializer.deserialize(raw), index > 0, issued_at
         found = decode_details_multi(name, data.decode("ascii"), self.data_codecs)
-        return found.value, found.stale
+        return found.value, found.stale, found.issued_at
 
     def _data_name(self, session: Session, session_id: str) -> str:
         return session.name if self.gorilla else _DATA_PREFIX + session_id
 
     def _ttl(self, session: Session) -> int:
-        return session.options.max_age if session.options.max_age > 0 else self.ttl
+        ttl = session.options.max_age if session.options.max_age > 0 else self.ttl
+        if self._timeouts:
+            # No record outlives its timeouts by more than _TIMED_OUT_KEPT: the database drops
+            # abandoned sessions itself, and one that comes back soon after its timeout is
+            # still told why (reason "idle_timeout", not "not_found").
+            if self.idle_timeout is not None:
+                ttl = min(ttl, self.idle_timeout + _TIMED_OUT_KEPT)
+            if self.absolute_timeout is not None and session.created_at is not None:
+                left = session.created_at + self.absolute_timeout - int(self.clock())
+                ttl = min(ttl, max(left + _TIMED_OUT_KEPT, 1))
+        return ttl
 
     # -- the logic, once (sans-IO) ------------------------------------------------------------
     def _load(self, name: str, cookie_value: str | None) -> Steps:
@@ -266,7 +293,9 @@ class ServerStore(BaseStore):
             session.reject(SessionNotFound("the session has expired or was deleted"))
             return session
         try:
-            payload, data_stale = self._open_data(self._data_name(session, session_id), record.data)
+            payload, data_stale, saved_at = self._open_data(
+                self._data_name(session, session_id), record.data
+            )
             values, meta = unpack_values(payload)
             if meta and self.gorilla:
                 raise Malformed("the stored record does not hold a mapping of session values")
@@ -275,7 +304,13 @@ class ServerStore(BaseStore):
             log.warning("websession: unreadable record for session %r: %s", name, error)
             session.reject(error)
             return session
-        session.load(values, issued_at=opened.issued_at, stale=opened.key_index > 0 or data_stale)
+        if self._timeouts:
+            over = self._timed_out(saved_at, meta, self.clock())
+            if over is not None:
+                yield ("delete", (key,), _NO_KWARGS)  # over for good: no cookie opens it again
+                session.reject(over)
+                return session
+        session.load(values, issued_at=saved_at, stale=opened.key_index > 0 or data_stale)
         apply_meta(session, meta, not self.gorilla)
         session.id = session_id
         session._backend_key = key
