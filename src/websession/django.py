@@ -107,7 +107,11 @@ def _build() -> Store:
     legacy = config.get("LEGACY", ())
     serializer = _serializer(config.get("SERIALIZER"))
     if spec is None or spec == "cookie":
-        return CookieStore(secrets, options=_options(), legacy=legacy, serializer=serializer)
+        # SESSION_EXPIRE_AT_BROWSER_CLOSE sessions stay valid SESSION_COOKIE_AGE, as in Django
+        ttl = int(settings.SESSION_COOKIE_AGE)
+        return CookieStore(
+            secrets, options=_options(), ttl=ttl, legacy=legacy, serializer=serializer
+        )
     if isinstance(spec, str) and "://" in spec:
         from .urls import open_store
 
