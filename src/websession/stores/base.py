@@ -114,21 +114,23 @@ class BaseStore:
         """Why a session last saved at ``issued_at`` (created as ``meta`` says) is over, if it is.
 
         Only called when the store has a timeout (``self._timeouts``): the common case pays
-        nothing.
+        nothing. Seals carry whole seconds, so ``now`` is compared in whole seconds too: a
+        session is never ended before its timeout, at most a second after it.
         """
+        seconds = int(now)
         idle = self.idle_timeout
-        if idle is not None and now - issued_at > idle:
+        if idle is not None and seconds - issued_at > idle:
             return IdleTimeout(
-                f"idle for {int(now - issued_at)} s since its last save; idle_timeout is {idle} s"
+                f"idle for {seconds - issued_at} s since its last save; idle_timeout is {idle} s"
             )
         limit = self.absolute_timeout
         if limit is not None:
             created_at = _seconds(meta.get("created_at")) if meta else None
             if created_at is None:
                 created_at = issued_at  # written before created_at existed: its last save
-            if now - created_at > limit:
+            if seconds - created_at > limit:
                 return AbsoluteTimeout(
-                    f"created {int(now - created_at)} s ago; absolute_timeout is {limit} s"
+                    f"created {seconds - created_at} s ago; absolute_timeout is {limit} s"
                 )
         return None
 
