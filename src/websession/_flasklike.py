@@ -231,7 +231,7 @@ def prepare_save(session: Session, app: Any, use_config: bool) -> bool:
     if (
         modified
         and use_config
-        and isinstance(session.store, CookieStore)
+        and getattr(session.store, "values_in_cookie", False)
         and not dict.__len__(session)
         and session.options.max_age >= 0
     ):

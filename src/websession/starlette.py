@@ -97,7 +97,7 @@ class SessionMiddleware(asgi.SessionMiddleware):
             session is not None
             and session.modified
             and not dict.__len__(session)
-            and isinstance(session.store, CookieStore)
+            and getattr(session.store, "values_in_cookie", False)
         ):
             session.invalidate()
         super().before_save(registry)

@@ -37,6 +37,8 @@ class Store(Protocol):
     #   ``get_session`` may load under ASGI.
     # - ``keeps_metadata`` (default False): ``created_at``, ``owner`` and a session's own
     #   ``max_age`` are sealed with its values and restored on load.
+    # - ``values_in_cookie`` (default False): the values travel in the cookie itself
+    #   (CookieStore), so an emptied session can simply delete its cookie.
 
     def new(self, name: str, cookie_value: str | None) -> Session:
         """Return the session ``cookie_value`` holds, or a new empty one."""
@@ -66,6 +68,8 @@ class BaseStore:
     needs_io: bool = True
     #: created_at, owner and a session's own max_age are sealed with the values
     keeps_metadata: bool = True
+    #: the values travel in the cookie itself
+    values_in_cookie: bool = False
 
     def __init__(
         self,

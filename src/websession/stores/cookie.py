@@ -88,6 +88,8 @@ class CookieStore(BaseStore):
 
     #: loading is pure computation: no I/O
     needs_io = False
+    #: the values are in the cookie itself
+    values_in_cookie = True
 
     def __init__(
         self,
