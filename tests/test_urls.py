@@ -65,7 +65,7 @@ def test_timeouts_from_query_and_kwargs(tmp_path: Path) -> None:
     assert (files.idle_timeout, files.absolute_timeout) == (60, 3600)
     assert open_store("sqlite://:memory:?idle_timeout=5", SECRET).idle_timeout == 5
     assert open_store("memory://", SECRET).idle_timeout is None
-    with pytest.raises(ValueError, match="idle_timeout.*whole number"):
+    with pytest.raises(ValueError, match=r"idle_timeout.*whole number"):
         open_store("memory://?idle_timeout=abc", SECRET)
     with pytest.raises(ValueError, match="absolute_timeout must be a positive"):
         open_store("memory://?absolute_timeout=0", SECRET)
