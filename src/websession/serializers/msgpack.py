@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import datetime as _dt
 import decimal
 import operator
@@ -88,11 +89,16 @@ class MsgpackSerializer:
         self._ext_hook = _ExtHook(max_depth, max_str_len)
 
     def serialize(self, value: Any) -> bytes:
-        # msgpack's packer recurses on the C stack, so depth is checked before it runs; the
-        # usual shape is recognised without a walk, and its size is checked afterwards.
-        shallow = is_shallow(value)
-        if not shallow:
+        # msgpack's C packer recurses once per level of nesting. In the main thread (the
+        # process's own stack, 8 MiB by default) its nesting limit of 511 (and Python's
+        # recursion limit, for tuples) stops first, so the limits are checked on the output,
+        # which costs next to nothing. Other threads may have small stacks (128 KiB under musl,
+        # or threading.stack_size()), so there the depth is checked before the packer runs: the
+        # usual session shape without a walk.
+        walked = False
+        if _get_ident() != _MAIN_THREAD and not is_shallow(value):
             self._check(value)
+            walked = True
         try:
             packer = _local.packer
         except AttributeError:
@@ -101,15 +107,25 @@ class MsgpackSerializer:
             out: bytes = packer.pack(value)
         except EncodeError:
             raise
-        except (TypeError, ValueError, OverflowError) as exc:
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+            if not walked:
+                self._check(value)  # a clearer reason, if a limit is the cause
             raise EncodeError(f"MsgpackSerializer cannot encode this value: {exc}") from exc
-        if len(out) > self._max_size:
+        size = len(out)
+        if size > self._max_size:
             raise EncodeError(
-                f"MsgpackSerializer: the value takes {len(out)} bytes, more than "
+                f"MsgpackSerializer: the value takes {size} bytes, more than "
                 f"max_size={self._max_size}"
             )
-        if shallow and (len(out) > self._max_items or len(out) > self._max_str_len):
-            self._check(value)  # may hold too many items, or a long string
+        # What deserialize() counts: container headers bound the depth (one C pass), every item
+        # takes a byte, and keys that may flood are checked in inputs over _FLOOD_FREE_SIZE only.
+        if not walked and (
+            size - len(out.translate(None, _HEADER_BYTES)) > self._max_depth
+            or size > self._max_items
+            or size > self._max_str_len
+            or (size > _FLOOD_FREE_SIZE and len(out.translate(None, _RISKY_BYTES)) < size)
+        ):
+            self._check(value)
         return out
 
     def _check(self, value: Any) -> None:
@@ -179,6 +195,9 @@ class MsgpackSerializer:
             f"max_items={self._max_items}, max_str_len={self._max_str_len})"
         )
 
+
+_get_ident = _thread.get_ident
+_MAIN_THREAD = threading.main_thread().ident
 
 # One Packer per thread: reusing it saves building one per call (a Packer is not thread-safe, and
 # it resets itself when pack() fails). Nested values inside extension types go through _pack.
