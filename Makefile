@@ -25,6 +25,7 @@ demo: $(STAMP)
 # a loopback-only network namespace, runs every test, and stops exactly what it started.
 test: $(STAMP)
 	$(PY) tools/testenv.py install
+	$(PY) -m tests.compat.fetch  # the frameworks' sdists, before the network namespace
 	$(PY) tools/testenv.py run -- $(PY) -m pytest $(PYTEST_ARGS)
 
 # Only the tests that need no server (quick feedback while coding).
