@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -209,6 +211,17 @@ def test_or_and_copy_give_plain_dicts() -> None:
     with pytest.raises(TypeError):
         s | 5  # type: ignore[operator]
     assert type(Session.fromkeys("ab", 0)) is dict
+
+
+def test_copies_and_pickles_are_plain_dicts() -> None:
+    s = CookieStore(SECRET).new("s", None)
+    s["cart"] = [1, 2]
+    for made in (copy.copy(s), copy.deepcopy(s), pickle.loads(pickle.dumps(s))):
+        assert type(made) is dict
+        assert made == {"cart": [1, 2]}
+    deep = copy.deepcopy(s)
+    deep["cart"].append(3)
+    assert s["cart"] == [1, 2]
 
 
 def test_ior_updates_in_place() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Hashable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -208,6 +209,19 @@ class Session(dict[Hashable, Any]):
         """The values as a new plain dict."""
         self.accessed = True
         return dict(_items(self))
+
+    # copy.copy, copy.deepcopy and pickle see the values, as a plain dict: the store a session
+    # belongs to (keys, connections) is neither copied nor pickled.
+    def __copy__(self) -> dict[Hashable, Any]:
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[Hashable, Any]:
+        self.accessed = True
+        return copy.deepcopy(dict(_items(self)), memo)
+
+    def __reduce__(self) -> tuple[type[dict[Hashable, Any]], tuple[dict[Hashable, Any]]]:
+        self.accessed = True
+        return (dict, (dict(_items(self)),))
 
     def __or__(self, other: Any) -> Any:
         if not isinstance(other, dict):
