@@ -68,3 +68,16 @@ def test_flask_drop_in_without_a_secret_key_serves_flasks_null_session() -> None
     app.testing = True
     with pytest.raises(RuntimeError, match="session is unavailable"):
         app.test_client().get("/")
+
+
+def test_starlette_drop_in_max_age_zero_sends_a_cookie_the_browser_drops_at_once() -> None:
+    from tests.test_vary import asgi_request, starlette_app
+    from websession import generate_random_key
+    from websession.starlette import SessionMiddleware
+
+    app = SessionMiddleware(starlette_app(), generate_random_key().hex(), max_age=0)
+    written = asgi_request(app, "/set", None)
+    assert len(written.set_cookies) == 1
+    assert "; Max-Age=0; " in written.set_cookies[0]  # as Starlette: gone on arrival
+    untouched = asgi_request(app, "/plain", None)
+    assert untouched.set_cookies == []  # no cookie for a session nobody touched

@@ -77,8 +77,7 @@ class SessionMiddleware(asgi.SessionMiddleware):
                 CookieOptions(
                     path=path,
                     domain=domain,
-                    # Starlette's max_age <= 0 sends Max-Age=0: the browser drops the cookie.
-                    max_age=0 if max_age is None else (max_age if max_age > 0 else -1),
+                    max_age=max_age if max_age is not None and max_age > 0 else 0,
                     secure=https_only,
                     http_only=True,
                     same_site=same_site.capitalize(),  # type: ignore[arg-type]
@@ -87,19 +86,21 @@ class SessionMiddleware(asgi.SessionMiddleware):
                 max_age,
                 session_cookie,
             )
+        # Starlette's max_age <= 0 sends Max-Age=0 or less: the browser drops the cookie at once.
+        self.expire_at_once = max_age is not None and max_age <= 0
         # No 503 page of our own: Starlette's middleware has none, a cookie store never fails.
         super().__init__(app, store, name=session_cookie, vary=True, autoload=True)
 
     def before_save(self, registry: Registry) -> None:
-        # As Starlette: a session emptied in this request deletes its cookie.
         session = registry.sessions.get(self.name)
-        if (
-            session is not None
-            and session.modified
-            and not dict.__len__(session)
-            and getattr(session.store, "values_in_cookie", False)
-        ):
-            session.invalidate()
+        if session is not None and session.modified:
+            # As Starlette: a session emptied in this request deletes its cookie, and so does
+            # any change under max_age <= 0 (Starlette's cookie would be dropped on arrival).
+            emptied = not dict.__len__(session) and getattr(
+                session.store, "values_in_cookie", False
+            )
+            if emptied or self.expire_at_once:
+                session.invalidate()
         super().before_save(registry)
 
 
