@@ -81,3 +81,45 @@ def test_starlette_drop_in_max_age_zero_sends_a_cookie_the_browser_drops_at_once
     assert "; Max-Age=0; " in written.set_cookies[0]  # as Starlette: gone on arrival
     untouched = asgi_request(app, "/plain", None)
     assert untouched.set_cookies == []  # no cookie for a session nobody touched
+
+
+async def test_aiohttp_sessions_speak_aiohttp_session_api() -> None:
+    import warnings
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from websession import CookieOptions, generate_random_key
+    from websession.aiohttp import Session, get_session, new_session, setup
+
+    seen: dict[str, object] = {}
+
+    async def login(request: web.Request) -> web.Response:
+        session = await new_session(request)
+        session["user"] = "ann"
+        session.max_age = 600  # "remember me", as with aiohttp-session
+        seen["login"] = (session.new, session.empty, session.created)
+        return web.Response(text="ok")
+
+    async def whoami(request: web.Request) -> web.Response:
+        session = await get_session(request)
+        assert isinstance(session, Session)
+        session["seen"] = session.get("seen", 0)  # same value: not a change...
+        session.changed()  # ...until said so
+        seen["whoami"] = (session.new, session.identity, session.created, session.max_age)
+        return web.Response(text=session["user"])
+
+    app = web.Application()
+    setup(app, CookieStore(generate_random_key(), options=CookieOptions(secure=False)))
+    app.router.add_get("/login", login)
+    app.router.add_get("/whoami", whoami)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # aiohttp's NotAppKeyWarning among them
+        async with TestClient(TestServer(app)) as client:
+            response = await client.get("/login")
+            assert "Max-Age=600" in response.headers["Set-Cookie"]
+            assert await (await client.get("/whoami")).text() == "ann"
+    new, empty, created = seen["login"]  # type: ignore[misc]
+    assert (new, empty) == (True, False)
+    # a cookie session has no server-side identity; created survives the save
+    assert seen["whoami"] == (False, None, created, 600)

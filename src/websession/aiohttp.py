@@ -88,11 +88,14 @@ class AiohttpSession(_Session):
             max_age: the cookie's lifetime in seconds, None for a browser-session cookie.
         """
         record = data or {}
-        super().__init__(
-            "AIOHTTP_SESSION", values=record.get("session") or {}, id=identity, is_new=new
-        )
         created = record.get("created")
-        self.issued_at = int(created) if created is not None else int(time.time())
+        super().__init__(
+            "AIOHTTP_SESSION",
+            values=record.get("session") or {},
+            id=identity,
+            is_new=new,
+            created_at=int(created) if created is not None else int(time.time()),
+        )
         self.options.max_age = 0 if max_age is None else max_age
 
     @property
@@ -113,10 +116,14 @@ class AiohttpSession(_Session):
 
     @property
     def created(self) -> int:
-        """aiohttp-session's ``created``: when the session's cookie or record was issued."""
-        if self.issued_at is None:
-            self.issued_at = int(time.time())
-        return self.issued_at
+        """aiohttp-session's ``created``: when the session was first made (``created_at``).
+
+        A store that cannot keep ``created_at`` (gorilla-compatible codecs) gives the time of
+        the session's last save, or now for a new one.
+        """
+        if self.created_at is None:
+            self.created_at = self.issued_at or int(time.time())
+        return self.created_at
 
     def changed(self) -> None:
         """aiohttp-session's ``changed()``: mark the session modified."""
