@@ -427,3 +427,25 @@ def test_large_records_decode_the_same_way() -> None:
     data = s.serialize(record)
     assert len(data) > 5000
     assert s.deserialize(data) == record
+
+
+def test_limits_hold_in_other_threads_too() -> None:
+    """Outside the main thread the depth is checked before msgpack's packer recurses."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    s = MsgpackSerializer(max_depth=4)
+    envelope = [{"a": [1, "x"], "b": 2}, {"created_at": 1}]  # a store's [values, meta]
+
+    def work() -> list[str]:
+        outcomes = [str(s.deserialize(s.serialize(envelope)) == envelope)]
+        for value in ({"a": [[[[1]]]]}, [{"a": ({"b": (1,)},)}]):
+            try:
+                s.serialize(value)
+                outcomes.append("written")
+            except EncodeError:
+                outcomes.append("EncodeError")
+        return outcomes
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(work).result() == ["True", "EncodeError", "EncodeError"]
+    assert work() == ["True", "EncodeError", "EncodeError"]  # and in the main thread

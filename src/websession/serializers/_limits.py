@@ -73,16 +73,24 @@ def utf8_len(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def is_shallow(value: Any) -> bool:
+def is_shallow(value: Any, max_depth: int) -> bool:
     """Whether ``value`` is certainly within every limit but size: the common session shape.
 
     True for a dict with str, int, bool or None keys whose values are plain scalars or lists of
-    plain scalars: two levels deep, nothing to flood, and every item takes at least one byte of
+    plain scalars (two levels deep), or a list of such dicts and scalars (three: the stores'
+    ``[values, meta]`` envelope): nothing to flood, and every item takes at least one byte of
     output, so a size check after encoding covers the item count. A plain loop: cheaper on a
     small session than anything that builds sets. Anything else goes through
     :func:`check_value`.
     """
-    if not isinstance(value, dict):
+    if value.__class__ is list:
+        if max_depth < 3:
+            return False
+        for element in value:
+            if element.__class__ not in _PLAIN and not is_shallow(element, 2):
+                return False
+        return True
+    if not isinstance(value, dict) or max_depth < 2:
         return False
     for key, item in value.items():
         if key.__class__ not in _KEYS:

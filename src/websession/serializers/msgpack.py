@@ -96,7 +96,7 @@ class MsgpackSerializer:
         # or threading.stack_size()), so there the depth is checked before the packer runs: the
         # usual session shape without a walk.
         walked = False
-        if _get_ident() != _MAIN_THREAD and not is_shallow(value):
+        if _get_ident() != _MAIN_THREAD and not is_shallow(value, self._max_depth):
             self._check(value)
             walked = True
         try:
