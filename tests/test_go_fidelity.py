@@ -275,3 +275,42 @@ def test_altered_go_streams_that_decode_write_back_stably(v: dict[str, Any]) -> 
             continue
         assert GOB.serialize(GOB.deserialize(out)) == out
     assert decoded > 0
+
+
+def test_struct_fields_holding_zero_values_are_left_out_as_go_does() -> None:
+    person = GOB.deserialize(bytes.fromhex(_by_id("struct")["hex"]))["user"]
+    zero = GoDict({"Name": "", "Age": 0, "Tags": [], "Score": -0.0}, person.go_type, person.go_name)
+    assert GOB.serialize({"user": zero}).hex() == _by_id("struct-zero")["hex"]
+
+
+@pytest.mark.parametrize(
+    ("vector_id", "key", "change", "message"),
+    [
+        ("uint8", "v", lambda v: GoInt(-1, "uint8"), "does not fit"),
+        ("array", "v", lambda v: v.__delitem__(0), r"holds 3 items, not 2"),
+        ("map-string-string", "v", lambda v: v.update({"k": 1}), "int 1 as Go's string"),
+        ("map-string-int64", "v", lambda v: v.update({"n": True}), "bool True as Go's int"),
+        ("struct", "user", lambda v: v.update({"Age": "old"}), "str 'old' as Go's int"),
+    ],
+)
+def test_a_go_value_changed_to_something_its_type_cannot_hold_is_refused(
+    vector_id: str, key: str, change: Any, message: str
+) -> None:
+    values = GOB.deserialize(bytes.fromhex(_by_id(vector_id)["hex"]))
+    changed = change(values[key])
+    if changed is not None:
+        values[key] = changed
+    with pytest.raises(EncodeError, match=message):
+        GOB.serialize(values)
+
+
+def test_go_types_are_checked_when_made() -> None:
+    with pytest.raises(ValueError, match="kind"):
+        GoType("chan")
+    loop = GoType("slice")
+    loop.elem = loop  # only a struct can contain itself in Go
+    with pytest.raises(EncodeError, match="recursive"):
+        GOB.serialize({"v": GoList([], loop, "main.Loop")})
+    assert GoType("map", key=STRING, elem=GoType("array", elem=INT, length=2)).go_string() == (
+        "map[string][2]int"
+    )

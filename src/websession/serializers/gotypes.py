@@ -109,17 +109,24 @@ class GoType:
 
     def go_string(self) -> str:
         """The type in Go's syntax (``[]string``, ``map[string]interface {}``, ``Person``)."""
+        return self._spell(set())
+
+    def _spell(self, active: set[int]) -> str:
         if self.name:
             return self.name
         kind = self.kind
         if kind in _PREDEFINED:
             return _GO_SPELLING.get(kind, kind)
-        if kind == "slice" and self.elem is not None:
-            return "[]" + self.elem.go_string()
-        if kind == "array" and self.elem is not None:
-            return f"[{self.length}]{self.elem.go_string()}"
-        if kind == "map" and self.key is not None and self.elem is not None:
-            return f"map[{self.key.go_string()}]{self.elem.go_string()}"
+        if id(self) in active:  # an unnamed type containing itself: not a Go type anyway
+            return "..."
+        active.add(id(self))
+        elem = self.elem._spell(active) if self.elem is not None else "?"
+        if kind == "slice":
+            return "[]" + elem
+        if kind == "array":
+            return f"[{self.length}]{elem}"
+        if kind == "map":
+            return f"map[{self.key._spell(active) if self.key is not None else '?'}]{elem}"
         return "struct {...}"
 
     def __repr__(self) -> str:
