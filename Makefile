@@ -9,10 +9,12 @@ PYTEST_ARGS ?=
 
 all: lint typecheck test
 
+# The development tools are PEP 735 dependency groups (pyproject.toml), which pip >= 25.1 installs
+# (Debian 12's venv brings pip 23: upgrade it first).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --upgrade "pip>=25.1"
+	$(PY) -m pip install -q -e ".[all,examples]" --group dev
 	touch $(STAMP)
 
 venv: $(STAMP)
