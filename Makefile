@@ -19,9 +19,17 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# The demo web app on the embedded default store (a FilesystemStore under ./.demo-sessions).
-demo: $(STAMP)
-	$(VENV)/bin/websession demo $(DEMO_ARGS)
+# The demo web app on the embedded default store (a FilesystemStore under ./.demo-sessions). It
+# needs only the package (cryptography, msgpack): its own small venv, no development tools, so a
+# fresh clone serves in seconds.
+DEMO_VENV ?= .venv-demo
+$(DEMO_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install -q --disable-pip-version-check -e .
+	touch $@
+
+demo: $(DEMO_VENV)/.installed
+	$(DEMO_VENV)/bin/websession demo $(DEMO_ARGS)
 
 # Installs the database servers (apt) and Chromium, starts them on 127.0.0.1 on free ports inside
 # a loopback-only network namespace, runs every test, and stops exactly what it started.
@@ -66,4 +74,4 @@ fuzz: $(STAMP)
 	$(PY) tools/fuzz.py $(FUZZ_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .demo-sessions build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(DEMO_VENV) .pytest_cache .mypy_cache .ruff_cache .demo-sessions build *.egg-info src/*.egg-info

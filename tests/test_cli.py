@@ -152,7 +152,12 @@ def test_inspect_expired_and_garbage(capsys):
     session["x"] = 1
     value = cookie_value(store.save(session))
     assert main(["inspect", value, "--secret", SECRET]) == 1
-    assert "REJECTED: expired" in capsys.readouterr().out
+    status = next(line for line in capsys.readouterr().out.splitlines() if "REJECTED" in line)
+    # the reason once, the issue time as a date, the limit it broke
+    assert status.count("expired") == 1, status
+    assert "REJECTED: expired: issued 2001-09-09T01:46:40Z (" in status
+    assert "1000000000" not in status
+    assert "--max-age 2592000 s (30 d 0 h)" in status
     assert main(["inspect", value, "--secret", SECRET, "--max-age", "0"]) == 0
     capsys.readouterr()
 
@@ -169,6 +174,32 @@ def test_inspect_server_store_cookie_shows_the_session_id(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"session id  {session.id}" in out
     assert "server-side store" in out
+
+
+def test_inspect_store_prints_the_server_side_session(tmp_path):
+    store = FilesystemStore(tmp_path, SECRET)
+    session = store.new("auth", None)
+    session["user"] = "bob"
+    session[42] = [1, 2]
+    session.owner = "user-7"
+    header = store.save(session)
+
+    result = run("inspect", header, "--secret", SECRET, "--store", tmp_path.as_uri())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"session id  {session.id}" in result.stdout
+    assert "owner       'user-7'" in result.stdout
+    assert values_of(result.stdout) == {"'user'": "'bob'", "42": "[1, 2]"}
+
+    # logged out: the id is no longer in the store, and the command says so
+    session.invalidate()
+    store.save(session)
+    gone = run("inspect", header, "--secret", SECRET, "--store", tmp_path.as_uri())
+    assert gone.returncode == 1
+    assert "no session for this id (not_found)" in gone.stdout
+
+    bad = run("inspect", header, "--secret", SECRET, "--store", "nosuch://x")
+    assert bad.returncode == 2
+    assert "--store" in bad.stderr
 
 
 def test_inspect_gorilla_json_vector():

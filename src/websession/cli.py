@@ -27,7 +27,7 @@ from .codecs.keys import InsecureSecret, generate_random_key
 from .codecs.sealed import SealedCookie
 from .codecs.securecookie import SecureCookie
 from .cookies import parse_cookie_header
-from .errors import DecodeError, Expired, InvalidSignature, TooLong, WebsessionError
+from .errors import DecodeError, Expired, InvalidSignature, TooLong, TooNew, WebsessionError
 from .serializers import GobSerializer, JSONSerializer, MsgpackSerializer
 from .serializers.base import Serializer
 from .stores.base import unpack_values
@@ -256,7 +256,7 @@ def _explain(
                 "name (the name is authenticated: check --name)"
             )
     if isinstance(exc, Expired):
-        hints.append("older than --max-age; --max-age 0 skips the check")
+        hints.append("--max-age 0 skips the check (or --at TIME)")
     if isinstance(exc, TooLong):
         hints.append(f"longer than the {BROWSER_COOKIE_LIMIT} characters a cookie may hold")
     return hints
@@ -315,7 +315,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     try:
         found = decode_details_multi(name, value, codecs)
     except DecodeError as exc:
-        print(f"status      REJECTED: {exc.reason}: {exc}", file=out)
+        print(f"status      REJECTED: {_rejection(exc, value, args, now)}", file=out)
         for hint in _explain(exc, value, args, codecs, now):
             print(f"  hint      {hint}", file=out)
         return 1
@@ -329,8 +329,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     print(f"key         {_key_line(found, codecs, args.gorilla)}", file=out)
     if isinstance(found.value, str):
         print(f"session id  {found.value}", file=out)
-        print("            (a server-side store's cookie: the values live in the store)", file=out)
-        return 0
+        if not args.store:
+            print(
+                "            (a server-side store's cookie: its values are in the store; "
+                "--store URL reads them)",
+                file=out,
+            )
+            return 0
+        return _inspect_in_store(args, name, value, codecs, now, out)
     values: Any = found.value
     try:
         values, meta = unpack_values(values)
@@ -345,6 +351,69 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     count = len(values) if isinstance(values, dict) else 1
     print(f"values      {count} item{'s' if count != 1 else ''}", file=out)
     _print_values(values, out)
+    return 0
+
+
+def _claimed_issue_time(value: str) -> int | None:
+    """The issue time a sealed or gorilla value carries (unverified), if it has one."""
+    header = _sealed_header(value)
+    if header is not None:
+        return header[1]
+    raw = _b64_any(value)
+    if raw is not None and _looks_gorilla(value):
+        return int(raw.partition(b"|")[0])
+    return None
+
+
+def _rejection(exc: DecodeError, value: str, args: argparse.Namespace, now: float) -> str:
+    """``reason: detail``, the reason written once and times as dates, not Unix seconds."""
+    issued = _claimed_issue_time(value)
+    if isinstance(exc, Expired) and issued is not None:
+        limit = f"--max-age {args.max_age} s ({_duration(args.max_age)})"
+        return f"{exc.reason}: issued {_when(issued, now)}, longer ago than {limit}"
+    if isinstance(exc, TooNew) and issued is not None:
+        return f"{exc.reason}: issued {_when(issued, now)}, sooner than its minimum age"
+    detail = str(exc)
+    for prefix in (exc.reason, exc.reason.replace("_", " ")):
+        if detail.lower().startswith(prefix + ":"):
+            detail = detail[len(prefix) + 1 :].strip()
+    return f"{exc.reason}: {detail}" if detail and detail != exc.reason else exc.reason
+
+
+def _inspect_in_store(
+    args: argparse.Namespace,
+    name: str,
+    value: str,
+    codecs: Sequence[Codec],
+    now: float,
+    out: TextIO,
+) -> int:
+    """Load the session an id cookie names from the store at ``--store`` and print it."""
+    from .urls import open_store
+
+    options: dict[str, Any] = {"codecs": list(codecs)} if args.gorilla else {}
+    secrets = None if args.gorilla else _secrets(args, required=True)
+    try:
+        store = open_store(args.store, secrets, **options)
+    except (ValueError, ImportError) as exc:
+        raise UsageError(f"--store: {exc}") from None
+    try:
+        session = store.new(name, value)
+    finally:
+        store.close()
+    if session.is_new:
+        why = session.reason or "not_found"
+        print(f"store       {args.store}: no session for this id ({why})", file=out)
+        return 1
+    print(f"store       {args.store}", file=out)
+    created = session.created_at
+    if created is not None:
+        print(f"created     {_when(created, now)}", file=out)
+    if session.owner is not None:
+        print(f"owner       {session.owner!r}", file=out)
+    count = len(session)
+    print(f"values      {count} item{'s' if count != 1 else ''}", file=out)
+    _print_values(dict(session), out)
     return 0
 
 
@@ -574,6 +643,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect.add_argument(
         "--at", type=float, metavar="UNIX_TIME", help="decode as if it were this time"
+    )
+    inspect.add_argument(
+        "--store",
+        metavar="URL",
+        help="for a server-side store's id cookie: the store (as for websession.open_store, "
+        "e.g. file:///var/lib/app/sessions, redis://host/0), whose session is printed",
     )
     gorilla = inspect.add_argument_group("gorilla/securecookie (Go) cookies")
     gorilla.add_argument(
