@@ -4,6 +4,7 @@ Signed and encrypted cookies, gorilla/securecookie compatibility, server-side st
 framework adapters, behind one small typed API. Everything public is re-exported here.
 """
 
+from . import events, metrics
 from ._adapter import aget_session, get_session
 from .backends.base import Backend, Record
 from .codecs import (
@@ -93,9 +94,11 @@ __all__ = [
     "decode_multi",
     "derive_key",
     "encode_multi",
+    "events",
     "format_set_cookie",
     "generate_random_key",
     "get_session",
+    "metrics",
     "open_store",
     "parse_cookie_header",
 ]

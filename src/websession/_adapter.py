@@ -13,6 +13,7 @@ framework's request object that carries one (``.scope`` for Starlette, FastAPI, 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from collections.abc import Iterable, Mapping, MutableMapping
@@ -34,6 +35,8 @@ __all__ = [
     "get_session",
     "is_unavailable",
     "merged_vary",
+    "plain_http_host",
+    "plain_http_of",
     "reason_phrase",
     "refresh_sessions",
     "should_save",
@@ -151,6 +154,52 @@ async def aget_session(obj: object, name: str | None = None, store: Store | None
     session = await registry.aget(store, name)
     _remember_default(env, session, store)
     return session
+
+
+# -- plain HTTP ------------------------------------------------------------------------------
+def plain_http_host(scheme: Any, host: Any, forwarded_proto: Any = None) -> str | None:
+    """The request's host if it came over plain HTTP to a host other than localhost.
+
+    Browsers accept Secure cookies from ``http://localhost`` (a secure context), so only other
+    hosts are reported (see ``Registry.plain_http_host``). A proxy that says it received HTTPS
+    (``X-Forwarded-Proto: https``) counts as HTTPS.
+    """
+    if scheme != "http" or not host:
+        return None
+    if isinstance(forwarded_proto, (bytes, str)):
+        proto = (
+            forwarded_proto.decode("latin-1")
+            if isinstance(forwarded_proto, bytes)
+            else forwarded_proto
+        )
+        if proto.split(",")[0].strip().lower() == "https":
+            return None
+    text = host.decode("latin-1") if isinstance(host, bytes) else str(host)
+    name = text.rsplit("]", 1)[0].lstrip("[") if text.startswith("[") else text.partition(":")[0]
+    name = name.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return None
+    try:
+        if ipaddress.ip_address(name).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return text
+
+
+def plain_http_of(environ_or_scope: Mapping[str, Any]) -> str | None:
+    """:func:`plain_http_host` of a WSGI environ or an ASGI scope."""
+    if "wsgi.url_scheme" in environ_or_scope:
+        env = environ_or_scope
+        return plain_http_host(
+            env["wsgi.url_scheme"], env.get("HTTP_HOST"), env.get("HTTP_X_FORWARDED_PROTO")
+        )
+    headers = dict(environ_or_scope.get("headers", ()))
+    return plain_http_host(
+        environ_or_scope.get("scheme", "http"),
+        headers.get(b"host"),
+        headers.get(b"x-forwarded-proto"),
+    )
 
 
 # -- the save policy -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from werkzeug.exceptions import ServiceUnavailable
 
+from ._adapter import plain_http_of
 from .codecs.keys import framework_secret
 from .codecs.sealed import SealedCookie
 from .errors import EncodeError, Malformed, SaveError, StoreUnavailable
@@ -95,6 +96,7 @@ def registry_of(environ_or_scope: MutableMapping[str, Any], cookie_header: str |
     registry = environ_or_scope.get(REGISTRY_KEY)
     if registry is None:
         registry = Registry(cookie_header)
+        registry.plain_http_host = plain_http_of(environ_or_scope)
         environ_or_scope[REGISTRY_KEY] = registry
     assert isinstance(registry, Registry)
     return registry

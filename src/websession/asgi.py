@@ -60,6 +60,7 @@ from ._adapter import (
     UNAVAILABLE_BODY,
     is_unavailable,
     merged_vary,
+    plain_http_of,
     refresh_sessions,
     should_save,
     vary_needed,
@@ -145,6 +146,7 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
         registry = Registry(_cookie_header(scope))
+        registry.plain_http_host = plain_http_of(scope)
         scope[REGISTRY_KEY] = registry
         scope[STORE_KEY] = self.store
         scope[NAME_KEY] = self.name

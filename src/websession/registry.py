@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 from .cookies import (
@@ -16,6 +17,8 @@ from .session import Session, SessionState
 from .stores.base import Store
 
 __all__ = ["Registry"]
+
+log = logging.getLogger("websession")
 
 CookieInput = Mapping[str, str] | Mapping[str, Sequence[str]] | str | bytes | None
 
@@ -33,7 +36,7 @@ class Registry:
     holds no global state.
     """
 
-    __slots__ = ("_cookies", "_replaced", "_sessions", "errors")
+    __slots__ = ("_cookies", "_replaced", "_sessions", "errors", "plain_http_host")
 
     def __init__(self, cookies: CookieInput = None) -> None:
         if cookies is None or isinstance(cookies, (str, bytes)):
@@ -46,6 +49,9 @@ class Registry:
         self._sessions: dict[str, Session] = {}
         #: session name -> the old library's cookie it was adopted from, deleted on save
         self._replaced: dict[str, str] = {}
+        #: set by adapters when the request came over plain HTTP to a host other than
+        #: localhost: a Secure cookie set then is never sent back (warned once per process)
+        self.plain_http_host: str | None = None
         #: errors of the last :meth:`save_all`, by session name
         self.errors: dict[str, BaseException] = {}
 
@@ -150,6 +156,8 @@ class Registry:
                 self._drop_replaced(session, headers)
             except Exception as exc:  # collected and re-raised below
                 self.errors[session.name] = exc
+        if self.plain_http_host is not None:
+            _check_secure_over_http(self.plain_http_host, headers)
         if self.errors:
             raise SaveError(self.errors, headers)
         return headers
@@ -165,6 +173,35 @@ class Registry:
                 self._drop_replaced(session, headers)
             except Exception as exc:  # collected and re-raised below
                 self.errors[session.name] = exc
+        if self.plain_http_host is not None:
+            _check_secure_over_http(self.plain_http_host, headers)
         if self.errors:
             raise SaveError(self.errors, headers)
         return headers
+
+
+_warned_secure_over_http = False
+
+
+def _check_secure_over_http(host: str, headers: list[str]) -> None:
+    """One WARNING per process when a Secure cookie is set on a plain-HTTP request.
+
+    The browser keeps the cookie but never sends it back over HTTP, so every request starts a
+    new session, silently: the most common "sessions do not work" report.
+    """
+    global _warned_secure_over_http
+    if _warned_secure_over_http:
+        return
+    for header in headers:
+        if "; Secure" in header:
+            _warned_secure_over_http = True
+            log.warning(
+                "websession: the cookie %r is Secure but was set on a plain-HTTP request to %s: "
+                "browsers never send it back over HTTP, so each request starts a new session. "
+                "Serve over HTTPS (behind a TLS proxy: make the server trust its "
+                "X-Forwarded-Proto), or use CookieOptions(secure=False) in development "
+                "(logged once per process)",
+                header.partition("=")[0],
+                host,
+            )
+            return

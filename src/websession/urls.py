@@ -26,7 +26,8 @@ Query parameters ``ttl``, ``idle_timeout``, ``absolute_timeout`` (seconds), ``ro
 the backend (for network databases the URL is handed to the backend's own ``from_url`` with the
 store's parameters removed, so driver parameters such as ``connect_timeout`` or ``sslmode`` pass
 through). Keyword arguments to :func:`open_store` with those names, or ``codecs``,
-``serializer``, ``legacy`` or ``clock``, also configure the store; the rest go to the backend.
+``serializer``, ``legacy``, ``clock`` or ``on_event``, also configure the store; the rest go to
+the backend.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ SCHEMES: dict[str, str] = {
 
 #: query parameters and keyword arguments that configure the ServerStore, not the backend
 STORE_OPTIONS = ("ttl", "idle_timeout", "absolute_timeout", "rolling", "optimistic")
-_STORE_KWARGS = (*STORE_OPTIONS, "codecs", "clock", "legacy", "serializer")
+_STORE_KWARGS = (*STORE_OPTIONS, "codecs", "clock", "legacy", "serializer", "on_event")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -374,7 +375,16 @@ def open_store(
         return store
     if scheme == "file":
         path, query_opts = _local_path(url)
-        skip = ("path", "secret_keys", "codecs", "options", "clock", "legacy")
+        skip = (
+            "path",
+            "secret_keys",
+            "codecs",
+            "options",
+            "clock",
+            "legacy",
+            "serializer",
+            "on_event",
+        )
         query_opts = _checked_kwargs(scheme, FilesystemStore, query_opts, skip)
         query_opts.update(backend_options)
         return FilesystemStore(path, secret_keys, options=options, **query_opts, **store_kw)

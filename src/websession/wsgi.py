@@ -60,6 +60,7 @@ from ._adapter import (
     UNAVAILABLE_BODY,
     is_unavailable,
     merged_vary,
+    plain_http_of,
     reason_phrase,
     refresh_sessions,
     should_save,
@@ -132,6 +133,7 @@ class SessionMiddleware:
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         registry = Registry(environ.get("HTTP_COOKIE"))
+        registry.plain_http_host = plain_http_of(environ)
         environ[REGISTRY_KEY] = registry
         environ[STORE_KEY] = self.store
         environ[NAME_KEY] = self.name

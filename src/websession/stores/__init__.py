@@ -11,6 +11,7 @@ from ..backends.memory import MemoryBackend
 from ..codecs.base import Codec
 from ..codecs.keys import SecretKeys
 from ..cookies import CookieOptions
+from ..events import EventHook
 from ..legacy._base import LegacyReader
 from ..serializers.base import Serializer
 from .base import BaseStore, Store
@@ -51,7 +52,7 @@ class FilesystemStore(ServerStore):
         options: cookie options every session starts with.
         fsync: fsync every write (durable across power loss, slower).
         **kwargs: ``ttl``, ``idle_timeout``, ``absolute_timeout``, ``rolling``,
-            ``optimistic``, ``clock``, ``legacy``, ``serializer`` (see
+            ``optimistic``, ``clock``, ``legacy``, ``serializer``, ``on_event`` (see
             :class:`ServerStore`).
     """
 
@@ -71,6 +72,7 @@ class FilesystemStore(ServerStore):
         clock: Callable[[], float] | None = None,
         legacy: Sequence[LegacyReader] = (),
         serializer: Serializer | None = None,
+        on_event: EventHook | None = None,
     ) -> None:
         directory = path if path is not None else default_directory()
         backend = FilesystemBackend(
@@ -93,6 +95,7 @@ class FilesystemStore(ServerStore):
             clock=clock,
             legacy=legacy,
             serializer=serializer,
+            on_event=on_event,
         )
 
 
@@ -118,6 +121,7 @@ class MemoryStore(ServerStore):
         legacy: Sequence[LegacyReader] = (),
         serializer: Serializer | None = None,
         max_entries: int = 0,
+        on_event: EventHook | None = None,
     ) -> None:
         super().__init__(
             MemoryBackend(clock=clock, max_entries=max_entries),
@@ -132,4 +136,5 @@ class MemoryStore(ServerStore):
             clock=clock,
             legacy=legacy,
             serializer=serializer,
+            on_event=on_event,
         )

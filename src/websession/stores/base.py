@@ -10,6 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 from .._defaults import BROWSER_SESSION_TTL
 from ..cookies import BROWSER_COOKIE_LIMIT, CookieOptions, _format_set_cookie, format_set_cookie
 from ..errors import AbsoluteTimeout, EncodeError, IdleTimeout, Malformed
+from ..events import EventHook, Observer
 from ..legacy._base import LegacyReader, check_readers
 from ..session import Session, values_of
 
@@ -81,6 +82,7 @@ class BaseStore:
         idle_timeout: int | None = None,
         absolute_timeout: int | None = None,
         keeps_metadata: bool = True,
+        on_event: EventHook | None = None,
     ) -> None:
         self.options = options if options is not None else CookieOptions()
         self.clock: Callable[[], float] = clock if clock is not None else time.time
@@ -101,6 +103,28 @@ class BaseStore:
         #: readers of the replaced library's sessions (websession.legacy), tried by the registry
         #: when a request has no valid cookie of this store
         self.legacy: tuple[LegacyReader, ...] = check_readers(legacy)
+        self._observer = Observer(type(self).__name__, on_event)
+
+    @property
+    def on_event(self) -> EventHook | None:
+        """The callable that receives this store's events (:mod:`websession.events`)."""
+        return self._observer.hook
+
+    @on_event.setter
+    def on_event(self, hook: EventHook | None) -> None:
+        self._observer = Observer(self._observer.label, hook)
+
+    def _observe_load(self, session: Session, started: float) -> Session:
+        """Report a load of a cookie: rejected (DEBUG log, event) or loaded (event)."""
+        self._observer.loaded(
+            session.name,
+            started,
+            session.rejected,
+            session.reason,
+            session._needs_reseal,
+            not session.is_new,
+        )
+        return session
 
     def _blank(self, name: str) -> Session:
         options = self.options

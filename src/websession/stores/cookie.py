@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Sequence
 
 from .._defaults import BROWSER_SESSION_TTL
@@ -11,6 +12,7 @@ from ..codecs.keys import SecretKeys
 from ..codecs.sealed import SealedCookie
 from ..cookies import CookieOptions
 from ..errors import DecodeError, Expired, Malformed
+from ..events import EventHook
 from ..legacy._base import LegacyReader
 from ..serializers.base import Serializer
 from ..session import Session, SessionState
@@ -79,6 +81,8 @@ class CookieStore(BaseStore):
             (:mod:`websession.legacy`): adopted once, then re-sealed.
         serializer: how the values become bytes before sealing (msgpack by default; e.g.
             ``JSONSerializer(go_compatible=False)`` for JSON's value types, as Django's).
+        on_event: a callable that receives each load and save as an event
+            (:mod:`websession.events`; :func:`websession.metrics.prometheus` makes one).
 
     A cookie is valid on the server for its session's ``max_age`` seconds after it was issued
     (the store's ``options.max_age``, 30 days by default, unless the session set its own, which
@@ -103,6 +107,7 @@ class CookieStore(BaseStore):
         clock: Callable[[], float] | None = None,
         legacy: Sequence[LegacyReader] = (),
         serializer: Serializer | None = None,
+        on_event: EventHook | None = None,
     ) -> None:
         #: sealed mode: the store seals per-session options and checks each session's lifetime
         self.sealed = codecs is None
@@ -114,6 +119,7 @@ class CookieStore(BaseStore):
             idle_timeout=idle_timeout,
             absolute_timeout=absolute_timeout,
             keeps_metadata=self.sealed,
+            on_event=on_event,
         )
         #: how long the store's default options keep a cookie valid on the server
         self.lifetime = self.options.max_age if self.options.max_age > 0 else self.ttl
@@ -128,6 +134,7 @@ class CookieStore(BaseStore):
     def new(self, name: str, cookie_value: str | None) -> Session:
         session = self._blank(name)
         if cookie_value:
+            started = time.perf_counter()
             try:
                 found = decode_details_multi(name, cookie_value, self.codecs)
                 values, meta = unpack_values(found.value)
@@ -151,16 +158,20 @@ class CookieStore(BaseStore):
             else:
                 session.load(values, issued_at=found.issued_at, stale=found.stale)
                 apply_meta(session, meta, self.sealed)
+            self._observe_load(session, started)
         return session
 
     def save(self, session: Session) -> str:
-        if session.state is SessionState.INVALIDATED:
+        started = time.perf_counter()
+        deleted = session.state is SessionState.INVALIDATED
+        if deleted:
             header = self._deletion_cookie(session)
         else:
             payload = pack_values(session, self.options, self.sealed)
             value = encode_multi(session.name, payload, self.codecs)
             header = self._set_cookie(session, value)
         session.mark_saved()
+        self._observer.saved(session.name, started, deleted)
         return header
 
     async def anew(self, name: str, cookie_value: str | None) -> Session:

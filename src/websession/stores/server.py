@@ -22,6 +22,7 @@ import copy
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Generator, Sequence
 from typing import Any, NamedTuple
 
@@ -31,7 +32,15 @@ from ..codecs.base import Codec, decode_details_multi, encode_multi
 from ..codecs.keys import KeyedHash, SecretKeys, derive_key, normalize_secrets
 from ..codecs.sealed import SealedCookie
 from ..cookies import CookieOptions
-from ..errors import ConflictError, DecodeError, EncodeError, Malformed, SessionNotFound
+from ..errors import (
+    ConflictError,
+    DecodeError,
+    EncodeError,
+    Malformed,
+    SessionNotFound,
+    StoreUnavailable,
+)
+from ..events import EventHook
 from ..legacy._base import LegacyReader
 from ..serializers.base import Serializer
 from ..session import Session, SessionState
@@ -125,6 +134,8 @@ class ServerStore(BaseStore):
             (:mod:`websession.legacy`): adopted once, then saved under a new id.
         serializer: how a record's values become bytes before sealing (msgpack by default;
             e.g. ``JSONSerializer(go_compatible=False)`` for JSON's value types, as Django's).
+        on_event: a callable that receives each load, save, outage and conflict as an event
+            (:mod:`websession.events`; :func:`websession.metrics.prometheus` makes one).
     """
 
     def __init__(
@@ -142,6 +153,7 @@ class ServerStore(BaseStore):
         clock: Callable[[], float] | None = None,
         legacy: Sequence[LegacyReader] = (),
         serializer: Serializer | None = None,
+        on_event: EventHook | None = None,
     ) -> None:
         self.gorilla = codecs is not None
         super().__init__(
@@ -152,7 +164,10 @@ class ServerStore(BaseStore):
             idle_timeout=idle_timeout,
             absolute_timeout=absolute_timeout,
             keeps_metadata=not self.gorilla,
+            on_event=on_event,
         )
+        if type(self) is ServerStore:  # events say which backend: "ServerStore/RedisBackend"
+            self._observer.label = f"ServerStore/{type(backend).__name__}"
         self.backend = backend
         self.rolling = rolling
         self.optimistic = optimistic
@@ -381,20 +396,46 @@ class ServerStore(BaseStore):
         return header
 
     # -- the Store API -----------------------------------------------------------------------
+    # Each reports to the store's observer (websession.events): a load of a cookie, a save, an
+    # outage, a conflict. Written out in each twin: a context manager would cost the hot path.
     def new(self, name: str, cookie_value: str | None) -> Session:
-        result: Session = _run(self._load(name, cookie_value), self.backend)
-        return result
+        started = time.perf_counter()
+        try:
+            result: Session = _run(self._load(name, cookie_value), self.backend)
+        except StoreUnavailable as exc:
+            self._observer.unavailable(name, "load", started, exc)
+            raise
+        return self._observe_load(result, started) if cookie_value else result
 
     def save(self, session: Session) -> str:
-        result: str = _run(self._save(session), self.backend)
+        started = time.perf_counter()
+        deleted = session.state is SessionState.INVALIDATED
+        try:
+            result: str = _run(self._save(session), self.backend)
+        except (StoreUnavailable, ConflictError) as exc:
+            self._observer.failed(session.name, "save", started, exc)
+            raise
+        self._observer.saved(session.name, started, deleted)
         return result
 
     async def anew(self, name: str, cookie_value: str | None) -> Session:
-        result: Session = await _arun(self._load(name, cookie_value), self.backend)
-        return result
+        started = time.perf_counter()
+        try:
+            result: Session = await _arun(self._load(name, cookie_value), self.backend)
+        except StoreUnavailable as exc:
+            self._observer.unavailable(name, "load", started, exc)
+            raise
+        return self._observe_load(result, started) if cookie_value else result
 
     async def asave(self, session: Session) -> str:
-        result: str = await _arun(self._save(session), self.backend)
+        started = time.perf_counter()
+        deleted = session.state is SessionState.INVALIDATED
+        try:
+            result: str = await _arun(self._save(session), self.backend)
+        except (StoreUnavailable, ConflictError) as exc:
+            self._observer.failed(session.name, "save", started, exc)
+            raise
+        self._observer.saved(session.name, started, deleted)
         return result
 
     def purge(self) -> int:
