@@ -266,9 +266,8 @@ _BY_WIRE_ID: Final = (None, BOOL, INT, UINT, FLOAT, BYTES, STRING, COMPLEX, INTE
 _WIRE_ID: Final = {t.kind: i for i, t in enumerate(_BY_WIRE_ID) if t is not None}
 for _plain in (MAP_ANY, SLICE_ANY, MAP_STRING_ANY):
     _plain._definitions = {}  # made of predefined types: the encoder's fast way
-# Keys of _Encoder.plain: the ids of the types Python's list and nested dict are written as.
-_SLICE_ANY_KEY: Final = 1
-_MAP_STRING_ANY_KEY: Final = 2
+# Type ids as gob writes them, made once for the ids a session uses.
+_TYPE_ID_CODES: Final = tuple(_int(i) for i in range(256))
 _WRAPPERS: Final = WRAPPERS
 
 
@@ -317,12 +316,13 @@ class _Encoder:
     interface the buffer that interface is written into), and ``b``, the buffer being filled.
     """
 
-    __slots__ = ("ids", "max_depth", "next_id", "plain", "sent")
+    __slots__ = ("ids", "map_str_id", "max_depth", "next_id", "sent", "slice_id")
 
     def __init__(self, max_depth: int) -> None:
         self.max_depth = max_depth
         # the ids of the types Python's list and dict are written as, once sent (a shortcut)
-        self.plain: dict[int, int] = {}
+        self.slice_id = 0
+        self.map_str_id = 0
         self.ids: dict[str, int] = {}
         self.next_id = _FIRST_USER_ID
         self.sent: set[int] = set()
@@ -341,11 +341,11 @@ class _Encoder:
                 b += b"\x00"  # singleton delta: every top-level value but a struct
             self._typed(out, b, go_type, value, 0)
         elif isinstance(value, dict):
-            b += _int(self._send(out, b, MAP_ANY))
+            b += _TYPE_ID_CODES[self._send(out, b, MAP_ANY)]  # 64: the first type met
             b += b"\x00"  # singleton delta
             self._map_any(out, b, value, 0)
         elif isinstance(value, (list, tuple)):
-            b += _int(self._send(out, b, SLICE_ANY))
+            b += _TYPE_ID_CODES[self._send(out, b, SLICE_ANY)]
             b += b"\x00"
             self._slice(out, b, value, 0)
         elif value is None:
@@ -530,10 +530,10 @@ class _Encoder:
             self._go_value(w, b, value, depth)
         elif isinstance(value, (list, tuple)):
             b += _NAME_SLICE_ANY
-            type_id = self.plain.get(_SLICE_ANY_KEY)
-            if type_id is None:
-                type_id = self.plain[_SLICE_ANY_KEY] = self._send(w, b, SLICE_ANY)
-            b += _int(type_id)
+            type_id = self.slice_id
+            if not type_id:
+                type_id = self.slice_id = self._send(w, b, SLICE_ANY)
+            b += _TYPE_ID_CODES[type_id] if type_id < 256 else _int(type_id)
             data = bytearray(b"\x00")
             self._slice(b, data, value, depth)
             b += _uint(len(data))
@@ -547,10 +547,10 @@ class _Encoder:
                         "(Session.Values itself) is written as map[interface{}]interface{}"
                     )
             b += _NAME_MAP_STR
-            type_id = self.plain.get(_MAP_STRING_ANY_KEY)
-            if type_id is None:
-                type_id = self.plain[_MAP_STRING_ANY_KEY] = self._send(w, b, MAP_STRING_ANY)
-            b += _int(type_id)
+            type_id = self.map_str_id
+            if not type_id:
+                type_id = self.map_str_id = self._send(w, b, MAP_STRING_ANY)
+            b += _TYPE_ID_CODES[type_id] if type_id < 256 else _int(type_id)
             data = bytearray(b"\x00")
             self._map_str(b, data, value, depth)
             b += _uint(len(data))
