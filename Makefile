@@ -20,16 +20,18 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # The demo web app on the embedded default store (a FilesystemStore under ./.demo-sessions). It
-# needs only the package (cryptography, msgpack): its own small venv, no development tools, so a
-# fresh clone serves in seconds.
+# needs only the package's own dependencies (cryptography, msgpack): a small venv of its own with
+# just those, and the package run from src/ (no build step, no development tools), so a fresh
+# clone serves in seconds.
 DEMO_VENV ?= .venv-demo
 $(DEMO_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(DEMO_VENV)
-	$(DEMO_VENV)/bin/python -m pip install -q --disable-pip-version-check -e .
+	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' > $(DEMO_VENV)/requirements.txt
+	$(DEMO_VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(DEMO_VENV)/requirements.txt
 	touch $@
 
 demo: $(DEMO_VENV)/.installed
-	$(DEMO_VENV)/bin/websession demo $(DEMO_ARGS)
+	PYTHONPATH=src $(DEMO_VENV)/bin/python -m websession demo $(DEMO_ARGS)
 
 # Installs the database servers (apt) and Chromium, starts them on 127.0.0.1 on free ports inside
 # a loopback-only network namespace, runs every test, and stops exactly what it started.
