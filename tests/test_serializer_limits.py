@@ -449,3 +449,21 @@ def test_limits_hold_in_other_threads_too() -> None:
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(work).result() == ["True", "EncodeError", "EncodeError"]
     assert work() == ["True", "EncodeError", "EncodeError"]  # and in the main thread
+
+
+def test_large_values_are_counted_exactly_whatever_their_types() -> None:
+    """Past max_items bytes of output the value is counted level by level (C-level passes);
+    container subclasses and other mappings are counted too."""
+    import collections
+
+    s = MsgpackSerializer()
+    big = {f"k{i}": [i, str(i), {"a": i}] for i in range(300)}  # 2,401 items
+    assert s.deserialize(s.serialize(big)) == big
+    assert s.deserialize(s.serialize([big, big])) == [big, big]  # 4,803 items
+    with pytest.raises(EncodeError, match="max_items"):
+        s.serialize([big, big, big])
+    deep: Any = collections.OrderedDict(x="y" * 6000)
+    for _ in range(40):
+        deep = collections.OrderedDict(a=deep)
+    with pytest.raises(EncodeError, match="max_depth"):
+        s.serialize({"a": deep})

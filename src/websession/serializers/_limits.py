@@ -18,7 +18,11 @@ input of ``max_size`` bytes under a few milliseconds.
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
+import uuid
 from collections.abc import Iterable
+from gc import get_referents
+from itertools import compress
 from typing import Any, Final
 
 from ..errors import EncodeError
@@ -107,6 +111,60 @@ def is_shallow(value: Any, max_depth: int) -> bool:
 
 
 _KEYS: Final = frozenset((str, int, bool, type(None)))
+
+
+def count_value(value: Any, who: str, max_depth: int, max_items: int) -> None:
+    """:func:`check_value` but for strings, in C-level passes: a few per level of nesting.
+
+    Walks the value level by level with ``gc.get_referents`` (which lists a container's
+    elements, and its keys unless they are all str, without recursing); dicts and sets are
+    checked for keys with equal hashes only on levels that hold keys of a type that can have
+    them. A level holding anything but plain containers and known leaves (a dict subclass,
+    which may list its ``__dict__`` too) takes :func:`check_value` instead, as does a value
+    found too deep or too large (so that the error comes from one place).
+    """
+    level = [value]
+    items = 1
+    depth = 0
+    while level:
+        depth += 1
+        kinds = set(map(type, level))
+        if depth > max_depth or not _EXACT_CONTAINERS.issuperset(kinds):
+            break
+        items += sum(map(len, level))
+        if dict in kinds:  # a dict's keys count as well as its values
+            items += sum(map(len, compress(level, map(_IS_DICT, map(type, level)))))
+        if items > max_items:
+            break
+        refs = get_referents(*level)
+        ref_kinds = set(map(type, refs))
+        if not _KNOWN_TYPES.issuperset(ref_kinds):
+            break  # an unknown type: maybe a container subclass
+        if not _NO_FLOOD.issuperset(ref_kinds):
+            for obj in level:
+                if (
+                    obj.__class__ is not list
+                    and obj.__class__ is not tuple
+                    and not SAFE_KEY_TYPES.issuperset(map(type, obj))
+                    and too_many_collisions(obj, len(obj))
+                ):
+                    raise EncodeError(f"{who}: a dict's or set's keys have too many equal hashes")
+        level = list(compress(refs, map(_EXACT_CONTAINERS.__contains__, map(type, refs))))
+    else:
+        return
+    check_value(value, who, max_depth, max_items, DEFAULT_MAX_SIZE, measure_strings=False)
+
+
+_EXACT_CONTAINERS: Final = frozenset((dict, list, tuple, set, frozenset))
+_IS_DICT: Final = {dict}.__contains__
+# Types whose presence among a level's keys and elements means no dict or set there can flood.
+_NO_FLOOD: Final = SAFE_KEY_TYPES | frozenset((list, dict))
+_KNOWN_TYPES: Final = (
+    _EXACT_CONTAINERS
+    | _PLAIN
+    | SAFE_KEY_TYPES
+    | frozenset((_dt.timedelta, uuid.UUID, decimal.Decimal))
+)
 
 
 def check_value(

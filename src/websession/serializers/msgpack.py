@@ -22,6 +22,7 @@ from ._limits import (
     SAFE_KEY_TYPES,
     check_limits,
     check_value,
+    count_value,
     is_shallow,
     too_many_collisions,
 )
@@ -119,13 +120,16 @@ class MsgpackSerializer:
             )
         # What deserialize() counts: container headers bound the depth (one C pass), every item
         # takes a byte, and keys that may flood are checked in inputs over _FLOOD_FREE_SIZE only.
-        if not walked and (
-            size - len(out.translate(None, _HEADER_BYTES)) > self._max_depth
-            or size > self._max_items
-            or size > self._max_str_len
+        if walked:
+            pass
+        elif size > self._max_str_len:
+            self._check(value)
+        elif (
+            size > self._max_items
+            or size - len(out.translate(None, _HEADER_BYTES)) > self._max_depth
             or (size > _FLOOD_FREE_SIZE and len(out.translate(None, _RISKY_BYTES)) < size)
         ):
-            self._check(value)
+            count_value(value, "MsgpackSerializer", self._max_depth, self._max_items)
         return out
 
     def _check(self, value: Any) -> None:
