@@ -14,8 +14,10 @@ Every operation is one request:
   :now`` (``if_version``); a failed condition means the save did not happen (None).
 
 The table is created on first use (on-demand capacity, TTL enabled on ``e``) unless
-``create_table=False``. Network failures and timeouts (2 s to connect, 5 s to read, 2
-attempts by default) raise :class:`~websession.StoreUnavailable`.
+``create_table=False``. Network failures and timeouts raise
+:class:`~websession.StoreUnavailable`. By default a call may take 2 s to connect and 1 s to
+read, twice (the second attempt heals a pooled connection the server closed), so a frozen
+DynamoDB is answered within about 2 s.
 
 boto3 is synchronous: the async methods run the sync ones in a worker thread (boto3 clients are
 thread-safe).
@@ -91,7 +93,8 @@ class DynamoDBBackend(AsyncFromSync):
         region: the AWS region.
         profile: a named profile from the AWS configuration files.
         create_table: create the table (and enable TTL on ``e``) if it does not exist.
-        connect_timeout, read_timeout, max_attempts: the client's limits (seconds, tries).
+        connect_timeout, read_timeout, max_attempts: the client's limits (seconds; tries in
+            all, the first included).
         clock: the time source (seconds since the epoch) for expiry checks; DynamoDB's own TTL
             deletion follows real time.
     """
@@ -106,7 +109,7 @@ class DynamoDBBackend(AsyncFromSync):
         profile: str | None = None,
         create_table: bool = True,
         connect_timeout: float = 2.0,
-        read_timeout: float = 5.0,
+        read_timeout: float = 1.0,
         max_attempts: int = 2,
         clock: Callable[[], float] | None = None,
     ) -> None:
@@ -122,7 +125,7 @@ class DynamoDBBackend(AsyncFromSync):
                 config=Config(
                     connect_timeout=connect_timeout,
                     read_timeout=read_timeout,
-                    retries={"max_attempts": max_attempts, "mode": "standard"},
+                    retries={"total_max_attempts": max_attempts, "mode": "standard"},
                 ),
             )
         self.client = client
@@ -135,8 +138,8 @@ class DynamoDBBackend(AsyncFromSync):
         """A backend for ``dynamodb://TABLE?endpoint_url=...&region=...``.
 
         Query parameters: ``endpoint_url``, ``region`` (or ``region_name``), ``profile``,
-        ``create_table``, ``connect_timeout``, ``read_timeout``, ``max_attempts``; keyword
-        arguments override them.
+        ``create_table``, ``connect_timeout``, ``read_timeout`` (or ``timeout``),
+        ``max_attempts``; keyword arguments override them.
         """
         parts = urlsplit(url)
         if parts.scheme != "dynamodb":
@@ -152,6 +155,8 @@ class DynamoDBBackend(AsyncFromSync):
                 query[name] = value.lower() in ("1", "true", "yes", "on")
             elif name in ("connect_timeout", "read_timeout"):
                 query[name] = float(value)
+            elif name == "timeout":  # the name every networked backend takes
+                query["read_timeout"] = float(value)
             elif name == "max_attempts":
                 query[name] = int(value)
             else:

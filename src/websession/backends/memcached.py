@@ -101,8 +101,8 @@ class MemcachedBackend:
         servers: ``"host:port"``, ``"host:port,host:port"``, or a list of them (or of
             ``(host, port)`` tuples).
         key_prefix: prepended to every key.
-        timeout: seconds before a call gives up (raising StoreUnavailable); also the connect
-            timeout.
+        timeout: seconds before a call gives up (raising StoreUnavailable).
+        connect_timeout: seconds before connecting gives up (default: ``timeout``).
         max_pool_size: connections per server (sync and async each).
     """
 
@@ -112,6 +112,7 @@ class MemcachedBackend:
         *,
         key_prefix: str = "websession:",
         timeout: float = 2.0,
+        connect_timeout: float | None = None,
         max_pool_size: int = 16,
     ) -> None:
         if _IMPORT_ERROR is not None:
@@ -122,6 +123,7 @@ class MemcachedBackend:
         self.servers = _parse_servers(servers)
         self.key_prefix = key_prefix
         self.timeout = timeout
+        self.connect_timeout = timeout if connect_timeout is None else connect_timeout
         self.max_pool_size = max_pool_size
         # Node names as pymemcache's HashClient makes them, so keys map the same way.
         self._names = [f"{host}:{port}" for host, port in self.servers]
@@ -132,7 +134,7 @@ class MemcachedBackend:
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> MemcachedBackend:
-        """``memcached://host:port[,host:port...][?key_prefix=...&timeout=...]``."""
+        """``memcached://host:port[,host:port...][?key_prefix=&timeout=&connect_timeout=]``."""
         parts = urlsplit(url)
         if parts.scheme != "memcached":
             raise ValueError(f"not a memcached:// URL: {url!r}")
@@ -140,8 +142,8 @@ class MemcachedBackend:
         for name, value in parse_qsl(parts.query):
             if name == "key_prefix":
                 options.setdefault("key_prefix", value)
-            elif name == "timeout":
-                options.setdefault("timeout", float(value))
+            elif name in ("timeout", "connect_timeout"):
+                options.setdefault(name, float(value))
             elif name == "max_pool_size":
                 options.setdefault("max_pool_size", int(value))
             else:
@@ -168,7 +170,7 @@ class MemcachedBackend:
             host, port = self.servers[self._names.index(node)]
             client = _PooledClient(
                 (host, port),
-                connect_timeout=self.timeout,
+                connect_timeout=self.connect_timeout,
                 timeout=self.timeout,
                 default_noreply=False,
                 max_pool_size=self.max_pool_size,

@@ -48,7 +48,7 @@ _UTC = dt.timezone.utc
 _CLIENT_DEFAULTS: dict[str, Any] = {
     "serverSelectionTimeoutMS": 2000,
     "connectTimeoutMS": 2000,
-    "socketTimeoutMS": 5000,
+    "socketTimeoutMS": 2000,
     "tz_aware": True,
 }
 _PROJECTION = {"d": 1, "e": 1, "v": 1}
@@ -168,8 +168,10 @@ class MongoBackend:
 
         The database is ``database``, else the one the URL names (``mongodb://host/mydb``),
         else ``"websession"``. ``database`` and ``collection`` may also be URL query
-        parameters; every other parameter and keyword argument goes to the client, over
-        websession's defaults (2 s server selection and connect timeouts, 5 s socket timeout).
+        parameters, and so may ``connect_timeout`` and ``timeout`` in seconds (pymongo's
+        ``connectTimeoutMS`` and ``socketTimeoutMS``, ``timeout`` also server selection's);
+        every other parameter and keyword argument goes to the client, over websession's
+        defaults (2 s server selection, connect and socket timeouts).
         """
         parts = urlsplit(url)
         query = []
@@ -180,6 +182,11 @@ class MongoBackend:
                 collection = value
             elif name == "create_index":
                 create_index = value.lower() in ("1", "true", "yes", "on")
+            elif name == "connect_timeout":
+                client_options.setdefault("connectTimeoutMS", int(float(value) * 1000))
+            elif name == "timeout":
+                client_options.setdefault("socketTimeoutMS", int(float(value) * 1000))
+                client_options.setdefault("serverSelectionTimeoutMS", int(float(value) * 1000))
             else:
                 query.append((name, value))
         url = urlunsplit(parts._replace(query=urlencode(query)))

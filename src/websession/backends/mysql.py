@@ -44,7 +44,7 @@ except ImportError as _exc:  # pragma: no cover - depends on the environment
 
 __all__ = ["MySQLBackend"]
 
-_OPTIONS = ("table", "create_schema", "pool_size", "async_driver", "connect_timeout")
+_OPTIONS = ("table", "create_schema", "pool_size", "async_driver", "connect_timeout", "timeout")
 
 
 class MySQLBackend(PooledSQL):
@@ -56,6 +56,9 @@ class MySQLBackend(PooledSQL):
         create_schema: create the table on first use.
         pool_size: idle connections to keep per pool (threads; the event loop).
         connect_timeout: seconds to wait for a connection.
+        timeout: seconds a statement may wait for the server's answer before the call raises
+            StoreUnavailable (PyMySQL's read and write timeouts; a deadline on the async
+            drivers, which have none).
         async_driver: ``"aiomysql"`` (default) or ``"asyncmy"``.
         clock: the time source that decides expiry.
         connect_kwargs: more keyword arguments for the drivers' ``connect`` (``unix_socket``,
@@ -81,7 +84,8 @@ class MySQLBackend(PooledSQL):
         table: str = DEFAULT_TABLE,
         create_schema: bool = True,
         pool_size: int = 10,
-        connect_timeout: float = 5,
+        connect_timeout: float = 2,
+        timeout: float = 2.0,
         async_driver: str = "aiomysql",
         clock: Callable[[], float] | None = None,
         connect_kwargs: dict[str, Any] | None = None,
@@ -89,8 +93,11 @@ class MySQLBackend(PooledSQL):
         parts = validate_table(table)
         if async_driver not in ("aiomysql", "asyncmy"):
             raise ValueError(f"async_driver must be 'aiomysql' or 'asyncmy', not {async_driver!r}")
+        if timeout <= 0 or connect_timeout <= 0:
+            raise ValueError("timeout and connect_timeout must be positive")
         self.table = table
         self.async_driver = async_driver
+        self._timeout = float(timeout)
         self._clock = clock if clock is not None else time.time
         self._ready = not create_schema
         self._params: dict[str, Any] = {
@@ -141,8 +148,9 @@ class MySQLBackend(PooledSQL):
     def from_url(cls, url: str, **options: Any) -> MySQLBackend:
         """A backend for ``mysql://user:password@host:3306/database?table=...``.
 
-        ``table``, ``create_schema``, ``pool_size``, ``connect_timeout`` and ``async_driver``
-        are websession's; other query parameters go to the drivers' ``connect``.
+        ``table``, ``create_schema``, ``pool_size``, ``connect_timeout``, ``timeout`` and
+        ``async_driver`` are websession's; other query parameters go to the drivers'
+        ``connect``.
         """
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("mysql", "mariadb"):
@@ -171,7 +179,8 @@ class MySQLBackend(PooledSQL):
 
     # -- connections -------------------------------------------------------------------------
     def _connect(self) -> Any:
-        return pymysql.connect(database=self._database, **self._params)
+        timeouts = {"read_timeout": self._timeout, "write_timeout": self._timeout}
+        return pymysql.connect(database=self._database, **{**timeouts, **self._params})
 
     async def _aconnect(self) -> Any:
         if self.async_driver == "asyncmy":

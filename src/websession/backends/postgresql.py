@@ -18,6 +18,7 @@ statements over four column types. The async methods use psycopg's ``AsyncConnec
 from __future__ import annotations
 
 import contextlib
+import select
 import struct
 import time
 from collections.abc import Callable, Sequence
@@ -46,7 +47,7 @@ except ImportError as _exc:  # pragma: no cover - depends on the environment
 __all__ = ["PostgreSQLBackend"]
 
 _RACED_DDL = (pg_errors.UniqueViolation, pg_errors.DuplicateTable, pg_errors.DuplicateObject)
-_OPTIONS = ("table", "create_schema", "pool_size", "prepare", "clock")
+_OPTIONS = ("table", "create_schema", "pool_size", "prepare", "clock", "timeout")
 
 _DOUBLE = struct.Struct("!d")
 _BIGINT = struct.Struct("!q")
@@ -127,7 +128,11 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
         pool_size: how many idle connections to keep per pool (one pool for threads, one for
             the event loop).
         prepare: prepare statements server-side (turn off behind PgBouncer in transaction mode).
-        connect_timeout: seconds to wait for a connection (unless the conninfo sets it).
+        connect_timeout: seconds to wait for a connection (unless the conninfo sets it;
+            libpq counts whole seconds, at least 2).
+        timeout: seconds a statement may wait for the server's answer before the call raises
+            StoreUnavailable (None: no limit). The server's ``statement_timeout`` does not
+            help when the server itself is frozen or cut off; this does.
         clock: the time source that decides expiry.
         connect_kwargs: more keyword arguments for ``psycopg.connect``.
     """
@@ -143,11 +148,15 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
         create_schema: bool = True,
         pool_size: int = 10,
         prepare: bool = True,
-        connect_timeout: int = 5,
+        connect_timeout: int = 2,
+        timeout: float | None = 2.0,
         clock: Callable[[], float] | None = None,
         connect_kwargs: dict[str, Any] | None = None,
     ) -> None:
         parts = validate_table(table)
+        if timeout is not None and timeout <= 0:
+            raise ValueError("timeout must be positive (or None for no limit)")
+        self._timeout = timeout
         self.table = table
         self.conninfo = conninfo
         self._clock = clock if clock is not None else time.time
@@ -192,8 +201,9 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> PostgreSQLBackend:
-        """A backend for ``postgresql://...``; ``table``, ``create_schema``, ``pool_size`` and
-        ``prepare`` may be given in the query, every other parameter is libpq's."""
+        """A backend for ``postgresql://...``; ``table``, ``create_schema``, ``pool_size``,
+        ``prepare`` and ``timeout`` may be given in the query, every other parameter is libpq's
+        (``connect_timeout`` among them)."""
         conninfo, query = split_options(url, _OPTIONS)
         return cls(conninfo, **{**query, **options})
 
@@ -226,21 +236,25 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
         pgconn = conn.pgconn
         values = [encode(v) for encode, v in zip(statement.encoders, params)]
         if self._prepare:
-            result = pgconn.exec_prepared(statement.name, values, statement.formats, _BINARY)
+            pgconn.send_query_prepared(statement.name, values, statement.formats, _BINARY)
+            result = self._result(pgconn)
             if (
                 result.status == _FATAL_ERROR
                 and result.error_field(_SQLSTATE) == _NO_SUCH_STATEMENT
             ):
                 # first use on this connection (or the server forgot it: DISCARD ALL): prepare
                 # it, once per connection, then run it
-                prepared = pgconn.prepare(statement.name, statement.sql, statement.types)
+                pgconn.send_prepare(statement.name, statement.sql, statement.types)
+                prepared = self._result(pgconn)
                 if prepared.status != _COMMAND_OK:
                     raise self._error(pgconn, prepared)
-                result = pgconn.exec_prepared(statement.name, values, statement.formats, _BINARY)
+                pgconn.send_query_prepared(statement.name, values, statement.formats, _BINARY)
+                result = self._result(pgconn)
         else:
-            result = pgconn.exec_params(
+            pgconn.send_query_params(
                 statement.sql, values, statement.types, statement.formats, _BINARY
             )
+            result = self._result(pgconn)
         status = result.status
         if status == _TUPLES_OK:
             if not fetch:
@@ -251,6 +265,33 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
         if status == _COMMAND_OK:
             return None if fetch else result.command_tuples
         raise self._error(pgconn, result)
+
+    def _result(self, pgconn: PGconn) -> PGresult:
+        """The result of the statement just sent, waiting at most ``timeout`` seconds for it.
+
+        libpq's blocking calls (``PQexec*``) wait for the server without a limit, so a frozen
+        server would hang the request: the statement is sent with ``PQsend*`` and its answer
+        awaited here with a deadline (a timed-out connection is dropped by the caller).
+        """
+        timeout = self._timeout
+        if timeout is not None and pgconn.is_busy():
+            deadline = time.monotonic() + timeout
+            poller = _poller(pgconn.socket)
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not poller(remaining):
+                    raise psycopg.OperationalError(
+                        f"PostgreSQL did not answer within {timeout:g} s"
+                    )
+                pgconn.consume_input()
+                if not pgconn.is_busy():
+                    break
+        result = pgconn.get_result()
+        if result is None:  # pragma: no cover - libpq gives one result per statement sent
+            raise psycopg.OperationalError("PostgreSQL sent no result")
+        while pgconn.get_result() is not None:  # the end of this statement's results
+            pass
+        return result
 
     @staticmethod
     def _error(pgconn: PGconn, result: PGresult) -> Exception:
@@ -312,6 +353,15 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
     async def apurge(self) -> int:
         count: int = await self._arun(self._q_purge, (self._clock(),), False)
         return count
+
+
+def _poller(fd: int) -> Callable[[float], bool]:
+    """``wait(seconds) -> bool``: whether ``fd`` became readable within ``seconds``."""
+    if hasattr(select, "poll"):
+        poll = select.poll()
+        poll.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+        return lambda seconds: bool(poll.poll(seconds * 1000))
+    return lambda seconds: bool(select.select([fd], [], [], seconds)[0])  # pragma: no cover
 
 
 def _close(conn: psycopg.Connection[Any]) -> None:

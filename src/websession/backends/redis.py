@@ -83,6 +83,8 @@ return 1
 """
 
 _OWN_URL_OPTIONS = ("key_prefix", "prefix")
+#: the URL parameters every networked backend takes, as redis-py names them
+_TIMEOUT_ALIASES = {"timeout": "socket_timeout", "connect_timeout": "socket_connect_timeout"}
 #: query parameters of redis+sentinel:// URLs that are this backend's, and their types
 _SENTINEL_URL_OPTIONS: dict[str, type] = {
     "key_prefix": str,
@@ -223,15 +225,21 @@ class RedisBackend:
     def from_url(cls, url: str, cluster: bool = False, **options: Any) -> RedisBackend:
         """A backend for ``url`` (``redis://[[user]:password@]host[:port][/db][?options]``).
 
-        ``key_prefix`` may be given in the URL's query or as a keyword; the other query
-        parameters are redis-py's (``socket_timeout``, ``ssl_cert_reqs``, ...). Keywords are
-        this class's arguments (``key_prefix``, ``socket_timeout``, ...) or client options.
+        ``key_prefix`` may be given in the URL's query or as a keyword, and so may
+        ``timeout`` and ``connect_timeout`` (seconds; redis-py's ``socket_timeout`` and
+        ``socket_connect_timeout``); the other query parameters are redis-py's
+        (``ssl_cert_reqs``, ...). Keywords are this class's arguments (``key_prefix``,
+        ``socket_timeout``, ...) or client options.
         """
         _require_redis()
         if url.lower().startswith("redis+sentinel://"):
             return cls._from_sentinel_url(url, **options)
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
+        for alias, name in _TIMEOUT_ALIASES.items():  # the same names on every backend
+            if any(k == alias for k, _ in query):
+                options.setdefault(name, float(dict(query)[alias]))
+                query = [(k, v) for k, v in query if k != alias]
         own = {k: v for k, v in query if k in _OWN_URL_OPTIONS}
         rest = [(k, v) for k, v in query if k not in _OWN_URL_OPTIONS]
         if rest and any(k == "cluster" for k, _ in rest):
@@ -278,6 +286,7 @@ class RedisBackend:
                 kwargs["password"] = unquote(password)
         sentinel_options: dict[str, Any] = {}
         for name, value in parse_qsl(parts.query, keep_blank_values=True):
+            name = _TIMEOUT_ALIASES.get(name, name)
             kind = _SENTINEL_URL_OPTIONS.get(name)
             if kind is None:
                 raise ValueError(f"unknown redis+sentinel:// URL parameter {name!r}")

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode
@@ -351,6 +352,14 @@ class ReturningSQL(SQLBackend):
         return count
 
 
+#: a pooled connection that fails faster than this was dead already (see _died_idle)
+_IDLE_DEATH = 0.25
+
+
+class _StatementTimeout(Exception):
+    """A statement that did not answer within the backend's timeout."""
+
+
 class PooledSQL(SQLBackend):
     """One statement on a pooled connection, sync (``_run``) and async (``_arun``).
 
@@ -363,6 +372,10 @@ class PooledSQL(SQLBackend):
 
     #: for the messages: "<name> is unavailable: ..."
     _name: ClassVar[str]
+    #: seconds one statement may take (None: no limit); a statement that has not answered by
+    #: then raises StoreUnavailable and its connection is dropped (a frozen server must not
+    #: hang the request)
+    _timeout: float | None = None
     #: the errors that mean the connection (or the server) is gone
     _connection_errors: ClassVar[tuple[type[BaseException], ...]]
     _pool: SyncPool[Any]
@@ -381,17 +394,24 @@ class PooledSQL(SQLBackend):
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
         return StoreUnavailable(f"{self._name} is unavailable: {exc}")
 
+    def _died_idle(self, reused: bool, started: float) -> bool:
+        """Whether a connection error means a pooled connection died while idle (a server
+        restart): it was reused and failed at once. One that failed by timing out is not
+        tried again, so a frozen server costs one timeout, not two."""
+        return reused and time.monotonic() - started < _IDLE_DEATH
+
     def _run(self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True) -> Any:
         pool = self._pool
         try:
             conn, reused = pool.acquire()
         except self._connection_errors as exc:
             raise self._unavailable(exc) from exc
+        started = time.monotonic()
         try:
             result = self._execute(conn, query, params, fetch)
         except self._connection_errors as exc:
             pool.discard(conn)
-            if reused and retry:  # an idle connection died (server restart): once more, fresh
+            if retry and self._died_idle(reused, started):  # once more, on a fresh connection
                 return self._run(query, params, fetch, retry=False)
             raise self._unavailable(exc) from exc
         except BaseException:
@@ -413,12 +433,19 @@ class PooledSQL(SQLBackend):
             raise self._unavailable(exc) from exc
         except OSError as exc:  # asyncio's own connect errors
             raise self._unavailable(exc) from exc
+        started = time.monotonic()
         try:
-            result = await self._aexecute(conn, query, params, fetch)
+            if self._timeout is None:
+                result = await self._aexecute(conn, query, params, fetch)
+            else:
+                result = await self._abounded(conn, self._aexecute(conn, query, params, fetch))
         except self._connection_errors as exc:
             await pool.discard(conn)
-            if reused and retry:
+            if retry and self._died_idle(reused, started):
                 return await self._arun(query, params, fetch, retry=False)
+            raise self._unavailable(exc) from exc
+        except _StatementTimeout as exc:
+            await pool.discard(conn)  # abandoned already: mid-statement, never reused
             raise self._unavailable(exc) from exc
         except BaseException:
             if self._reusable(conn):
@@ -428,6 +455,28 @@ class PooledSQL(SQLBackend):
             raise
         await pool.release(conn)
         return result
+
+    async def _abounded(self, conn: Any, statement: Awaitable[Any]) -> Any:
+        """Await ``statement`` for at most ``_timeout`` seconds.
+
+        Not ``asyncio.wait_for``: cancelling a driver mid-statement makes it talk to the
+        server (psycopg sends a cancel request and waits up to 10 s for a frozen server to
+        answer it). Here the connection is first abandoned (its socket closed, no I/O), so the
+        cancelled statement ends at once, and the caller gets StoreUnavailable on time.
+        """
+        task = asyncio.ensure_future(statement)
+        try:
+            done, _ = await asyncio.wait((task,), timeout=self._timeout)
+        except BaseException:  # our caller was cancelled: so is the statement
+            task.cancel()
+            raise
+        if done:
+            return task.result()
+        self._apool._quietly_abandon(conn)
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise _StatementTimeout(f"no answer within {self._timeout:g} s")
 
     async def acreate_schema(self) -> None:
         self._ready = False
