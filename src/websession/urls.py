@@ -200,9 +200,9 @@ def _check_driver_query(scheme: str, url: str) -> None:
     elif scheme in ("redis", "rediss", "unix"):
         from redis import connection as rc
 
-        from .backends.redis import _OWN_URL_OPTIONS
+        from .backends.redis import _OWN_URL_OPTIONS, _TIMEOUT_ALIASES
 
-        known = {"cluster", *_OWN_URL_OPTIONS, *rc.URL_QUERY_ARGUMENT_PARSERS}
+        known = {"cluster", *_OWN_URL_OPTIONS, *_TIMEOUT_ALIASES, *rc.URL_QUERY_ARGUMENT_PARSERS}
         for cls in (rc.AbstractConnection, rc.Connection, rc.SSLConnection):
             known.update(inspect.signature(cls.__init__).parameters)
         known -= {"self", "args", "kwargs", "host", "port", "password", "username"}
@@ -240,7 +240,7 @@ def _check_driver_query(scheme: str, url: str) -> None:
     elif scheme in ("mongodb", "mongodb+srv"):
         from pymongo import uri_parser
 
-        own = ("database", "collection", "create_index")
+        own = ("database", "collection", "create_index", "connect_timeout", "timeout")
         for name, value in parse_qsl(url.partition("?")[2]):
             if name in own:
                 continue
