@@ -93,8 +93,9 @@ class DynamoDBBackend(AsyncFromSync):
         region: the AWS region.
         profile: a named profile from the AWS configuration files.
         create_table: create the table (and enable TTL on ``e``) if it does not exist.
-        connect_timeout, read_timeout, max_attempts: the client's limits (seconds; tries in
-            all, the first included).
+        connect_timeout: seconds to wait for a connection.
+        read_timeout: seconds to wait for an answer.
+        max_attempts: tries per request (the first one included).
         clock: the time source (seconds since the epoch) for expiry checks; DynamoDB's own TTL
             deletion follows real time.
     """

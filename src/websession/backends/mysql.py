@@ -51,7 +51,11 @@ class MySQLBackend(PooledSQL):
     """Session records in a MySQL/MariaDB table.
 
     Args:
-        host, port, user, password, database: where to connect.
+        host: the server's host name or address.
+        port: its port.
+        user: the user to connect as.
+        password: that user's password.
+        database: the database holding the table.
         table: the table (``name`` or ``database.name``), ``websession_sessions`` by default.
         create_schema: create the table on first use.
         pool_size: idle connections to keep per pool (threads; the event loop).

@@ -51,9 +51,10 @@ class FilesystemStore(ServerStore):
             ``session_<ID>`` layout and Go services can share it.
         options: cookie options every session starts with.
         fsync: fsync every write (durable across power loss, slower).
-        **kwargs: ``ttl``, ``idle_timeout``, ``absolute_timeout``, ``rolling``,
-            ``optimistic``, ``clock``, ``legacy``, ``serializer``, ``on_event`` (see
-            :class:`ServerStore`).
+
+    The other arguments (``ttl``, ``idle_timeout``, ``absolute_timeout``, ``rolling``,
+    ``optimistic``, ``clock``, ``legacy``, ``serializer``, ``on_event``) are
+    :class:`ServerStore`'s.
     """
 
     def __init__(
