@@ -262,3 +262,29 @@ def test_insecure_secret_stores_report_too() -> None:
     store = CookieStore(InsecureSecret("test"), on_event=events)
     store.new("session", "x")
     assert isinstance(events[0], Rejected)
+
+
+async def test_aiohttp_warns_of_a_secure_cookie_over_plain_http_too(
+    monkeypatch: pytest.MonkeyPatch, caplog_ws: pytest.LogCaptureFixture
+) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    import websession.aiohttp as ws_aiohttp
+
+    monkeypatch.setattr(websession.registry, "_warned_secure_over_http", False)
+
+    async def handler(request: web.Request) -> web.Response:
+        session = await ws_aiohttp.get_session(request)
+        session["n"] = 1
+        return web.Response(text="ok")
+
+    app = web.Application()
+    ws_aiohttp.setup(app, CookieStore(NEW, options=CookieOptions(secure=True)))
+    app.router.add_get("/", handler)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/", headers={"Host": "shop.example"})
+        assert response.status == 200
+        response = await client.get("/", headers={"Host": "localhost"})
+    [message] = _warnings(caplog_ws)
+    assert "shop.example" in message

@@ -204,7 +204,9 @@ def test_open_store_url(url: str) -> None:
 
     name = f"u_{uuid.uuid4().hex[:12]}"
     sep = "&" if "?" in url else "?"
-    store = open_store(f"{url}{sep}collection={name}", "secret-" * 5)
+    store = open_store(
+        f"{url}{sep}collection={name}", "gNZYYnlSykuiUlofXS4fm2UcrM3mvrI4Lfqg6Y86TpI"
+    )
     try:
         assert_store_round_trip(store)
     finally:

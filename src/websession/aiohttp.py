@@ -39,6 +39,7 @@ from ._adapter import (
     UNAVAILABLE_BODY,
     is_unavailable,
     merged_vary,
+    plain_http_host,
     refresh_sessions,
     should_save,
     vary_needed,
@@ -264,6 +265,9 @@ def session_middleware(
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         registry = Registry(request.headers.get("Cookie"))
+        registry.plain_http_host = plain_http_host(
+            request.scheme, request.host, request.headers.get("X-Forwarded-Proto")
+        )
         request[_REGISTRY_KEY] = registry
         request[_CONFIG_KEY] = config
         request[STORAGE_KEY] = store
