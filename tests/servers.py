@@ -19,6 +19,8 @@ SERVERS = {
     "memcached": "WEBSESSION_TEST_MEMCACHED",  # 127.0.0.1:PORT
     "postgresql": "WEBSESSION_TEST_POSTGRES_URL",  # postgresql://postgres@127.0.0.1:PORT/sessions
     "mysql": "WEBSESSION_TEST_MYSQL_URL",  # mysql://sess:sess@127.0.0.1:PORT/sessions
+    # mysql://sess:sess@127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3/sessions (MariaDB Galera, 3 nodes)
+    "galera": "WEBSESSION_TEST_GALERA_URL",
     "mongodb": "WEBSESSION_TEST_MONGODB_URL",  # mongodb://127.0.0.1:PORT/?directConnection=true
     "dynamodb": "WEBSESSION_TEST_DYNAMODB_URL",  # http://127.0.0.1:PORT (DynamoDB Local)
     # the Google clients read these themselves (host:port of the emulators)

@@ -52,6 +52,8 @@ APT_PACKAGES = [
     # Google's emulators (google-cloud-cli's apt repository; preinstalled on these machines)
     "google-cloud-cli-datastore-emulator",
     "google-cloud-cli-firestore-emulator",
+    "galera-4",  # MariaDB Galera Cluster (with mariadb-server), and rsync for its state transfers
+    "rsync",
 ]
 GCLOUD_PLATFORM = Path("/usr/lib/google-cloud-sdk/platform")
 GOOGLE_PROJECT = "websession-test"
@@ -211,6 +213,8 @@ class Services:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         #: the Sentinel set's ports and data directories (tests/test_redis_sentinel.py)
         self.sentinel_set: dict[str, Any] = {}
+        #: Galera node number -> (client port, directory, command) (tests/test_galera.py)
+        self.galera_nodes: dict[int, tuple[int, Path, list[str]]] = {}
 
     # -- helpers
 
@@ -502,6 +506,114 @@ class Services:
             raise StartError(f"creating the database failed: {create.stderr.strip()}", logfile)
         self.env["WEBSESSION_TEST_MYSQL_URL"] = f"mysql://sess:sess@127.0.0.1:{port}/sessions"
 
+    def galera(self) -> None:
+        """A three-node MariaDB Galera cluster on loopback (galera-4 + mariadb-server).
+
+        Each node needs four ports: clients, group communication, IST and SST (rsync). Node
+        1 bootstraps the cluster; 2 and 3 join it together (the donor serves one state
+        transfer at a time, the other joiner retries). Ready when every node counts 3.
+        """
+        provider = Path("/usr/lib/galera/libgalera_smm.so")
+        if not provider.exists():
+            raise StartError("galera-4 is not installed (run: tools/testenv.py install)")
+        ports = [tuple(free_port() for _ in range(4)) for _ in range(3)]
+        gcomm = ",".join(f"127.0.0.1:{g}" for _, g, _, _ in ports)
+        nodes = []
+        dirs = [self.dir(f"galera/n{i}", owner="mysql") for i in (1, 2, 3)]
+        installs = [  # the three data directories at once
+            subprocess.Popen(
+                [
+                    "mariadb-install-db",
+                    "--no-defaults",
+                    "--user=mysql",
+                    f"--datadir={d / 'data'}",
+                    "--auth-root-authentication-method=normal",
+                    "--skip-test-db",
+                ],
+                stdout=open(d / "install.log", "wb"),  # noqa: SIM115 - the child owns it
+                stderr=subprocess.STDOUT,
+            )
+            for d in dirs
+        ]
+        for d, install in zip(dirs, installs):
+            if install.wait(timeout=120):
+                raise StartError("mariadb-install-db failed", d / "install.log")
+        for i, (client, group, ist, sst) in enumerate(ports, 1):
+            d = dirs[i - 1]
+            cmd = [
+                "/usr/sbin/mariadbd",
+                "--no-defaults",
+                "--user=mysql",
+                f"--datadir={d / 'data'}",
+                "--bind-address=127.0.0.1",
+                f"--port={client}",
+                f"--socket={d / 'mysqld.sock'}",
+                f"--pid-file={d / 'mariadbd.pid'}",
+                f"--log-error={d / 'error.log'}",
+                "--skip-name-resolve",
+                "--innodb-buffer-pool-size=32M",
+                "--innodb-flush-log-at-trx-commit=1",
+                "--binlog-format=ROW",
+                "--default-storage-engine=InnoDB",
+                "--innodb-autoinc-lock-mode=2",
+                "--wsrep-on=ON",
+                f"--wsrep-provider={provider}",
+                "--wsrep-cluster-name=websession-test",
+                f"--wsrep-cluster-address=gcomm://{gcomm}",
+                f"--wsrep-node-name=n{i}",
+                f"--wsrep-node-address=127.0.0.1:{group}",
+                f"--wsrep-node-incoming-address=127.0.0.1:{client}",
+                f"--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:{group};"
+                f"ist.recv_addr=127.0.0.1:{ist};gcache.size=32M;evs.suspect_timeout=PT3S",
+                "--wsrep-sst-method=rsync",
+                f"--wsrep-sst-receive-address=127.0.0.1:{sst}",
+            ]
+            nodes.append((i, client, d, cmd))
+
+        def status(port: int, name: str) -> str:
+            out = subprocess.run(
+                ["mariadb", "--no-defaults", "-h127.0.0.1", f"-P{port}", "-uroot", "-NBe",
+                 f"SHOW STATUS LIKE '{name}'"],
+                capture_output=True, text=True, timeout=5,
+            ).stdout  # fmt: skip
+            return out.split("\t")[-1].strip()
+
+        first = nodes[0]
+        proc = self.spawn("galera:n1", [*first[3], "--wsrep-new-cluster"], first[2] / "out.log")
+        self.wait(
+            lambda: status(first[1], "wsrep_ready") == "ON",
+            "galera node 1",
+            first[2] / "error.log",
+            proc,
+            timeout=60,
+        )
+        procs = [(n, self.spawn(f"galera:n{n[0]}", n[3], n[2] / "out.log")) for n in nodes[1:]]
+        for node, proc in procs:
+            self.wait(
+                lambda node=node: (
+                    status(node[1], "wsrep_cluster_size") == "3"
+                    and status(node[1], "wsrep_ready") == "ON"
+                ),
+                f"galera node {node[0]}",
+                node[2] / "error.log",
+                proc,
+                timeout=90,
+            )
+        sql = (
+            "CREATE DATABASE sessions; CREATE USER 'sess'@'127.0.0.1' IDENTIFIED BY 'sess';"
+            " GRANT ALL ON sessions.* TO 'sess'@'127.0.0.1';"
+        )
+        create = subprocess.run(
+            ["mariadb", "--no-defaults", "-h127.0.0.1", f"-P{first[1]}", "-uroot", "-e", sql],
+            capture_output=True,
+            text=True,
+        )
+        if create.returncode != 0:
+            raise StartError(f"creating the database failed: {create.stderr.strip()}")
+        hosts = ",".join(f"127.0.0.1:{n[1]}" for n in nodes)
+        self.galera_nodes = {n[0]: (n[1], n[2], n[3]) for n in nodes}
+        self.env["WEBSESSION_TEST_GALERA_URL"] = f"mysql://sess:sess@{hosts}/sessions"
+
     def mongodb(self) -> None:
         exe = Path(sys.executable).parent / "nx-27017"
         if not exe.exists():
@@ -652,6 +764,7 @@ class Services:
             "dynamodb": self.dynamodb,  # slowest first (JVMs)
             "datastore": self.datastore,
             "firestore": self.firestore,
+            "galera": self.galera,  # the slowest: three nodes, two state transfers
             "postgresql": self.postgresql,
             "mysql": self.mysql,
             "redis-cluster": self.redis_cluster,

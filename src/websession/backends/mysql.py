@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -67,6 +67,11 @@ class MySQLBackend(PooledSQL):
         clock: the time source that decides expiry.
         connect_kwargs: more keyword arguments for the drivers' ``connect`` (``unix_socket``,
             ``ssl``, ...).
+        hosts: instead of ``host`` and ``port``, several ``(host, port)`` of one cluster in
+            which every node takes writes (MariaDB Galera). The backend uses one node at a
+            time; when a connection to it fails, it connects to the next node that answers
+            (its pooled connections are dropped with the failed one), so losing the node in
+            use costs the requests that were on it, not the service.
     """
 
     _name = "MySQL"
@@ -93,8 +98,12 @@ class MySQLBackend(PooledSQL):
         async_driver: str = "aiomysql",
         clock: Callable[[], float] | None = None,
         connect_kwargs: dict[str, Any] | None = None,
+        hosts: Sequence[tuple[str, int]] | None = None,
     ) -> None:
         parts = validate_table(table)
+        self.hosts = [(str(h), int(p)) for h, p in hosts] if hosts else [(host, int(port))]
+        #: the index in ``hosts`` of the node connected to last
+        self._current = 0
         if async_driver not in ("aiomysql", "asyncmy"):
             raise ValueError(f"async_driver must be 'aiomysql' or 'asyncmy', not {async_driver!r}")
         if timeout <= 0 or connect_timeout <= 0:
@@ -154,7 +163,8 @@ class MySQLBackend(PooledSQL):
 
         ``table``, ``create_schema``, ``pool_size``, ``connect_timeout``, ``timeout`` and
         ``async_driver`` are websession's; other query parameters go to the drivers'
-        ``connect``.
+        ``connect``. Several hosts (``mysql://user@h1:3306,h2:3306,h3:3306/db``, a Galera
+        cluster) are tried in turn: see ``hosts``.
         """
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("mysql", "mariadb"):
@@ -165,9 +175,12 @@ class MySQLBackend(PooledSQL):
             (mine if key in _OPTIONS else extra)[key] = coerce(value)
         if extra:
             options.setdefault("connect_kwargs", extra)
+        hosts = _hosts(parts.netloc.rpartition("@")[2])
+        if len(hosts) > 1:
+            options.setdefault("hosts", hosts)
         return cls(
-            parts.hostname or "127.0.0.1",
-            parts.port or 3306,
+            hosts[0][0],
+            hosts[0][1],
             unquote(parts.username) if parts.username else None,
             unquote(parts.password) if parts.password else None,
             unquote(parts.path.lstrip("/")) or None,
@@ -175,29 +188,66 @@ class MySQLBackend(PooledSQL):
         )
 
     def __repr__(self) -> str:
-        return f"MySQLBackend(table={self.table!r})"
+        hosts = "" if len(self.hosts) == 1 else f", hosts={len(self.hosts)}"
+        return f"MySQLBackend(table={self.table!r}{hosts})"
 
     def schema_sql(self) -> list[str]:
         """The statement that creates the table and its index."""
         return list(self._ddl)
 
     # -- connections -------------------------------------------------------------------------
+    def _order(self) -> list[int]:
+        """Host indexes to try: the node in use first, then the others in the listed order."""
+        n = len(self.hosts)
+        return [(self._current + i) % n for i in range(n)]
+
     def _connect(self) -> Any:
         timeouts = {"read_timeout": self._timeout, "write_timeout": self._timeout}
-        return pymysql.connect(database=self._database, **{**timeouts, **self._params})
+        error: BaseException | None = None
+        for index in self._order():
+            host, port = self.hosts[index]
+            try:
+                conn = pymysql.connect(
+                    database=self._database,
+                    **{**timeouts, **self._params, "host": host, "port": port},
+                )
+            except (pymysql.err.OperationalError, OSError) as exc:
+                error = exc  # this node does not answer: the next one
+                continue
+            self._current = index
+            return conn
+        assert error is not None
+        raise error
 
     async def _aconnect(self) -> Any:
         if self.async_driver == "asyncmy":
             try:
-                asyncmy = importlib.import_module("asyncmy")
+                driver = importlib.import_module("asyncmy")
             except ImportError as exc:
                 raise missing_client("mysql", exc) from exc
-            return await asyncmy.connect(database=self._database, **self._params)
-        try:
-            aiomysql = importlib.import_module("aiomysql")
-        except ImportError as exc:
-            raise missing_client("mysql", exc) from exc
-        return await aiomysql.connect(db=self._database, **self._params)
+            database = {"database": self._database}
+        else:
+            try:
+                driver = importlib.import_module("aiomysql")
+            except ImportError as exc:
+                raise missing_client("mysql", exc) from exc
+            database = {"db": self._database}
+        error: BaseException | None = None
+        for index in self._order():
+            host, port = self.hosts[index]
+            try:
+                conn = await driver.connect(
+                    **database, **{**self._params, "host": host, "port": port}
+                )
+            except Exception as exc:  # each driver has its own OperationalError
+                error = exc
+                continue
+            self._current = index
+            return conn
+        assert error is not None
+        if isinstance(error, self._connection_errors):
+            raise error
+        raise pymysql.err.OperationalError(2003, f"no MySQL host answered: {error}") from error
 
     def _execute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: bool) -> Any:
         """Run one statement: its first row (``fetch``), else ``(rowcount, lastrowid)``."""
@@ -283,6 +333,23 @@ class MySQLBackend(PooledSQL):
     async def apurge(self) -> int:
         count: int = (await self._arun(self._q_purge, (self._clock(),), False))[0]
         return count
+
+
+def _hosts(netloc: str) -> list[tuple[str, int]]:
+    """``h1:p1,h2:p2`` (the part of a URL's netloc after any user) as (host, port) pairs."""
+    if not netloc.strip():
+        return [("127.0.0.1", 3306)]
+    hosts = []
+    for item in netloc.split(","):
+        host, sep, port = item.strip().rpartition(":")
+        if not sep or not port.isdigit():
+            host, port = item.strip(), "3306"
+        if not host.strip("[]"):
+            raise ValueError(
+                f"a mysql:// URL lists hosts as host[:port][,host[:port]...]: {netloc!r}"
+            )
+        hosts.append((unquote(host.strip("[]")), int(port)))
+    return hosts or [("127.0.0.1", 3306)]
 
 
 def _close(conn: Any) -> None:
