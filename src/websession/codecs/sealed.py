@@ -45,7 +45,6 @@ _NONCE = 12
 _TAG = 16
 _BODY = _HEADER + _NONCE
 _MIN_ENVELOPE = _HEADER + _NONCE + _TAG
-_STRICT = sys.version_info >= (3, 11)  # binascii's strict_mode
 _V_PLAIN_BYTE = bytes((_V_PLAIN,))
 _V_ZLIB_BYTE = bytes((_V_ZLIB,))
 _PURPOSE = "sealed-cookie aes-256-gcm-siv v1"
@@ -176,7 +175,7 @@ class SealedCookie:
             if tail is None:
                 raise Malformed("sealed value is not base64url: invalid length")
             try:  # b64decode_strict(raw, pad=False), inlined: calls are the cost here
-                if _STRICT:
+                if sys.version_info >= (3, 11):  # binascii's strict_mode (mypy reads this check)
                     env = a2b_base64(raw.translate(_TO_STD_NOPAD) + tail, strict_mode=True)
                 else:  # pragma: no cover - Python 3.10
                     env = _a2b(raw.translate(_TO_STD_NOPAD) + tail)
