@@ -327,23 +327,23 @@ def test_purge_names_an_unknown_url_option(tmp_path):
 
 # -- bench, help -------------------------------------------------------------------------------
 def test_bench_finds_the_script_of_the_checkout(monkeypatch):
-    from websession import cli
+    from websession.cli import bench
 
-    script = cli.benchmark_script()
+    script = bench.benchmark_script()
     assert script is not None
     assert script.name == "cookie_codecs.py"
     assert script.parent.name == "benchmarks"
 
     calls = []
-    monkeypatch.setattr(cli.subprocess, "call", lambda argv: calls.append(argv) or 0)
+    monkeypatch.setattr(subprocess, "call", lambda argv: calls.append(argv) or 0)
     assert main(["bench", "--no-fail", "-x"]) == 0
     assert calls == [[sys.executable, str(script), "--no-fail", "-x"]]
 
 
 def test_bench_without_a_checkout(monkeypatch, capsys):
-    from websession import cli
+    from websession.cli import bench
 
-    monkeypatch.setattr(cli, "benchmark_script", lambda: None)
+    monkeypatch.setattr(bench, "benchmark_script", lambda: None)
     assert main(["bench"]) == 2
     assert "source checkout" in capsys.readouterr().err
 

@@ -1,8 +1,4 @@
-"""The ``websession`` command: keygen, inspect, purge, demo, bench (also ``python -m websession``).
-
-Every command reports problems as one clear line on stderr and a non-zero exit status, never a
-traceback: ``inspect`` exits 1 when the cookie is rejected (and says why), 2 for usage errors.
-"""
+"""``websession inspect``: decode a cookie, say whether it is valid and why not."""
 
 from __future__ import annotations
 
@@ -10,31 +6,23 @@ import argparse
 import base64
 import binascii
 import datetime as dt
-import itertools
-import os
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
-from . import __version__
-from ._defaults import BROWSER_COOKIE_LIMIT, MAX_AGE
-from .codecs.base import Codec, Decoded, decode_details_multi
-from .codecs.keys import InsecureSecret, generate_random_key
-from .codecs.sealed import SealedCookie
-from .codecs.securecookie import SecureCookie
-from .cookies import parse_cookie_header
-from .errors import DecodeError, Expired, InvalidSignature, TooLong, TooNew, WebsessionError
-from .serializers import GobSerializer, JSONSerializer, MsgpackSerializer
-from .serializers.base import Serializer
-from .stores.base import unpack_values
+from .._defaults import BROWSER_COOKIE_LIMIT, MAX_AGE
+from ..codecs.base import Codec, Decoded, decode_details_multi
+from ..codecs.keys import InsecureSecret
+from ..codecs.sealed import SealedCookie
+from ..codecs.securecookie import SecureCookie
+from ..cookies import parse_cookie_header
+from ..errors import DecodeError, Expired, InvalidSignature, TooLong, TooNew
+from ..serializers import GobSerializer, JSONSerializer, MsgpackSerializer
+from ..serializers.base import Serializer
+from ..stores.base import unpack_values
+from ._common import SECRET_ENV, UsageError, _secrets
 
-__all__ = ["main"]
-
-SECRET_ENV = "WEBSESSION_SECRET"  # noqa: S105 - the variable's name, not a secret
 _DEFAULT_MAX_AGE = MAX_AGE
 _SET_COOKIE_ATTRIBUTES = {
     "path",
@@ -48,29 +36,6 @@ _SET_COOKIE_ATTRIBUTES = {
 }
 
 
-class UsageError(Exception):
-    """A problem with the command line or its inputs: printed as one line, exit status 2."""
-
-
-# -- keygen ------------------------------------------------------------------------------------
-def cmd_keygen(args: argparse.Namespace) -> int:
-    if args.bytes < 16:
-        raise UsageError("--bytes must be at least 16 (32 or more is advised)")
-    if args.gorilla:
-        # gorilla/securecookie's README: a 64-byte hash key (HMAC-SHA256) and a 32-byte block key
-        # (AES-256), both hex so that Go's hex.DecodeString and --hash-key/--block-key take them.
-        print(f"hash key:  {generate_random_key(64).hex()}")
-        print(f"block key: {generate_random_key(32).hex()}")
-        return 0
-    key = generate_random_key(args.bytes)
-    if args.hex:
-        print(key.hex())
-    else:
-        print(base64.urlsafe_b64encode(key).decode("ascii").rstrip("="))
-    return 0
-
-
-# -- inspect -----------------------------------------------------------------------------------
 def _split_cookie(text: str, name: str | None) -> tuple[str, str, list[str]]:
     """Return (cookie name, value, Set-Cookie attributes) from what the user pasted.
 
@@ -130,24 +95,6 @@ def _serializer(name: str) -> Serializer:
         "msgpack": MsgpackSerializer,
     }
     return serializers[name]()
-
-
-def _secrets(args: argparse.Namespace, *, required: bool) -> list[str | bytes]:
-    """The secrets given, each wrapped in InsecureSecret.
-
-    inspect and purge only read what an application made: refusing its weak secret here would
-    protect nothing and hide what the application's cookies hold (the store refuses it).
-    """
-    secrets: list[str] = list(args.secret or [])
-    if not secrets and os.environ.get(SECRET_ENV):
-        secrets = [os.environ[SECRET_ENV]]
-    if required and not secrets:
-        raise UsageError(
-            f"give the secret with --secret (or the {SECRET_ENV} environment variable)"
-        )
-    if any(not s for s in secrets):
-        raise UsageError("an empty --secret protects nothing")
-    return [InsecureSecret(s) for s in secrets]
 
 
 def _b64_any(text: str) -> bytes | None:
@@ -389,7 +336,7 @@ def _inspect_in_store(
     out: TextIO,
 ) -> int:
     """Load the session an id cookie names from the store at ``--store`` and print it."""
-    from .urls import open_store
+    from ..urls import open_store
 
     options: dict[str, Any] = {"codecs": list(codecs)} if args.gorilla else {}
     secrets = None if args.gorilla else _secrets(args, required=True)
@@ -417,203 +364,8 @@ def _inspect_in_store(
     return 0
 
 
-# -- purge -------------------------------------------------------------------------------------
-def _open_store(url: str, secrets: list[str | bytes]) -> Any:
-    from .urls import open_store
-
-    return open_store(url, secrets)
-
-
-class _Spinner:
-    """A one-line spinner with the elapsed time on a terminal; plain lines otherwise."""
-
-    def __init__(self, label: str, stream: TextIO) -> None:
-        self.label = label
-        self.stream = stream
-        self.tty = stream.isatty()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.started = time.monotonic()
-
-    def __enter__(self) -> _Spinner:
-        self.started = time.monotonic()
-        if self.tty:
-            self._thread = threading.Thread(target=self._spin, daemon=True)
-            self._thread.start()
-        else:
-            print(f"{self.label} ...", file=self.stream, flush=True)
-        return self
-
-    def _spin(self) -> None:
-        frames = itertools.cycle("|/-\\")
-        width = 20
-        for tick in itertools.count():
-            if self._stop.wait(0.1):
-                break
-            pos = tick % (2 * width - 2)
-            pos = pos if pos < width else 2 * width - 2 - pos
-            bar = "".join("#" if i == pos else "." for i in range(width))
-            elapsed = time.monotonic() - self.started
-            self.stream.write(f"\r{next(frames)} {self.label} [{bar}] {elapsed:5.1f} s")
-            self.stream.flush()
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-    @property
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-
-def _purge_once(store: Any, url: str) -> int:
-    label = f"purging expired sessions from {_redact(url)}"
-    with _Spinner(label, sys.stderr) as spinner:
-        removed: int = store.purge()
-    noun = "session" if removed == 1 else "sessions"
-    print(f"removed {removed} expired {noun} in {spinner.elapsed:.2f} s", file=sys.stderr)
-    return removed
-
-
-def _redact(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
-
-
-def _local_store_path(url: str) -> str | None:
-    """The file or directory a local store URL names (None for other stores).
-
-    Opening a local store creates it, so ``purge`` checks it exists first: a typo in the
-    path would otherwise make an empty store, purge nothing and report success.
-    """
-    scheme = url.partition("://")[0].lower()
-    if scheme in ("file", "lmdb"):
-        from .stores import default_directory
-        from .urls import _local_path
-
-        path = _local_path(url)[0]
-        return path if path is not None else (default_directory() if scheme == "file" else None)
-    if scheme == "sqlite":
-        from .backends.sqlite import SQLiteBackend
-
-        try:
-            return SQLiteBackend.url_path(url)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-    return None
-
-
-def cmd_purge(args: argparse.Namespace) -> int:
-    path = _local_store_path(args.store_url)
-    if path == ":memory:":
-        raise UsageError(f"{args.store_url}: an in-memory database holds nothing to purge")
-    if path is not None and not os.path.exists(path):
-        raise UsageError(
-            f"{_redact(args.store_url)}: {path} does not exist (a typo?); purge creates nothing"
-        )
-    secrets = _secrets(args, required=False)
-    if not secrets:
-        # Purging reads expiry times only; no cookie is sealed or opened, so any key will do.
-        secrets = [base64.urlsafe_b64encode(generate_random_key(32)).decode("ascii")]
-    try:
-        store = _open_store(args.store_url, secrets)
-    except (ValueError, ImportError, WebsessionError) as exc:
-        raise UsageError(f"cannot open {_redact(args.store_url)}: {exc}") from None
-    if not callable(getattr(store, "purge", None)):
-        print(
-            f"nothing to purge: {type(store).__name__} keeps sessions in the browser's cookies",
-            file=sys.stderr,
-        )
-        return 0
-    try:
-        while True:
-            removed = _purge_once(store, args.store_url)
-            print(removed)
-            sys.stdout.flush()
-            if not args.every:
-                return 0
-            time.sleep(args.every)
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        close = getattr(store, "close", None)
-        if callable(close):
-            close()
-
-
-# -- demo and bench ----------------------------------------------------------------------------
-def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import serve
-
-    return serve(
-        host=args.host,
-        port=args.port,
-        store_dir=args.dir,
-        secret=args.secret[0] if args.secret else None,
-        store_url=args.store,
-    )
-
-
-def benchmark_script() -> Path | None:
-    """benchmarks/cookie_codecs.py of the source checkout this package runs from, if any."""
-    here = Path(__file__).resolve().parent  # src/websession
-    candidate = here.parent.parent / "benchmarks" / "cookie_codecs.py"
-    return candidate if candidate.is_file() else None
-
-
-def cmd_bench(argv: Sequence[str]) -> int:
-    script = benchmark_script()
-    if script is None:
-        print(
-            "websession bench: the benchmarks are not installed with the package. Run it from a "
-            "source checkout (git clone, then `make bench` or `websession bench` with an "
-            "editable install).",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        return subprocess.call([sys.executable, str(script), *argv])
-    except KeyboardInterrupt:
-        return 130
-
-
-# -- the parser --------------------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="websession",
-        description="HTTP sessions for Python web applications: tools for secrets, cookies, "
-        "stores, and a demo app.",
-        epilog="Run `websession COMMAND --help` for a command's options.",
-    )
-    parser.add_argument("--version", action="version", version=f"websession {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    keygen = sub.add_parser(
-        "keygen",
-        help="print a new random secret",
-        description="Print a new random secret from the OS's CSPRNG: base64url (unpadded) of "
-        "32 bytes by default. Pass it as secret_keys=... (newest first when rotating).",
-    )
-    keygen.add_argument(
-        "--bytes", type=int, default=32, metavar="N", help="random bytes (default 32)"
-    )
-    keygen.add_argument("--hex", action="store_true", help="print hex instead of base64url")
-    keygen.add_argument(
-        "--gorilla",
-        action="store_true",
-        help="print a gorilla/securecookie key pair in hex: a 64-byte hash key and a 32-byte "
-        "block key (AES-256)",
-    )
-    keygen.set_defaults(func=cmd_keygen)
-
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the command to the ``websession`` parser's subcommands."""
     inspect = sub.add_parser(
         "inspect",
         help="decode a cookie and say whether it is valid",
@@ -673,86 +425,3 @@ def build_parser() -> argparse.ArgumentParser:
         help="how the values are encoded (default: gob with --gorilla, msgpack otherwise)",
     )
     inspect.set_defaults(func=cmd_inspect)
-
-    purge = sub.add_parser(
-        "purge",
-        help="delete expired sessions from a server-side store",
-        description="Delete expired sessions from the store at STORE_URL (file:///path, "
-        "sqlite:///path, postgresql://..., ...) and print how many. Stores whose database "
-        "expires records itself (Redis, Memcached, MongoDB, DynamoDB) report 0.",
-    )
-    purge.add_argument(
-        "store_url", metavar="STORE_URL", help="the store, as for websession.open_store"
-    )
-    purge.add_argument(
-        "--secret",
-        action="append",
-        metavar="S",
-        help="the store's secret (not needed to purge: expiry times are not sealed)",
-    )
-    purge.add_argument(
-        "--every", type=float, metavar="SECONDS", help="keep purging every SECONDS until Ctrl-C"
-    )
-    purge.set_defaults(func=cmd_purge)
-
-    demo = sub.add_parser(
-        "demo",
-        help="run the demo web app",
-        description="Run a small web app that shows sessions at work: a visit counter, log in "
-        "with 'remember me', flash messages, two sessions at once, and the raw Set-Cookie "
-        "headers. Sessions are files under ./.demo-sessions (with its secret), so restarts "
-        "keep them.",
-    )
-    demo.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
-    )
-    demo.add_argument(
-        "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
-    )
-    demo.add_argument(
-        "--store", metavar="URL", help="keep the login sessions in this store instead"
-    )
-    demo.add_argument(
-        "--secret", action="append", metavar="S", help="the secret (default: kept in DIR/secret)"
-    )
-    demo.add_argument(
-        "--dir", default=".demo-sessions", help="the demo's folder (default ./.demo-sessions)"
-    )
-    demo.set_defaults(func=cmd_demo)
-
-    sub.add_parser(
-        "bench",
-        help="run the codec benchmark (from a source checkout)",
-        description="Run benchmarks/cookie_codecs.py with this Python; every argument is passed "
-        "on (`websession bench --help` shows the benchmark's options).",
-        add_help=False,
-    )
-    return parser
-
-
-def _fail(message: str, status: int) -> NoReturn:
-    print(f"websession: {message}", file=sys.stderr)
-    raise SystemExit(status)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list and args_list[0] == "bench":
-        return cmd_bench(args_list[1:])
-    parser = build_parser()
-    args = parser.parse_args(args_list)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    if args.command == "inspect" and args.gorilla and args.serializer is None:
-        args.serializer = "gob"
-    try:
-        status: int = args.func(args)
-    except UsageError as exc:
-        _fail(str(exc), 2)
-    except KeyboardInterrupt:
-        return 130
-    except (OSError, WebsessionError, ValueError) as exc:
-        _fail(f"{type(exc).__name__}: {exc}", 1)
-    return status
