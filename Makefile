@@ -73,11 +73,15 @@ bench-stores: $(STAMP)
 	$(PY) tools/testenv.py install
 	$(PY) tools/testenv.py run -- $(PY) benchmarks/stores.py $(BENCH_ARGS)
 
-# HTTP benchmark: wrk against uvicorn and gunicorn on 127.0.0.1, a session read and written on
-# every request: websession vs Starlette's SessionMiddleware and Flask's default cookie session.
+# HTTP benchmark: wrk against uvicorn, gunicorn and aiohttp on 127.0.0.1, a session read and
+# written on every request: websession's cookie sessions vs Starlette's SessionMiddleware and
+# Flask's default, then server-side sessions on Redis and PostgreSQL (started privately) vs
+# Flask-Session, starsessions, aiohttp-session and Django's cache and db engines.
 bench-http: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 wrk
 	$(PY) benchmarks/http_throughput.py $(BENCH_HTTP_ARGS)
+	WEBSESSION_TESTENV_ONLY=redis,postgresql $(PY) tools/testenv.py run -- \
+		$(PY) benchmarks/http_stores.py $(BENCH_HTTP_STORES_ARGS)
 
 # Fuzz: 1,000,000 hostile inputs per cookie codec and serializer; reports escapes (exceptions
 # other than DecodeError) and forgeries, both of which must be 0 (`make test` runs 50,000 each).

@@ -774,6 +774,15 @@ class Services:
             "mongodb": self.mongodb,
         }
 
+        # WEBSESSION_TESTENV_ONLY=redis,postgresql starts only those (benchmarks: fewer JVMs
+        # competing for the CPU)
+        only = [n for n in os.environ.get("WEBSESSION_TESTENV_ONLY", "").split(",") if n]
+        unknown = set(only) - set(starters)
+        if unknown:
+            raise SystemExit(f"WEBSESSION_TESTENV_ONLY: unknown server(s) {sorted(unknown)}")
+        if only:
+            starters = {n: s for n, s in starters.items() if n in only}
+
         def run(name: str, start: Callable[[], None]) -> None:
             t0 = time.monotonic()
             try:
