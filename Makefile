@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 # (docs, docs-serve: the documentation site, MkDocs + mkdocstrings)
-.PHONY: docs docs-serve all venv demo test test-fast lint typecheck format bench bench-stores bench-http fuzz clean services
+.PHONY: docs docs-serve all venv demo test test-fast lint typecheck format bench bench-stores bench-http bench-scale bench-load fuzz clean services
 
 all: lint typecheck test
 
@@ -82,6 +82,22 @@ bench-http: $(STAMP)
 	$(PY) benchmarks/http_throughput.py $(BENCH_HTTP_ARGS)
 	WEBSESSION_TESTENV_ONLY=redis,postgresql $(PY) tools/testenv.py run -- \
 		$(PY) benchmarks/http_stores.py $(BENCH_HTTP_STORES_ARGS)
+
+# Stores at scale: 10k, 100k, 1M sessions in file, sqlite, lmdb, redis, postgresql and mysql
+# stores; load + save p50/p99 of random existing sessions, bytes per session, a PNG plot in
+# benchmarks/results/ (BENCH_SCALE_ARGS="--sizes 10000,100000 --stores sqlite,redis" for less).
+bench-scale: $(STAMP)
+	$(PY) tools/testenv.py install
+	WEBSESSION_TESTENV_ONLY=redis,postgresql,mysql $(PY) tools/testenv.py run -- \
+		$(PY) benchmarks/scale.py $(BENCH_SCALE_ARGS)
+
+# Load: 64 concurrent clients incrementing counters in their sessions (some sharing one) on
+# gunicorn (4 sync workers) and uvicorn, optimistic stores retrying on ConflictError: checks
+# 0 lost updates and no 5xx but deliberate 503s; p50/p99 latency. Loopback only, bounded.
+bench-load: $(STAMP)
+	$(PY) tools/testenv.py install
+	WEBSESSION_TESTENV_ONLY=redis,postgresql,mysql $(PY) tools/testenv.py run -- \
+		$(PY) benchmarks/load.py $(BENCH_LOAD_ARGS)
 
 # Fuzz: 1,000,000 hostile inputs per cookie codec and serializer; reports escapes (exceptions
 # other than DecodeError) and forgeries, both of which must be 0 (`make test` runs 50,000 each).

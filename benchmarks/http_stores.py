@@ -176,11 +176,18 @@ def server_argv(v: Variant, port: int) -> list[str]:
     return [py, str(BENCH / "server_apps.py"), v.factory, HOST, str(port)]
 
 
-@contextlib.contextmanager
-def running(v: Variant, pin: list[str]) -> Iterator[tuple[str, int]]:
+def running(v: Variant, pin: list[str]) -> contextlib.AbstractContextManager[tuple[str, int]]:
     port = free_port()
+    return serving([*pin, *server_argv(v, port)], port)
+
+
+@contextlib.contextmanager
+def serving(
+    argv: list[str], port: int, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """Run a server until it listens on ``port``; yield its URL and pid; stop it after."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(BENCH)])}
-    argv = [*pin, *server_argv(v, port)]
+    env.update(extra_env or {})
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(argv, env=env, stdout=log, stderr=log, cwd=BENCH)
         try:
