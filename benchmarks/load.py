@@ -137,7 +137,11 @@ def run_one(store: str, server: str, args: argparse.Namespace, workdir: Path) ->
         url = os.environ[ENV[store]]
     outcome = Outcome(store, server)
     port = free_port()
-    with serving(server_argv(server, port), port, {"WEBSESSION_LOAD_STORE": url}) as (base, _):
+    env = {
+        "WEBSESSION_LOAD_STORE": url,
+        "WEBSESSION_LOAD_OPTIMISTIC": "0" if args.not_optimistic else "1",
+    }
+    with serving(server_argv(server, port), port, env) as (base, _):
         try:
             asyncio.run(
                 asyncio.wait_for(drive(base.rstrip("/"), args, outcome), args.time_limit)
@@ -168,6 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--shared", type=int, default=16, help="clients sharing (groups of 4)")
     parser.add_argument("--increments", type=int, default=50, help="requests per client")
+    parser.add_argument(
+        "--not-optimistic",
+        action="store_true",
+        help="stores without optimistic mode: the check must then report lost updates",
+    )
     parser.add_argument("--time-limit", type=float, default=300, help="seconds per run")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="ws-load-"))

@@ -39,7 +39,8 @@ def store() -> ServerStore:
         os.environ["WEBSESSION_LOAD_STORE"],
         SECRET,
         options=CookieOptions(secure=False),
-        optimistic=True,
+        # load.py --not-optimistic turns it off, to show that the check sees lost updates
+        optimistic=os.environ.get("WEBSESSION_LOAD_OPTIMISTIC", "1") == "1",
     )
 
 
