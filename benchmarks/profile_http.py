@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,9 +53,18 @@ AREAS = [
 ]
 
 
+PY_SPY: str | None = None  # the py-spy next to this Python (a venv's bin) or on PATH
+
+
+def function(frame: str) -> str:
+    """``name (path/file.py:123)`` -> ``name (path/file.py)``: one entry per function."""
+    return re.sub(r":\d+\)$", ")", frame)
+
+
 def area(frame: str) -> str:
+    path = "/" + frame.rpartition(" (")[2]  # py-spy's paths are relative to site-packages
     for label, needles in AREAS:
-        if any(n in frame for n in needles):
+        if any(n in path for n in needles):
             return label
     return "other"
 
@@ -66,8 +76,9 @@ def profile(v: Variant, args: argparse.Namespace, script: str, raw_dir: Path) ->
         wrk(url, script, args, wrk_pin, 1)
         out = raw_dir / f"{v.factory}.txt"
         spy = subprocess.Popen(
-            ["py-spy", "record", "--pid", str(pid), "--duration", str(int(args.seconds)),
-             "--rate", "100", "--format", "raw", "--output", str(out), "--nonblocking"],
+            [PY_SPY or "py-spy", "record", "--pid", str(pid), "--duration", str(int(args.seconds)),
+             "--rate", "100", "--format", "raw", "--output", str(out), "--nonblocking",
+             "--subprocesses"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
         load = threading.Thread(
@@ -91,7 +102,7 @@ def summarize(v: Variant, path: Path, top: int) -> None:
         if not stack:
             continue
         count = int(count_text)
-        frames = stack.split(";")
+        frames = [function(f) for f in stack.split(";")]
         total += count
         by_area[area(frames[-1])] += count
         self_time[frames[-1]] += count
@@ -124,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--raw", type=Path, help="keep py-spy's collapsed stacks here")
     args = parser.parse_args(argv)
-    if shutil.which("py-spy") is None:
+    global PY_SPY
+    PY_SPY = shutil.which("py-spy", path=os.pathsep.join([str(Path(sys.executable).parent),
+                                                          os.environ.get("PATH", "")]))  # fmt: skip
+    if PY_SPY is None:
         print("py-spy is not installed (pip install py-spy)", file=sys.stderr)
         return 2
     p = table[args.pair]
