@@ -468,3 +468,50 @@ def test_large_values_are_counted_exactly_whatever_their_types() -> None:
         deep = collections.OrderedDict(a=deep)
     with pytest.raises(EncodeError, match="max_depth"):
         s.serialize({"a": deep})
+
+
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=40)
+    | st.binary(max_size=40)
+    | st.datetimes()
+    | st.uuids()
+)
+_MSGPACK_VALUES = st.recursive(
+    _SCALARS,
+    lambda children: (
+        st.lists(children, max_size=8)
+        | st.tuples(children, children)
+        | st.frozensets(st.integers(-(2**63), 2**63 - 1) | st.text(max_size=5), max_size=5)
+        | st.dictionaries(st.text(max_size=8) | st.integers(0, 2**64 - 1), children, max_size=8)
+    ),
+    max_leaves=60,
+)
+
+
+def _outcome(decode: Callable[[bytes], Any], data: bytes) -> Any:
+    try:
+        return ("value", decode(data))
+    except Malformed:
+        return ("Malformed",)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_MSGPACK_VALUES, cut=st.integers(0, 10_000), byte=st.integers(0, 255))
+def test_the_counting_parser_reads_what_msgpacks_c_parser_reads(
+    value: Any, cut: int, byte: int
+) -> None:
+    """Inputs over max_items bytes take the Python parser: it must agree with the C one."""
+    from websession.serializers.msgpack import _decode_any
+
+    s = MsgpackSerializer()
+    data = s.serialize(value)
+    python = functools.partial(_decode_any, code=0, max_depth=32, max_items=10**6, max_str_len=MIB)
+    assert python(data) == s.deserialize(data) == value
+    changed = bytearray(data)
+    changed[cut % len(changed)] = byte
+    for mutated in (bytes(changed), data[: cut % len(data)]):
+        assert _outcome(python, mutated) == _outcome(s.deserialize, mutated)

@@ -447,6 +447,29 @@ def _decode_py(data: bytes, code: int, max_depth: int, budget: _Budget, max_str_
             kind = code
             code = 0
         else:
+            if stack:
+                # Fast path for most of a session's items: small ints and short strings go
+                # straight into the open container, all but its last item (which the general
+                # steps below add, closing the container). Anything else, or a string that is
+                # truncated or too long, is left to the general steps.
+                frame = stack[-1]
+                items = frame[2]
+                left = frame[1]
+                while left > 1:
+                    b = data[pos]
+                    if b <= 0x7F:
+                        items.append(b)
+                        pos += 1
+                    elif 0xA0 <= b <= 0xBF:
+                        stop = pos + 1 + (b & 0x1F)
+                        if stop > size or stop - pos - 1 > max_str_len:
+                            break
+                        items.append(data[pos + 1 : stop].decode("utf-8"))
+                        pos = stop
+                    else:
+                        break
+                    left -= 1
+                frame[1] = left
             b = data[pos]
             pos += 1
             end = -1
