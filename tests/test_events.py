@@ -288,3 +288,28 @@ async def test_aiohttp_warns_of_a_secure_cookie_over_plain_http_too(
         response = await client.get("/", headers={"Host": "localhost"})
     [message] = _warnings(caplog_ws)
     assert "shop.example" in message
+
+
+@pytest.mark.parametrize("url", ["file://{tmp}/files", "sqlite:///{tmp}/s.db", "lmdb://{tmp}/l"])
+def test_every_local_store_reports_through_open_store(url: str, tmp_path: Any) -> None:
+    events = Events()
+    store = open_store(url.format(tmp=tmp_path), NEW, on_event=events)
+    try:
+        cookie = _cookie(store, n=1)
+        assert store.new("session", cookie)["n"] == 1
+        store.new("session", _cookie(MemoryStore(NEW)))  # sealed right, unknown here
+    finally:
+        store.close()
+    assert [type(e) for e in events] == [Saved, Loaded, Rejected]
+    assert events[2].reason == "not_found"  # type: ignore[attr-defined]
+
+
+def test_a_filesystem_store_takes_on_event_too(tmp_path: Any) -> None:
+    events = Events()
+    store = websession.FilesystemStore(tmp_path / "s", NEW, on_event=events)
+    store.new("session", _cookie(store, n=1))
+    assert [type(e) for e in events] == [Saved, Loaded]
+    assert events[0].store == "FilesystemStore"
+    store.on_event = None  # the hook can be changed (or removed) later
+    store.new("session", _cookie(store, n=2))
+    assert len(events) == 2
