@@ -33,6 +33,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,10 +87,11 @@ async def drive(base: str, args: argparse.Namespace, outcome: Outcome) -> None:
         timeout=timeout, connector=connector, cookie_jar=aiohttp.DummyCookieJar()
     ) as http:
 
-        async def request(path: str, cookie: str | None) -> tuple[int, str, dict[str, str]]:
+        async def request(path: str, cookie: str | None) -> tuple[int, str, Mapping[str, str]]:
             headers = {"Cookie": f"session={cookie}"} if cookie else {}
             async with http.get(base + path, headers=headers) as response:
-                return response.status, await response.text(), dict(response.headers)
+                # a case-insensitive copy: h11 sends header names in lower case
+                return response.status, await response.text(), response.headers.copy()
 
         # one session per own client and per group: created by a first increment
         cookies: list[str] = []
