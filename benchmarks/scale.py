@@ -6,10 +6,10 @@ PostgreSQL and MySQL/MariaDB on 127.0.0.1), or by hand with the ``WEBSESSION_TES
     .venv/bin/python benchmarks/scale.py --sizes 10000,100000 --stores sqlite,redis
 
 For each store (file, sqlite, lmdb, redis, postgresql, mysql) the store is filled in bulk
-through the store API (``ServerStore.save`` of new sessions; ``asave`` with 64 in flight for
-the network databases, four threads for the embedded ones, whose fill skips the fsync per
-commit: LMDB ``sync=False``, SQLite ``synchronous=OFF``) up to each size in turn (10k, 100k,
-1M by default: the fill is cumulative), and at each size:
+through the store API (``ServerStore.save`` of new sessions; ``asave``, ``--fill-width`` (16)
+in flight, for the network databases, four threads for the embedded ones, whose fill skips
+the fsync per commit: LMDB ``sync=False``, SQLite ``synchronous=OFF``) up to each size in
+turn (10k, 100k, 1M by default: the fill is cumulative), and at each size:
 
 - **latency**: ``--samples`` load + save round trips (``store.new(name, cookie)``, one value
   changed, ``store.save``) of sessions drawn at random among all the sessions filled so far,
@@ -125,9 +125,9 @@ def fill_sync(store: ServerStore, count: int, keep: Callable[[int, str], None], 
 
 
 async def fill_async(
-    store: ServerStore, count: int, keep: Callable[[int, str], None], start: int
+    store: ServerStore, count: int, keep: Callable[[int, str], None], start: int, width: int
 ) -> None:
-    in_flight = asyncio.Semaphore(64)
+    in_flight = asyncio.Semaphore(width)
 
     async def one(i: int) -> None:
         async with in_flight:
@@ -264,7 +264,7 @@ def run_store(kind: str, sizes: list[int], args: argparse.Namespace) -> Result |
             started = time.perf_counter()
             store = make_store(url, **FILL_OPTIONS.get(kind, {}))
             if kind in NETWORK:
-                asyncio.run(fill_async(store, size - filled, keep, filled))
+                asyncio.run(fill_async(store, size - filled, keep, filled, args.fill_width))
             else:
                 fill_sync(store, size - filled, keep, filled)
                 store.close()
@@ -321,12 +321,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=2000, help="timed load+saves per N")
     parser.add_argument("--workdir", default=None, help="where file/sqlite/lmdb go (tmp)")
     parser.add_argument("--name", default="scale", help="results/<name>.json and .png")
+    parser.add_argument(
+        "--fill-width", type=int, default=16, help="saves in flight while filling a network store"
+    )
+    parser.add_argument(
+        "--include", type=Path, action="append", default=[],
+        help="also report (and plot) the results in this JSON file of an earlier run",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    results = []
+    results = [
+        Result(**r) for path in args.include for r in json.loads(path.read_text())["results"]
+    ]
+    failed = []
     for kind in args.stores.split(","):
         print(f"{kind}: filling to {', '.join(f'{s:,}' for s in sizes)}", file=sys.stderr)
-        r = run_store(kind, sizes, args)
+        try:
+            r = run_store(kind, sizes, args)
+        except Exception as exc:  # one store's failure must not lose the others' figures
+            print(f"{kind}: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+            failed.append(kind)
+            continue
         if r is not None:
             results.append(r)
     print("\n| store | N | p50 µs | p99 µs | bytes/session | fill s |")
@@ -362,7 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     if results:
         plot(results, RESULTS / f"{args.name}.png", note)
         print(f"\nwrote {RESULTS / (args.name + '.png')} and .json ({note})")
-    return 0
+    if failed:
+        print(f"FAILED: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
