@@ -380,7 +380,7 @@ def test_purge_by_clock(
         assert raw(api, s) is None
     assert raw(api, alive) is not None
     assert api.new(long_store, NAME, alive_cookie).copy() == {"alive": True}
-    assert api.purge(store) == 0 or backend_case.native_ttl
+    assert api.purge(store) == 0  # a second purge finds nothing left to remove
 
 
 @pytest.mark.slow
