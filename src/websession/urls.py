@@ -36,6 +36,7 @@ import difflib
 import importlib
 import inspect
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
@@ -46,28 +47,48 @@ from .stores import FilesystemStore, MemoryStore, ServerStore
 
 __all__ = ["SCHEMES", "open_store"]
 
-#: scheme -> what it opens (for error messages and docs)
-SCHEMES: dict[str, str] = {
-    "memory": "MemoryStore",
-    "file": "FilesystemStore",
-    "sqlite": "SQLite",
-    "lmdb": "LMDB",
-    "redis": "Redis",
-    "rediss": "Redis (TLS)",
-    "unix": "Redis (unix socket)",
-    "redis+sentinel": "Redis Sentinel",
-    "memcached": "Memcached",
-    "postgresql": "PostgreSQL",
-    "postgres": "PostgreSQL",
-    "mysql": "MySQL/MariaDB",
-    "mariadb": "MySQL/MariaDB",
-    "sqlalchemy+...": "SQLAlchemy (any database it supports)",
-    "mongodb": "MongoDB",
-    "mongodb+srv": "MongoDB",
-    "dynamodb": "DynamoDB",
-    "datastore": "Google Cloud Datastore",
-    "firestore": "Google Cloud Firestore",
+
+@dataclass(frozen=True)
+class _Scheme:
+    """What a URL scheme opens: a label for errors and docs, and the backend class behind it."""
+
+    label: str
+    module: str = ""  # websession.backends.<module>; "" for the stores open_store builds itself
+    cls: str = ""
+    extra: str = ""  # the pip extra that installs the client
+
+
+def _redis(label: str) -> _Scheme:
+    return _Scheme(label, "redis", "RedisBackend", "redis")
+
+
+#: The one table of schemes: ``sqlalchemy+...`` stands for every ``sqlalchemy+<dialect>``.
+_SCHEMES: dict[str, _Scheme] = {
+    "memory": _Scheme("MemoryStore"),
+    "file": _Scheme("FilesystemStore"),
+    "sqlite": _Scheme("SQLite", "sqlite", "SQLiteBackend", "sqlite"),
+    "lmdb": _Scheme("LMDB", "lmdb", "LMDBBackend", "lmdb"),
+    "redis": _redis("Redis"),
+    "rediss": _redis("Redis (TLS)"),
+    "unix": _redis("Redis (unix socket)"),
+    "redis+sentinel": _redis("Redis Sentinel"),
+    "memcached": _Scheme("Memcached", "memcached", "MemcachedBackend", "memcached"),
+    "postgresql": _Scheme("PostgreSQL", "postgresql", "PostgreSQLBackend", "postgresql"),
+    "postgres": _Scheme("PostgreSQL", "postgresql", "PostgreSQLBackend", "postgresql"),
+    "mysql": _Scheme("MySQL/MariaDB", "mysql", "MySQLBackend", "mysql"),
+    "mariadb": _Scheme("MySQL/MariaDB", "mysql", "MySQLBackend", "mysql"),
+    "sqlalchemy+...": _Scheme(
+        "SQLAlchemy (any database it supports)", "sqlalchemy", "SQLAlchemyBackend", "sqlalchemy"
+    ),
+    "mongodb": _Scheme("MongoDB", "mongodb", "MongoBackend", "mongodb"),
+    "mongodb+srv": _Scheme("MongoDB", "mongodb", "MongoBackend", "mongodb"),
+    "dynamodb": _Scheme("DynamoDB", "dynamodb", "DynamoDBBackend", "dynamodb"),
+    "datastore": _Scheme("Google Cloud Datastore", "datastore", "DatastoreBackend", "datastore"),
+    "firestore": _Scheme("Google Cloud Firestore", "firestore", "FirestoreBackend", "firestore"),
 }
+
+#: scheme -> what it opens (for error messages and docs)
+SCHEMES: dict[str, str] = {scheme: entry.label for scheme, entry in _SCHEMES.items()}
 
 #: query parameters and keyword arguments that configure the ServerStore, not the backend
 STORE_OPTIONS = ("ttl", "idle_timeout", "absolute_timeout", "rolling", "optimistic")
@@ -265,63 +286,27 @@ def _backend_class(module: str, name: str, extra: str) -> Any:
 def _make_backend(
     url: str, scheme: str, clock: Callable[[], float] | None, opts: dict[str, Any]
 ) -> Backend:
-    if scheme == "sqlite":
-        cls = _backend_class("sqlite", "SQLiteBackend", "sqlite")
-        if clock is not None:
-            opts.setdefault("clock", clock)
-        backend: Backend = cls.from_url(url, **opts)
-        return backend
-    if scheme.startswith("sqlalchemy+"):
-        cls = _backend_class("sqlalchemy", "SQLAlchemyBackend", "sqlalchemy")
-        backend = cls.from_url(url[len("sqlalchemy+") :], **opts)
-        return backend
-    if scheme in ("postgresql", "postgres"):
-        cls = _backend_class("postgresql", "PostgreSQLBackend", "postgresql")
-        backend = cls.from_url(url, **opts)
-        return backend
-    if scheme in ("mysql", "mariadb"):
-        cls = _backend_class("mysql", "MySQLBackend", "mysql")
-        backend = cls.from_url(url, **opts)
-        return backend
-    if scheme in ("redis", "rediss", "unix"):
+    entry = _SCHEMES.get("sqlalchemy+..." if scheme.startswith("sqlalchemy+") else scheme)
+    if entry is None or not entry.module:
+        supported = ", ".join(f"{s}://" for s in SCHEMES)
+        raise ValueError(f"unsupported store URL scheme {scheme!r}: use one of {supported}")
+    cls = _backend_class(entry.module, entry.cls, entry.extra)
+    # What a few schemes need beyond ``cls.from_url(url, **opts)``:
+    if scheme == "sqlite" and clock is not None:
+        opts.setdefault("clock", clock)
+    elif entry.module == "sqlalchemy":
+        url = url[len("sqlalchemy+") :]
+    elif scheme in ("redis", "rediss", "unix"):
         url, taken = _split_query(url, ("cluster",))
-        cluster = _flag("cluster", taken.get("cluster", opts.pop("cluster", False)))
-        cls = _backend_class("redis", "RedisBackend", "redis")
-        backend = cls.from_url(url, cluster=cluster, **opts)
-        return backend
-    if scheme == "redis+sentinel":
-        cls = _backend_class("redis", "RedisBackend", "redis")
-        backend = cls.from_url(url, **opts)
-        return backend
-    if scheme == "memcached":
-        cls = _backend_class("memcached", "MemcachedBackend", "memcached")
-        backend = cls.from_url(url, **opts)
-        return backend
-    if scheme == "lmdb":
+        opts["cluster"] = _flag("cluster", taken.get("cluster", opts.pop("cluster", False)))
+    elif scheme == "lmdb":
         path, query = _local_path(url)
         if path is None:
             raise ValueError("an lmdb:// URL needs a path: lmdb:///abs/dir or lmdb://relative/dir")
-        cls = _backend_class("lmdb", "LMDBBackend", "lmdb")
-        backend = cls(path, **{**query, **opts})
-        return backend
-    if scheme in ("mongodb", "mongodb+srv"):
-        cls = _backend_class("mongodb", "MongoBackend", "mongodb")
-        backend = cls.from_url(url, **opts)
-        return backend
-    if scheme == "dynamodb":
-        cls = _backend_class("dynamodb", "DynamoDBBackend", "dynamodb")
-        backend = cls.from_url(url, **opts)
-        return backend
-    if scheme == "datastore":
-        cls = _backend_class("datastore", "DatastoreBackend", "datastore")
-        backend = cls.from_url(url, **opts)
-        return backend
-    if scheme == "firestore":
-        cls = _backend_class("firestore", "FirestoreBackend", "firestore")
-        backend = cls.from_url(url, **opts)
-        return backend
-    supported = ", ".join(f"{s}://" for s in SCHEMES)
-    raise ValueError(f"unsupported store URL scheme {scheme!r}: use one of {supported}")
+        lmdb_backend: Backend = cls(path, **{**query, **opts})
+        return lmdb_backend
+    backend: Backend = cls.from_url(url, **opts)
+    return backend
 
 
 def open_store(
