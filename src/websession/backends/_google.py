@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 from ..errors import StoreUnavailable
+from ._errors import translate
 
 try:
     from google.api_core import exceptions as gexc
@@ -46,23 +46,22 @@ def require(error: ImportError | None, backend: str, extra: str, package: str) -
         ) from error
 
 
-@contextlib.contextmanager
-def unavailable(service: str) -> Iterator[None]:
+def unavailable(service: str) -> contextlib.AbstractContextManager[None]:
     """Turn "cannot reach the service now" into StoreUnavailable; let request errors through."""
-    try:
-        yield
-    except (
-        gexc.ServiceUnavailable,
-        gexc.DeadlineExceeded,
-        gexc.RetryError,
-        gexc.InternalServerError,
-        gexc.TooManyRequests,  # ResourceExhausted
-        gexc.Unknown,
-        gexc.Aborted,  # still contended after the client's own tries
-        OSError,
-        asyncio.TimeoutError,
-    ) as exc:
-        raise StoreUnavailable(f"{service} is unavailable: {type(exc).__name__}: {exc}") from exc
+    return translate(
+        service,
+        (
+            gexc.ServiceUnavailable,
+            gexc.DeadlineExceeded,
+            gexc.RetryError,
+            gexc.InternalServerError,
+            gexc.TooManyRequests,  # ResourceExhausted
+            gexc.Unknown,
+            gexc.Aborted,  # still contended after the client's own tries
+            OSError,
+            asyncio.TimeoutError,
+        ),
+    )
 
 
 def contended(service: str) -> StoreUnavailable:

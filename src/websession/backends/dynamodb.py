@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -37,7 +37,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-from ..errors import StoreUnavailable
+from ._errors import translate
 from .base import AsyncFromSync, Record
 
 __all__ = ["DynamoDBBackend"]
@@ -62,19 +62,18 @@ def _code(exc: botocore.exceptions.ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-@contextlib.contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except (
-        botocore.exceptions.ConnectionError,  # EndpointConnectionError, ConnectTimeoutError...
-        botocore.exceptions.HTTPClientError,  # ReadTimeoutError, ConnectionClosedError...
-    ) as exc:
-        raise StoreUnavailable(f"DynamoDB is unavailable: {exc}") from exc
-    except botocore.exceptions.ClientError as exc:
-        if _code(exc) in _UNAVAILABLE_CODES:
-            raise StoreUnavailable(f"DynamoDB is unavailable: {exc}") from exc
-        raise
+def _errors() -> contextlib.AbstractContextManager[None]:
+    return translate(
+        "DynamoDB",
+        (
+            botocore.exceptions.ConnectionError,  # EndpointConnectionError, ConnectTimeoutError...
+            botocore.exceptions.HTTPClientError,  # ReadTimeoutError, ConnectionClosedError...
+            botocore.exceptions.ClientError,  # only those with an "unavailable" code
+        ),
+        lambda exc: (
+            not isinstance(exc, botocore.exceptions.ClientError) or _code(exc) in _UNAVAILABLE_CODES
+        ),
+    )
 
 
 def _number(value: float) -> str:

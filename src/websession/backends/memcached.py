@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import StoreUnavailable
+from ._errors import unavailable
 from .base import Record, new_version
 
 __all__ = ["MemcachedBackend"]
@@ -192,8 +193,7 @@ class MemcachedBackend:
         return client
 
     def _unavailable(self, node: str, exc: BaseException) -> StoreUnavailable:
-        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        return StoreUnavailable(f"memcached {node} is unavailable: {detail}")
+        return unavailable(f"memcached {node}", exc)
 
     # -- sync ----------------------------------------------------------------------------------
     def get(self, key: str, *, touch: int | None = None) -> Record | None:

@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -38,7 +38,7 @@ from bson.binary import Binary
 from pymongo import AsyncMongoClient, MongoClient, ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure, PyMongoError
 
-from ..errors import StoreUnavailable
+from ._errors import translate
 from .base import Record
 
 __all__ = ["MongoBackend"]
@@ -106,12 +106,9 @@ def _write(
     return {"_id": key}, update, _UPSERT
 
 
-@contextlib.contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except ConnectionFailure as exc:  # AutoReconnect, NetworkTimeout, ServerSelectionTimeout...
-        raise StoreUnavailable(f"MongoDB is unavailable: {exc}") from exc
+def _errors() -> contextlib.AbstractContextManager[None]:
+    # ConnectionFailure: AutoReconnect, NetworkTimeout, ServerSelectionTimeout...
+    return translate("MongoDB", (ConnectionFailure,))
 
 
 class MongoBackend:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from ..errors import StoreUnavailable
+from ._errors import unavailable
 from .base import Record, new_version
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -361,7 +362,7 @@ class RedisBackend:
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
         where = "Redis Cluster" if self.cluster else "Redis Sentinel" if self.sentinels else "Redis"
-        return StoreUnavailable(f"{where} is unavailable: {type(exc).__name__}: {exc}")
+        return unavailable(where, exc)
 
     def _write(
         self, key: str, data: bytes, ttl: int, must_exist: bool, if_version: int | None

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import StoreUnavailable
+from ._errors import unavailable
 from .base import Record
 from .sqlbase import (
     DEFAULT_TABLE,
@@ -254,7 +255,7 @@ class SQLAlchemyBackend:
         return self._aengine, self._astmts
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
-        return StoreUnavailable(f"the database is unavailable: {exc}")
+        return unavailable("the database", exc)
 
     # -- sync execution ------------------------------------------------------------------------
     def _call(self, work: Callable[[Any, _Statements], Any], retry: bool = True) -> Any:

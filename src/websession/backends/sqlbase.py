@@ -36,6 +36,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from ..errors import StoreUnavailable
+from ._errors import unavailable
 from .base import Record
 
 __all__ = [
@@ -392,7 +393,7 @@ class PooledSQL(SQLBackend):
         return False
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
-        return StoreUnavailable(f"{self._name} is unavailable: {exc}")
+        return unavailable(self._name, exc)
 
     def _died_idle(self, reused: bool, started: float) -> bool:
         """Whether a connection error means a pooled connection died while idle (a server
