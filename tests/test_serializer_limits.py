@@ -514,4 +514,5 @@ def test_the_counting_parser_reads_what_msgpacks_c_parser_reads(
     changed = bytearray(data)
     changed[cut % len(changed)] = byte
     for mutated in (bytes(changed), data[: cut % len(data)]):
-        assert _outcome(python, mutated) == _outcome(s.deserialize, mutated)
+        ours, theirs = _outcome(python, mutated), _outcome(s.deserialize, mutated)
+        assert ours == theirs or repr(ours) == repr(theirs)  # (NaN is not equal to itself)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import operator
 import struct
-from itertools import accumulate
 from json.encoder import encode_basestring  # the C function json.dumps(ensure_ascii=False) uses
 from typing import Any
 
@@ -157,8 +155,7 @@ class JSONSerializer:
 
 
 _NOT_BRACKET_BYTES = bytes(b for b in range(256) if b not in b"[]{}")
-# Opening brackets become 2 and closing ones 0, so the depth after k brackets is their sum - k.
-_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+_BRACES_AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
 
 
 def _measure(text: str, max_depth: int, max_items: int, max_str_len: int) -> str:
@@ -204,10 +201,21 @@ def _measure(text: str, max_depth: int, max_items: int, max_str_len: int) -> str
         closes = bare.count("]") + bare.count("}")
         if opens + closes > 2 * max_items:  # more than valid JSON within max_items can have
             return f"more than max_items={max_items} items"
-        brackets = bare.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKET_BYTES)
-        steps = brackets.translate(_BRACKET_STEPS)
-        depth = max(map(operator.sub, accumulate(steps), range(1, len(steps) + 1)))
-        if depth > max_depth:
+        # Brackets only, braces made brackets (a mismatched pair is refused by the parser
+        # before it recurses any deeper). Each round takes out the innermost pairs; an opening
+        # bracket left after max_depth rounds is nested deeper (or never closed: the parser
+        # would recurse as deep).
+        brackets = (
+            bare.encode("utf-8", "surrogatepass")
+            .translate(None, _NOT_BRACKET_BYTES)
+            .translate(_BRACES_AS_BRACKETS)
+        )
+        for _ in range(max_depth):
+            shorter = brackets.replace(b"[]", b"")
+            if len(shorter) == len(brackets):
+                break
+            brackets = shorter
+        if b"[" in brackets:
             return f"nested deeper than max_depth={max_depth}"
     return ""
 
