@@ -392,7 +392,7 @@ def _values(max_leaves: int = 30) -> st.SearchStrategy[Any]:
     )
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(value=st.dictionaries(st.text(max_size=6), _values(), max_size=6))
 @pytest.mark.parametrize("cls", SERIALIZERS)
 def test_what_is_written_within_the_limits_reads_back(cls: Any, value: Any) -> None:
@@ -405,7 +405,7 @@ def test_what_is_written_within_the_limits_reads_back(cls: Any, value: Any) -> N
     assert strict.deserialize(data) == value
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(value=_values())
 def test_msgpack_what_is_written_within_the_limits_reads_back(value: Any) -> None:
     strict = MsgpackSerializer(max_items=25, max_depth=3, max_str_len=9, max_size=400)
@@ -499,7 +499,7 @@ def _outcome(decode: Callable[[bytes], Any], data: bytes) -> Any:
         return ("Malformed",)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(value=_MSGPACK_VALUES, cut=st.integers(0, 10_000), byte=st.integers(0, 255))
 def test_the_counting_parser_reads_what_msgpacks_c_parser_reads(
     value: Any, cut: int, byte: int
