@@ -52,6 +52,8 @@ class BackendCase:
     make_with_clock: Callable[[Callable[[], float]], Backend] | None = None
     #: supports if_version (optimistic concurrency)
     versions: bool = True
+    #: keeps an owner index (sessions_for/revoke); False: it must raise NotImplementedError
+    owners: bool = True
     marks: list[Any] = field(default_factory=list)
 
 
@@ -126,6 +128,37 @@ class Api:
         backend = self.backend
         self._call(lambda: backend.delete(key), lambda: backend.adelete(key))
 
+    # -- the owner index (OwnerIndex) and the store's owner API ---------------------------------
+    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        b: Any = self.backend
+        self._call(
+            lambda: b.index(owner, key, entry, expires_at),
+            lambda: b.aindex(owner, key, entry, expires_at),
+        )
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        b: Any = self.backend
+        result: list[tuple[str, bytes]] = self._call(
+            lambda: b.owned(owner), lambda: b.aowned(owner)
+        )
+        return result
+
+    def unindex(self, owner: str, key: str) -> None:
+        b: Any = self.backend
+        self._call(lambda: b.unindex(owner, key), lambda: b.aunindex(owner, key))
+
+    def sessions_for(self, store: Any, owner: str) -> list[Any]:
+        result: list[Any] = self._call(
+            lambda: store.sessions_for(owner), lambda: store.asessions_for(owner)
+        )
+        return result
+
+    def revoke(self, store: Any, owner: str, keep: Session | None = None) -> int:
+        result: int = self._call(
+            lambda: store.revoke(owner, keep=keep), lambda: store.arevoke(owner, keep=keep)
+        )
+        return result
+
     def close(self) -> None:
         if self._loop is None:
             return
@@ -155,6 +188,7 @@ def _applies(case: BackendCase, requirements: dict[str, bool]) -> bool:
     facts = {
         "clocked": case.follows_clock and case.make_with_clock is not None,
         "versions": case.versions,
+        "owners": case.owners,
     }
     unknown = set(requirements) - set(facts)
     if unknown:

@@ -13,7 +13,15 @@ import secrets
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["AsyncFromSync", "Backend", "Record", "new_version", "next_version"]
+__all__ = [
+    "AsyncFromSync",
+    "Backend",
+    "OwnerIndex",
+    "Record",
+    "new_version",
+    "next_version",
+    "owner_index_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +130,51 @@ class Backend(Protocol):
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
+class OwnerIndex(Protocol):
+    """A backend that can list and end the sessions of one owner ("log out everywhere").
+
+    Optional: a store asks for it only when ``sessions_for``/``revoke`` is called or a session
+    has an owner. ``owner`` is a key the store makes from the application's owner id (43
+    characters of ``[A-Za-z0-9_-]``, a hash, so any owner id is safe in any database);
+    ``key`` is a record key; ``entry`` is a small opaque blob the store lists back (created,
+    last save, the application's metadata). Each entry lives until ``expires_at`` (seconds
+    since the epoch) or until it is removed: an expired entry is never listed, and is removed
+    lazily (when listed, or by ``purge``) or by the database's own TTL, so the index does not
+    grow without bound. Entries are independent of records: the store removes the entry when
+    it deletes the record.
+    """
+
+    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        """Add ``key`` to ``owner``'s sessions, or replace its entry and expiry."""
+        ...
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        """``(key, entry)`` for each of ``owner``'s live entries, in no particular order."""
+        ...
+
+    def unindex(self, owner: str, key: str) -> None:
+        """Remove ``key`` from ``owner``'s sessions (no error if it is not there)."""
+        ...
+
+    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None: ...
+
+    async def aowned(self, owner: str) -> list[tuple[str, bytes]]: ...
+
+    async def aunindex(self, owner: str, key: str) -> None: ...
+
+
+def owner_index_of(backend: object) -> OwnerIndex:
+    """``backend`` as an :class:`OwnerIndex`, or NotImplementedError saying why it is not one."""
+    if isinstance(backend, OwnerIndex):
+        return backend
+    raise NotImplementedError(
+        f"{type(backend).__name__} keeps no index of sessions by owner, so it cannot list or "
+        "revoke an owner's sessions (sessions_for/revoke): implement the OwnerIndex methods "
+        "(index, owned, unindex and their async twins) or use a backend that has them"
+    )
+
+
 class AsyncFromSync:
     """Async twins for a backend whose I/O is local and blocking: run it in a worker thread."""
 
@@ -172,3 +225,14 @@ class AsyncFromSync:
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self.close)
+
+    # the OwnerIndex twins, for the backends that implement index/owned/unindex
+    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        await asyncio.to_thread(self.index, owner, key, entry, expires_at)  # type: ignore[attr-defined]
+
+    async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
+        result: list[tuple[str, bytes]] = await asyncio.to_thread(self.owned, owner)  # type: ignore[attr-defined]
+        return result
+
+    async def aunindex(self, owner: str, key: str) -> None:
+        await asyncio.to_thread(self.unindex, owner, key)  # type: ignore[attr-defined]

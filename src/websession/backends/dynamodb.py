@@ -56,6 +56,12 @@ _UNAVAILABLE_CODES = frozenset(
     }
 )
 _LIVE = "attribute_exists(k) AND e > :now"
+_OWNER_GSI = "websession-owner"
+
+
+def _owner_item_key(owner: str, key: str) -> str:
+    # "o:" cannot begin a record key (store keys are [A-Za-z0-9_-]): no clash with records
+    return f"o:{owner}:{key}"
 
 
 def _code(exc: botocore.exceptions.ClientError) -> str:
@@ -131,6 +137,7 @@ class DynamoDBBackend(AsyncFromSync):
         self.client = client
         self._clock = clock if clock is not None else time.time
         self._ready = not create_table
+        self._owner_ready = False
         self._lock = threading.Lock()
 
     @classmethod
@@ -314,11 +321,106 @@ class DynamoDBBackend(AsyncFromSync):
                         pass
         return removed
 
+    # -- the owner index ---------------------------------------------------------------------
+    # One small item per (owner, session) in the same table, ``{k: "o:<owner>:<key>", o: owner,
+    # x: entry, e: expiry}``, found through the global secondary index ``websession-owner`` (hash
+    # key ``o``) and expired by the table's TTL on ``e`` like the records (reads filter ``e >
+    # now`` too). The index is added to the table the first time an owner method runs (an
+    # existing table is updated in place: DynamoDB builds it in the background while the table
+    # keeps serving). A GSI is eventually consistent: a session indexed or removed a moment ago
+    # may be missing from, or still in, a listing for a short while (typically under a second).
+    def _ensure_owner_index(self) -> None:
+        self._ensure_table()
+        if self._owner_ready:
+            return
+        with self._lock, _errors():
+            table = self.client.describe_table(TableName=self.table)["Table"]
+            names = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
+            if _OWNER_GSI not in names:
+                update: dict[str, Any] = {
+                    "TableName": self.table,
+                    "AttributeDefinitions": [{"AttributeName": "o", "AttributeType": "S"}],
+                    "GlobalSecondaryIndexUpdates": [
+                        {
+                            "Create": {
+                                "IndexName": _OWNER_GSI,
+                                "KeySchema": [{"AttributeName": "o", "KeyType": "HASH"}],
+                                "Projection": {"ProjectionType": "ALL"},
+                            }
+                        }
+                    ],
+                }
+                if table.get("BillingModeSummary", {}).get("BillingMode") != "PAY_PER_REQUEST":
+                    throughput = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+                    update["GlobalSecondaryIndexUpdates"][0]["Create"]["ProvisionedThroughput"] = (
+                        throughput
+                    )
+                try:
+                    self.client.update_table(**update)
+                except botocore.exceptions.ClientError as exc:
+                    if _code(exc) not in ("ResourceInUseException", "ValidationException"):
+                        raise  # (another process is adding it right now)
+            for _attempt in range(300):  # until the index is ACTIVE (seconds on a new table)
+                table = self.client.describe_table(TableName=self.table)["Table"]
+                status = {
+                    i["IndexName"]: i.get("IndexStatus")
+                    for i in table.get("GlobalSecondaryIndexes", [])
+                }
+                if status.get(_OWNER_GSI) == "ACTIVE":
+                    break
+                time.sleep(1)
+            else:
+                raise StoreUnavailable(f"the owner index of {self.table!r} is still being built")
+            self._owner_ready = True
+
+    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        self._ensure_owner_index()
+        with _errors():
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    "k": {"S": _owner_item_key(owner, key)},
+                    "o": {"S": owner},
+                    "x": {"B": bytes(entry)},
+                    "e": {"N": _number(expires_at)},
+                },
+            )
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        self._ensure_owner_index()
+        prefix = _owner_item_key(owner, "")
+        found: list[tuple[str, bytes]] = []
+        with _errors():
+            pages = self.client.get_paginator("query").paginate(
+                TableName=self.table,
+                IndexName=_OWNER_GSI,
+                KeyConditionExpression="o = :o",
+                FilterExpression="e > :now",
+                ExpressionAttributeValues={
+                    ":o": {"S": owner},
+                    ":now": {"N": _number(self._clock())},
+                },
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    k = item["k"]["S"]
+                    if k.startswith(prefix):
+                        found.append((k[len(prefix) :], bytes(item["x"]["B"])))
+        return found
+
+    def unindex(self, owner: str, key: str) -> None:
+        self._ensure_table()
+        with _errors():
+            self.client.delete_item(
+                TableName=self.table, Key={"k": {"S": _owner_item_key(owner, key)}}
+            )
+
     def drop_table(self) -> None:
         """Delete the whole table (tests, teardown)."""
         with _errors(), contextlib.suppress(self.client.exceptions.ResourceNotFoundException):
             self.client.delete_table(TableName=self.table)
         self._ready = False
+        self._owner_ready = False
 
     def close(self) -> None:
         """Close the client the backend made (a client passed in is left open)."""

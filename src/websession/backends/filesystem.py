@@ -62,6 +62,8 @@ _TMP_PREFIX = ".tmp-"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC
+_OWNERS = ".owners"  # a dot name: never a shard (two characters) nor a gorilla file
+_EXPIRY = struct.Struct(">d")
 Layout = Literal["sharded", "gorilla"]
 
 
@@ -387,11 +389,135 @@ class FilesystemBackend(AsyncFromSync):
                         removed += 1
         finally:
             os.close(directory)
+        self.purge_owners()
         return removed
 
     def count(self) -> int:
         """How many record files there are (expired ones included)."""
         total = 0
-        for _root, _dirs, files in os.walk(self.path):
+        for _root, dirs, files in os.walk(self.path):
+            dirs[:] = [d for d in dirs if d != _OWNERS]  # the owner index holds no records
             total += sum(1 for f in files if not f.startswith("."))
         return total
+
+    # -- the owner index -----------------------------------------------------------------------
+    # One directory per owner, one small file per session in it (``.owners/<owner>/<key>``:
+    # expiry as a float64, then the entry), written by temp file + rename. No file is ever
+    # read, changed and written back, so processes sharing the directory need no lock: a
+    # write replaces one file atomically, a removal unlinks it, a listing reads what is there.
+    # Like the records, everything below the store's own directory is reached through
+    # directory descriptors and O_NOFOLLOW: a symlink planted there is refused, never followed.
+    @contextlib.contextmanager
+    def _owner_dir(self, owner: str, *, create: bool) -> Iterator[int | None]:
+        """A descriptor of ``owner``'s index directory; None if it is absent (and not made)."""
+        if not _KEY.fullmatch(owner):
+            raise ValueError(f"invalid owner key {owner!r}")
+        fds: list[int] = []
+        try:
+            fds.append(os.open(self.path, _DIR_FLAGS))
+            for name in (_OWNERS, owner):
+                try:
+                    fd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=fds[-1])
+                except FileNotFoundError:
+                    if not create:
+                        yield None
+                        return
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(name, 0o700, dir_fd=fds[-1])
+                    fd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=fds[-1])
+                except OSError as exc:
+                    if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                        raise _symlink_error(os.path.join(_OWNERS, name)) from exc
+                    raise
+                fds.append(fd)
+            yield fds[-1]
+        finally:
+            for fd in reversed(fds):
+                os.close(fd)
+
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        if not _KEY.fullmatch(key):
+            raise ValueError(f"invalid session key {key!r}")
+        blob = _EXPIRY.pack(self._clock() + ttl) + bytes(entry)
+        for attempt in (0, 1):
+            try:
+                with self._owner_dir(owner, create=True) as directory:
+                    assert directory is not None
+                    tmp = _TMP_PREFIX + secrets.token_hex(8)
+                    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+                    fd = os.open(tmp, flags, 0o600, dir_fd=directory)
+                    try:
+                        with os.fdopen(fd, "wb") as fh:
+                            fh.write(blob)
+                        os.replace(tmp, key, src_dir_fd=directory, dst_dir_fd=directory)
+                    except BaseException:
+                        with contextlib.suppress(OSError):
+                            os.unlink(tmp, dir_fd=directory)
+                        raise
+                return
+            except FileNotFoundError:  # purge removed the empty directory meanwhile: again
+                if attempt:
+                    raise
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot write the owner index: {exc}") from exc
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        now = self._clock()
+        found: list[tuple[str, bytes]] = []
+        with self._owner_dir(owner, create=False) as directory:
+            if directory is None:
+                return []
+            for name in os.listdir(directory):
+                if not _KEY.fullmatch(name):
+                    continue  # a temporary file being written
+                try:
+                    fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _CLOEXEC, dir_fd=directory)
+                except FileNotFoundError:
+                    continue  # removed meanwhile
+                except OSError as exc:
+                    if exc.errno == errno.ELOOP:
+                        continue  # a planted symlink: not an entry of ours
+                    raise StoreUnavailable(f"cannot read the owner index: {exc}") from exc
+                with os.fdopen(fd, "rb") as fh:
+                    if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                        continue
+                    raw = fh.read()
+                if len(raw) < _EXPIRY.size or _EXPIRY.unpack_from(raw)[0] <= now:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(name, dir_fd=directory)  # expired: prune it
+                    continue
+                found.append((name, raw[_EXPIRY.size :]))
+        return found
+
+    def unindex(self, owner: str, key: str) -> None:
+        if not _KEY.fullmatch(key):
+            raise ValueError(f"invalid session key {key!r}")
+        with self._owner_dir(owner, create=False) as directory:
+            if directory is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(key, dir_fd=directory)
+
+    def purge_owners(self) -> int:
+        """Remove expired owner-index entries and emptied owner directories (``purge`` calls
+        it); return how many entries."""
+        try:
+            root = os.open(os.path.join(self.path, _OWNERS), _DIR_FLAGS | _NOFOLLOW)
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise _symlink_error(_OWNERS) from exc
+            raise
+        removed = 0
+        try:
+            for owner in os.listdir(root):
+                if not _KEY.fullmatch(owner):
+                    continue
+                with self._owner_dir(owner, create=False) as directory:
+                    before = 0 if directory is None else len(os.listdir(directory))
+                removed += max(before - len(self.owned(owner)), 0)
+                with contextlib.suppress(OSError):  # only if empty (index() retries on a race)
+                    os.rmdir(owner, dir_fd=root)
+        finally:
+            os.close(root)
+        return removed

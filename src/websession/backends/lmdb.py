@@ -46,6 +46,7 @@ __all__ = ["LMDBBackend"]
 
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _HEADER = struct.Struct(">dQ")
+_EXPIRY = struct.Struct(">d")
 _MIB = 1024 * 1024
 
 
@@ -196,13 +197,14 @@ class LMDBBackend(AsyncFromSync):
             self._shared = shared = self._acquire()
         return shared
 
-    def _db(self, shared: _Env) -> Any:
-        db = shared.dbs.get(self.database)
+    def _db(self, shared: _Env, name: bytes | None = None) -> Any:
+        name = self.database if name is None else name
+        db = shared.dbs.get(name)
         if db is None:
             for _attempt in range(8):
                 try:
                     with shared.gate.shared():
-                        db = shared.env.open_db(self.database, create=True)
+                        db = shared.env.open_db(name, create=True)
                     break
                 except lmdb.MapResizedError:  # opening runs a transaction too
                     self._adopt_size(shared)
@@ -211,8 +213,8 @@ class LMDBBackend(AsyncFromSync):
                 except lmdb.Error as exc:
                     raise StoreUnavailable(f"LMDB error at {self.path}: {exc}") from exc
             else:  # pragma: no cover
-                raise StoreUnavailable(f"cannot open database {self.database!r} at {self.path}")
-            shared.dbs[self.database] = db
+                raise StoreUnavailable(f"cannot open database {name!r} at {self.path}")
+            shared.dbs[name] = db
         return db
 
     def _grow(self, shared: _Env, needed: int = 0) -> None:
@@ -318,6 +320,7 @@ class LMDBBackend(AsyncFromSync):
         while start is not None:
             start, count = self._txn(functools.partial(self._purge_batch, start=start), write=True)
             removed += count
+        self.purge_owners()
         return removed
 
     def _purge_batch(self, txn: Any, *, start: bytes) -> tuple[bytes | None, int]:
@@ -341,6 +344,86 @@ class LMDBBackend(AsyncFromSync):
         db = self._db(self._env())
         result: int = self._txn(lambda txn: txn.stat(db)["entries"], write=False)
         return result
+
+    # -- the owner index -----------------------------------------------------------------------
+    # A sub-database ``<database>.owners`` keyed ``<owner>/<key>`` (so one owner's entries are
+    # one cursor range), each value an expiry (float64) and the entry. Writes are LMDB write
+    # transactions, atomic across processes like the records'.
+    def _owners_db(self, shared: _Env) -> Any:
+        return self._db(shared, self.database + b".owners")
+
+    @staticmethod
+    def _owner_prefix(owner: str) -> bytes:
+        if not _KEY.fullmatch(owner):
+            raise ValueError(f"invalid owner key {owner!r}")
+        return owner.encode("ascii") + b"/"
+
+    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        k = self._owner_prefix(owner) + self._key(key)
+        db = self._owners_db(self._env())
+        value = _EXPIRY.pack(expires_at) + bytes(entry)
+        self._txn(lambda txn: txn.put(k, value, db=db), write=True)
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        prefix = self._owner_prefix(owner)
+        db = self._owners_db(self._env())
+        now = self._clock()
+
+        def scan(txn: Any) -> tuple[list[tuple[str, bytes]], list[bytes]]:
+            live: list[tuple[str, bytes]] = []
+            dead: list[bytes] = []
+            cursor = txn.cursor(db=db)
+            more = cursor.set_range(prefix)
+            while more:
+                k = bytes(cursor.key())
+                if not k.startswith(prefix):
+                    break
+                raw = bytes(cursor.value())
+                if len(raw) < _EXPIRY.size or _EXPIRY.unpack_from(raw)[0] <= now:
+                    dead.append(k)
+                else:
+                    live.append((k[len(prefix) :].decode("ascii"), raw[_EXPIRY.size :]))
+                more = cursor.next()
+            return live, dead
+
+        live, dead = self._txn(scan, write=False)
+        if dead:  # prune lazily, in a short write transaction of its own
+
+            def prune(txn: Any) -> None:
+                for k in dead:
+                    raw = txn.get(k, db=db)
+                    if raw is not None and _EXPIRY.unpack_from(raw)[0] <= now:
+                        txn.delete(k, db=db)
+
+            self._txn(prune, write=True)
+        result: list[tuple[str, bytes]] = live
+        return result
+
+    def unindex(self, owner: str, key: str) -> None:
+        k = self._owner_prefix(owner) + self._key(key)
+        db = self._owners_db(self._env())
+        self._txn(lambda txn: txn.delete(k, db=db), write=True)
+
+    def purge_owners(self) -> int:
+        """Remove expired owner-index entries (called by :meth:`purge`); return how many."""
+        db = self._owners_db(self._env())
+        now = self._clock()
+
+        def sweep(txn: Any) -> int:
+            removed = 0
+            cursor = txn.cursor(db=db)
+            more = cursor.first()
+            while more:
+                raw = bytes(cursor.value())
+                if len(raw) < _EXPIRY.size or _EXPIRY.unpack_from(raw)[0] <= now:
+                    more = cursor.delete()
+                    removed += 1
+                else:
+                    more = cursor.next()
+            return removed
+
+        count: int = self._txn(sweep, write=True)
+        return count
 
     def map_size(self) -> int:
         """The environment's current map size in bytes."""

@@ -334,5 +334,35 @@ class MemcachedBackend:
             await client.close()
         self.close()
 
+    # -- no owner index ------------------------------------------------------------------------
+    # Memcached cannot list keys or keep a set that survives eviction: an index of an owner's
+    # sessions could lose entries under memory pressure, and revoke() would then silently leave
+    # sessions alive. Refuse plainly instead.
+    _NO_INDEX = (
+        "MemcachedBackend cannot list or revoke an owner's sessions (sessions_for/revoke): "
+        "memcached has no way to enumerate keys and may evict any item, so an index of an "
+        "owner's sessions could silently lose entries. Keep sessions that must be revocable "
+        "in Redis, SQL, MongoDB, DynamoDB, LMDB or files; a session still ends on its own "
+        "with invalidate() on this backend"
+    )
+
+    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        raise NotImplementedError(self._NO_INDEX)
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        raise NotImplementedError(self._NO_INDEX)
+
+    def unindex(self, owner: str, key: str) -> None:
+        raise NotImplementedError(self._NO_INDEX)
+
+    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        raise NotImplementedError(self._NO_INDEX)
+
+    async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
+        raise NotImplementedError(self._NO_INDEX)
+
+    async def aunindex(self, owner: str, key: str) -> None:
+        raise NotImplementedError(self._NO_INDEX)
+
     def __repr__(self) -> str:
         return f"MemcachedBackend({','.join(self._names)!r}, key_prefix={self.key_prefix!r})"

@@ -34,6 +34,8 @@ class MemoryBackend:
         self._records: OrderedDict[str, Record] = OrderedDict()
         self._lock = threading.Lock()
         self._max_entries = max_entries
+        #: owner -> {key: (entry, expires_at)}
+        self._owners: dict[str, dict[str, tuple[bytes, float]]] = {}
 
     def __len__(self) -> int:
         return len(self._records)
@@ -93,7 +95,37 @@ class MemoryBackend:
         dead = [k for k, r in self._records.items() if r.expires_at <= now]
         for k in dead:
             del self._records[k]
+        for owner in list(self._owners):
+            self._prune_owner_locked(owner, now)
         return len(dead)
+
+    # -- the owner index -----------------------------------------------------------------------
+    def _prune_owner_locked(self, owner: str, now: float) -> dict[str, tuple[bytes, float]]:
+        entries = self._owners.get(owner, {})
+        for key in [k for k, (_, expires_at) in entries.items() if expires_at <= now]:
+            del entries[key]
+        if not entries:
+            self._owners.pop(owner, None)
+        return entries
+
+    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        with self._lock:
+            entries = self._prune_owner_locked(owner, self._clock())
+            entries[key] = (bytes(entry), expires_at)
+            self._owners[owner] = entries
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        with self._lock:
+            entries = self._prune_owner_locked(owner, self._clock())
+            return [(key, entry) for key, (entry, _) in entries.items()]
+
+    def unindex(self, owner: str, key: str) -> None:
+        with self._lock:
+            entries = self._owners.get(owner)
+            if entries is not None:
+                entries.pop(key, None)
+                if not entries:
+                    del self._owners[owner]
 
     def close(self) -> None:
         return None
@@ -121,3 +153,12 @@ class MemoryBackend:
 
     async def aclose(self) -> None:
         return None
+
+    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        self.index(owner, key, entry, expires_at)
+
+    async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
+        return self.owned(owner)
+
+    async def aunindex(self, owner: str, key: str) -> None:
+        self.unindex(owner, key)

@@ -63,6 +63,16 @@ _CONDITIONAL_WRITE: dict[str, Any] = {
 }
 _UPSERT = {**_CONDITIONAL_WRITE, "upsert": True}
 _TTL_INDEX = "websession_expiry"
+_OWNER_INDEX = "websession_owner"
+
+
+def _owner_id(owner: str, key: str) -> str:
+    # "o:" cannot begin a record key (store keys are [A-Za-z0-9_-]): no clash with records
+    return f"o:{owner}:{key}"
+
+
+def _entries(docs: list[Mapping[str, Any]]) -> list[tuple[str, bytes]]:
+    return [(str(doc["k"]), bytes(doc["x"])) for doc in docs]
 
 
 def _now() -> dt.datetime:
@@ -215,12 +225,16 @@ class MongoBackend:
         # reads filter on expiry anyway, so sessions stay correct.
         with contextlib.suppress(OperationFailure):
             self.collection.create_index("e", name=_TTL_INDEX, expireAfterSeconds=0)
+        with contextlib.suppress(OperationFailure):
+            self.collection.create_index("o", name=_OWNER_INDEX, sparse=True)
         self._indexed = True
 
     async def _aensure_index(self, collection: Any) -> None:
         if not self._indexed:
             with contextlib.suppress(OperationFailure):
                 await collection.create_index("e", name=_TTL_INDEX, expireAfterSeconds=0)
+            with contextlib.suppress(OperationFailure):
+                await collection.create_index("o", name=_OWNER_INDEX, sparse=True)
             self._indexed = True
 
     def _acollection(self) -> Any:
@@ -280,6 +294,60 @@ class MongoBackend:
         self._ensure_index()
         with _errors():
             return int(self.collection.delete_many({"e": {"$lte": _now()}}).deleted_count)
+
+    # -- the owner index ---------------------------------------------------------------------
+    # One small document per (owner, session) in the same collection: ``{_id: "o:<owner>:
+    # <key>", o: owner, k: key, x: entry, e: expiry}``, found through a sparse index on ``o``
+    # and expired by the same TTL index (and read filter) as the records.
+    @staticmethod
+    def _index_update(
+        owner: str, key: str, entry: bytes, expires_at: float
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        expiry = dt.datetime.fromtimestamp(expires_at, _UTC)
+        doc = {"o": owner, "k": key, "x": Binary(bytes(entry)), "e": expiry}
+        return {"_id": _owner_id(owner, key)}, {"$set": doc}
+
+    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        self._ensure_index()
+        filter_, update = self._index_update(owner, key, entry, expires_at)
+        with _errors():
+            self.collection.update_one(filter_, update, upsert=True)
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        self._ensure_index()
+        with _errors():
+            docs = list(self.collection.find({"o": owner, "e": {"$gt": _now()}}))
+        return _entries(docs)
+
+    def unindex(self, owner: str, key: str) -> None:
+        with _errors():
+            self.collection.delete_one({"_id": _owner_id(owner, key)})
+
+    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        with _errors():
+            collection = self._acollection()
+            if collection is None:
+                return await asyncio.to_thread(self.index, owner, key, entry, expires_at)
+            await self._aensure_index(collection)
+            filter_, update = self._index_update(owner, key, entry, expires_at)
+            await collection.update_one(filter_, update, upsert=True)
+
+    async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
+        with _errors():
+            collection = self._acollection()
+            if collection is None:
+                return await asyncio.to_thread(self.owned, owner)
+            await self._aensure_index(collection)
+            cursor = collection.find({"o": owner, "e": {"$gt": _now()}})
+            docs = [doc async for doc in cursor]
+        return _entries(docs)
+
+    async def aunindex(self, owner: str, key: str) -> None:
+        with _errors():
+            collection = self._acollection()
+            if collection is None:
+                return await asyncio.to_thread(self.unindex, owner, key)
+            await collection.delete_one({"_id": _owner_id(owner, key)})
 
     def close(self) -> None:
         """Close the sync client the backend made (a client passed in is left open).

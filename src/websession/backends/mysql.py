@@ -26,12 +26,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from .base import Record
 from .sqlbase import (
     DEFAULT_TABLE,
+    FETCH_ALL,
     AsyncPool,
     PooledSQL,
     SyncPool,
     coerce,
     missing_client,
     mysql_version,
+    owner_table,
     row_record,
     validate_table,
 )
@@ -131,12 +133,25 @@ class MySQLBackend(PooledSQL):
 
         t = ".".join(f"`{p}`" for p in parts)
         index = f"`{parts[-1]}_expires_at_idx`"
+        owners = validate_table(owner_table(table))
+        o = ".".join(f"`{p}`" for p in owners)
         self._ddl = (
             f"CREATE TABLE IF NOT EXISTS {t} ("
             "`key` VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY, "
             "`data` LONGBLOB NOT NULL, `expires_at` DOUBLE NOT NULL, "
             f"`version` BIGINT NOT NULL DEFAULT 1, INDEX {index} (`expires_at`)"
             ") ENGINE=InnoDB",
+            f"CREATE TABLE IF NOT EXISTS {o} ("
+            "`owner` VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, "
+            "`key` VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, "
+            "`entry` BLOB NOT NULL, `expires_at` DOUBLE NOT NULL, "
+            f"PRIMARY KEY (`owner`, `key`), INDEX `{owners[-1]}_expires_at_idx` (`expires_at`)"
+            ") ENGINE=InnoDB",
+        )
+        head = self._build_owner_statements(o, "%s", "`key`")
+        self._q_index = (
+            head + "ON DUPLICATE KEY UPDATE `entry` = VALUES(`entry`), "
+            "`expires_at` = VALUES(`expires_at`)"
         )
         self._drop = f"DROP TABLE IF EXISTS {t}"
         self._q_get = (
@@ -249,23 +264,28 @@ class MySQLBackend(PooledSQL):
             raise error
         raise pymysql.err.OperationalError(2003, f"no MySQL host answered: {error}") from error
 
-    def _execute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: bool) -> Any:
-        """Run one statement: its first row (``fetch``), else ``(rowcount, lastrowid)``."""
+    def _execute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: Any) -> Any:
+        """Run one statement: its first row (``fetch``), every row (``FETCH_ALL``), else
+        ``(rowcount, lastrowid)``."""
         with conn.cursor() as cursor:
             if not self._ready:
                 for statement in self._ddl:
                     cursor.execute(statement)
                 self._ready = True
             cursor.execute(query, params)
+            if fetch == FETCH_ALL:
+                return cursor.fetchall()
             return cursor.fetchone() if fetch else (cursor.rowcount, cursor.lastrowid)
 
-    async def _aexecute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: bool) -> Any:
+    async def _aexecute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: Any) -> Any:
         async with conn.cursor() as cursor:
             if not self._ready:
                 for statement in self._ddl:
                     await cursor.execute(statement)
                 self._ready = True
             await cursor.execute(query, params)
+            if fetch == FETCH_ALL:
+                return await cursor.fetchall()
             if fetch:
                 return await cursor.fetchone()
             return (cursor.rowcount, cursor.lastrowid)
@@ -300,6 +320,7 @@ class MySQLBackend(PooledSQL):
 
     def purge(self) -> int:
         count: int = self._run(self._q_purge, (self._clock(),), False)[0]
+        self.purge_owners()
         return count
 
     async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
@@ -332,6 +353,7 @@ class MySQLBackend(PooledSQL):
 
     async def apurge(self) -> int:
         count: int = (await self._arun(self._q_purge, (self._clock(),), False))[0]
+        await self.apurge_owners()
         return count
 
 

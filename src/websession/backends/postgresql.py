@@ -27,11 +27,13 @@ from typing import Any, NamedTuple
 from .base import Record
 from .sqlbase import (
     DEFAULT_TABLE,
+    FETCH_ALL,
     AsyncPool,
     PooledSQL,
     ReturningSQL,
     SyncPool,
     missing_client,
+    owner_table,
     split_options,
     validate_table,
 )
@@ -178,13 +180,20 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
 
         t = ".".join(f'"{p}"' for p in parts)
         index = f'"{parts[-1]}_expires_at_idx"'
+        owners = validate_table(owner_table(table))
+        o = ".".join(f'"{p}"' for p in owners)
         self._ddl = (
             f"CREATE TABLE IF NOT EXISTS {t} ("
             "key VARCHAR(128) PRIMARY KEY, data BYTEA NOT NULL, "
             "expires_at DOUBLE PRECISION NOT NULL, version BIGINT NOT NULL DEFAULT 1)",
             f"CREATE INDEX IF NOT EXISTS {index} ON {t} (expires_at)",
+            f"CREATE TABLE IF NOT EXISTS {o} ("
+            "owner VARCHAR(64) NOT NULL, key VARCHAR(128) NOT NULL, entry BYTEA NOT NULL, "
+            "expires_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (owner, key))",
+            f'CREATE INDEX IF NOT EXISTS "{owners[-1]}_expires_at_idx" ON {o} (expires_at)',
         )
         self._build_statements(t, "%s")
+        self._build_owner_upsert(o, "%s")
         self._prepare = prepare
         self._statements = {
             query: _statement(name, query, kinds)
@@ -222,7 +231,7 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
         return await psycopg.AsyncConnection.connect(self.conninfo, **self._connect_kwargs)
 
     def _execute(
-        self, conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...], fetch: bool
+        self, conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...], fetch: Any
     ) -> Any:
         if not self._ready:
             for ddl in self._ddl:
@@ -230,8 +239,10 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
                     conn.execute(ddl)
             self._ready = True
         statement = self._statements.get(query)
-        if statement is None:  # schema and the like: psycopg's own way
+        if statement is None:  # schema, the owner index and the like: psycopg's own way
             cursor = conn.execute(query, params, binary=True)
+            if fetch == FETCH_ALL:
+                return cursor.fetchall()
             return cursor.fetchone() if fetch else cursor.rowcount
         pgconn = conn.pgconn
         values = [encode(v) for encode, v in zip(statement.encoders, params)]
@@ -302,7 +313,7 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
         return pg_errors.error_from_result(result)
 
     async def _aexecute(
-        self, conn: psycopg.AsyncConnection[Any], query: str, params: tuple[Any, ...], fetch: bool
+        self, conn: psycopg.AsyncConnection[Any], query: str, params: tuple[Any, ...], fetch: Any
     ) -> Any:
         if not self._ready:
             for statement in self._ddl:
@@ -310,6 +321,8 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
                     await conn.execute(statement)
             self._ready = True
         cursor = await conn.execute(query, params, binary=True)
+        if fetch == FETCH_ALL:
+            return await cursor.fetchall()
         return await cursor.fetchone() if fetch else cursor.rowcount
 
     def _reusable(self, conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
@@ -352,6 +365,7 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
 
     async def apurge(self) -> int:
         count: int = await self._arun(self._q_purge, (self._clock(),), False)
+        await self.apurge_owners()
         return count
 
 

@@ -83,6 +83,27 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 """
 
+# The owner index: one hash per owner, ``<prefix>owners:{<owner>}``, field = record key, value =
+# ``b"<expires_ms>:" + entry``. One key per owner, so every command on it (and this script)
+# touches one slot and works on Redis Cluster unchanged; the braces make it a hash tag, so
+# anything later kept per owner lands in the same slot. KEYS[1] = the hash; ARGV = field,
+# value, the entry's ttl in ms, now in ms. The hash lives as long as its longest entry;
+# expired fields are dropped here once the hash has grown past a few, and when listed.
+_INDEX = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local ttl = tonumber(ARGV[3])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+if redis.call('HLEN', KEYS[1]) > 16 then
+  local all = redis.call('HGETALL', KEYS[1])
+  local now = tonumber(ARGV[4])
+  for i = 1, #all, 2 do
+    local expires = tonumber(string.match(all[i + 1], '^(%d+):'))
+    if not expires or expires <= now then redis.call('HDEL', KEYS[1], all[i]) end
+  end
+end
+return 1
+"""
+
 _OWN_URL_OPTIONS = ("key_prefix", "prefix")
 #: the URL parameters every networked backend takes, as redis-py names them
 _TIMEOUT_ALIASES = {"timeout": "socket_timeout", "connect_timeout": "socket_connect_timeout"}
@@ -113,6 +134,28 @@ def _script_sha(script: str) -> str:
 
 
 _SET_IF_VERSION_SHA = _script_sha(_SET_IF_VERSION)
+_INDEX_SHA = _script_sha(_INDEX)
+
+
+def _pairs(reply: Any) -> list[tuple[bytes, bytes]]:
+    """HGETALL's reply as pairs: a flat list (raw RESP2) or a dict (redis-py's callback)."""
+    if isinstance(reply, dict):
+        return list(reply.items())
+    items = list(reply or [])
+    return list(zip(items[::2], items[1::2]))
+
+
+def _live_entries(reply: Any, now_ms: int) -> tuple[list[tuple[str, bytes]], list[bytes]]:
+    """(live (key, entry) pairs, fields to prune) of an owner hash."""
+    live: list[tuple[str, bytes]] = []
+    dead: list[bytes] = []
+    for field, value in _pairs(reply):
+        expires, sep, entry = bytes(value).partition(b":")
+        if not sep or not expires.isdigit() or int(expires) <= now_ms:
+            dead.append(field)
+        else:
+            live.append((bytes(field).decode("ascii"), entry))
+    return live, dead
 
 
 def _parse(value: bytes, touch: int | None) -> Record | None:
@@ -619,6 +662,72 @@ class RedisBackend:
             if self._manager is not None:
                 self._manager.close()
                 self._manager = None
+
+    # -- the owner index (see _INDEX) -----------------------------------------------------------
+    def _owner_key(self, owner: str) -> str:
+        return f"{self.key_prefix}owners:{{{owner}}}"
+
+    def _index_commands(
+        self, owner: str, key: str, entry: bytes, expires_at: float
+    ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        now_ms = int(time.time() * 1000)
+        expires_ms = int(expires_at * 1000)
+        value = b"%d:" % expires_ms + bytes(entry)
+        args = (1, self._owner_key(owner), key, value, max(expires_ms - now_ms, 1), now_ms)
+        return ("EVALSHA", _INDEX_SHA, *args), ("EVAL", _INDEX, *args)
+
+    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        command, fallback = self._index_commands(owner, key, entry, expires_at)
+        try:
+            try:
+                self._command(*command)
+            except _NoScriptError:
+                self._command(*fallback)
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        k = self._owner_key(owner)
+        try:
+            live, dead = _live_entries(self._command("HGETALL", k), int(time.time() * 1000))
+            if dead:
+                self._command("HDEL", k, *dead)
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+        return live
+
+    def unindex(self, owner: str, key: str) -> None:
+        try:
+            self._command("HDEL", self._owner_key(owner), key)
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+
+    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        command, fallback = self._index_commands(owner, key, entry, expires_at)
+        try:
+            try:
+                await self._acommand(*command)
+            except _NoScriptError:
+                await self._acommand(*fallback)
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+
+    async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
+        k = self._owner_key(owner)
+        try:
+            reply = await self._acommand("HGETALL", k)
+            live, dead = _live_entries(reply, int(time.time() * 1000))
+            if dead:
+                await self._acommand("HDEL", k, *dead)
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+        return live
+
+    async def aunindex(self, owner: str, key: str) -> None:
+        try:
+            await self._acommand("HDEL", self._owner_key(owner), key)
+        except _UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
 
     def __repr__(self) -> str:
         kind = "cluster" if self.cluster else "single"

@@ -27,6 +27,7 @@ from .sqlbase import (
     DEFAULT_TABLE,
     missing_client,
     mysql_version,
+    owner_table,
     row_record,
     split_options,
     validate_table,
@@ -77,7 +78,7 @@ def _swap_driver(url: URL, table: dict[str, dict[str, str]]) -> URL | None:
 class _Statements:
     """The statements for one dialect, built once (SQLAlchemy caches their compiled form)."""
 
-    def __init__(self, table: sa.Table, dialect: sa.engine.Dialect) -> None:
+    def __init__(self, table: sa.Table, owners: sa.Table, dialect: sa.engine.Dialect) -> None:
         c = table.c
         p = sa.bindparam
         self.name = dialect.name
@@ -117,6 +118,41 @@ class _Statements:
             )
         self.delete = sa.delete(table).where(c.key == p("p_key"))
         self.purge = sa.delete(table).where(c.expires_at <= p("p_now"))
+        # the owner index (see sqlbase's module docs: a table of its own, owner first in its key)
+        o = owners.c
+        entry: dict[str, Any] = {
+            "owner": p("p_owner"),
+            "key": p("p_key"),
+            "entry": p("p_entry"),
+            "expires_at": p("p_exp"),
+        }
+        self.index_insert = sa.insert(owners).values(**entry)
+        self.index_update = (
+            sa.update(owners)
+            .where(o.owner == p("p_owner"), o.key == p("p_key"))
+            .values(entry=p("p_entry"), expires_at=p("p_exp"))
+        )
+        self.index_upsert: Any = None
+        if dialect.name in ("postgresql", "sqlite"):
+            module = __import__(f"sqlalchemy.dialects.{dialect.name}", fromlist=["insert"])
+            ins = module.insert(owners).values(**entry)
+            self.index_upsert = ins.on_conflict_do_update(
+                index_elements=[o.owner, o.key],
+                set_={"entry": ins.excluded.entry, "expires_at": ins.excluded.expires_at},
+            )
+        elif self.mysql:
+            ins = sa_mysql.insert(owners).values(**entry)
+            self.index_upsert = ins.on_duplicate_key_update(
+                entry=ins.inserted.entry, expires_at=ins.inserted.expires_at
+            )
+        self.owned = sa.select(o.key, o.entry).where(
+            o.owner == p("p_owner"), o.expires_at > p("p_now")
+        )
+        self.prune_owner = sa.delete(owners).where(
+            o.owner == p("p_owner"), o.expires_at <= p("p_now")
+        )
+        self.unindex = sa.delete(owners).where(o.owner == p("p_owner"), o.key == p("p_key"))
+        self.purge_owners = sa.delete(owners).where(o.expires_at <= p("p_now"))
 
 
 class SQLAlchemyBackend:
@@ -197,6 +233,24 @@ class SQLAlchemyBackend:
             sa.Column("version", sa.BigInteger(), nullable=False, default=1),
             sa.Index(f"{table}_expires_at_idx", "expires_at"),
         )
+        ascii_key = sa.String(128).with_variant(
+            sa_mysql.VARCHAR(128, charset="ascii", collation="ascii_bin"), *_MYSQL
+        )
+        self.owners = sa.Table(
+            owner_table(table),
+            self.metadata,
+            sa.Column(
+                "owner",
+                sa.String(64).with_variant(
+                    sa_mysql.VARCHAR(64, charset="ascii", collation="ascii_bin"), *_MYSQL
+                ),
+                primary_key=True,
+            ),
+            sa.Column("key", ascii_key, primary_key=True),
+            sa.Column("entry", sa.LargeBinary(), nullable=False),
+            sa.Column("expires_at", sa.Double(), nullable=False),
+            sa.Index(f"{owner_table(table)}_expires_at_idx", "expires_at"),
+        )
         self._stmts: _Statements | None = None
         self._astmts: _Statements | None = None
 
@@ -230,7 +284,7 @@ class SQLAlchemyBackend:
             self._engine = sa.create_engine(self._url, **self._own_options(self._url))
             self._owns_engine = True
         if self._stmts is None:
-            self._stmts = _Statements(self.table, self._engine.dialect)
+            self._stmts = _Statements(self.table, self.owners, self._engine.dialect)
         return self._engine, self._stmts
 
     def _async(self) -> tuple[Any, _Statements]:
@@ -251,7 +305,7 @@ class SQLAlchemyBackend:
             self._aengine = create_async_engine(url, **self._own_options(url))
             self._owns_aengine = True
         if self._astmts is None:
-            self._astmts = _Statements(self.table, self._aengine.dialect)
+            self._astmts = _Statements(self.table, self.owners, self._aengine.dialect)
         return self._aengine, self._astmts
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
@@ -368,7 +422,54 @@ class SQLAlchemyBackend:
     def purge(self) -> int:
         now = self._clock()
         count: int = self._call(lambda conn, s: conn.execute(s.purge, {"p_now": now}).rowcount)
+        self._call(lambda conn, s: conn.execute(s.purge_owners, {"p_now": now}))
         return count
+
+    # -- the owner index -----------------------------------------------------------------------
+    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        params = {"p_owner": owner, "p_key": key, "p_entry": bytes(entry), "p_exp": expires_at}
+        self._call(lambda conn, s: _index(conn, s, params))
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        params = {"p_owner": owner, "p_now": self._clock()}
+
+        def work(conn: Any, s: _Statements) -> list[tuple[str, bytes]]:
+            conn.execute(s.prune_owner, params)
+            return [(str(r[0]), bytes(r[1])) for r in conn.execute(s.owned, params)]
+
+        result: list[tuple[str, bytes]] = self._call(work)
+        return result
+
+    def unindex(self, owner: str, key: str) -> None:
+        self._call(lambda conn, s: conn.execute(s.unindex, {"p_owner": owner, "p_key": key}))
+
+    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        params = {"p_owner": owner, "p_key": key, "p_entry": bytes(entry), "p_exp": expires_at}
+
+        async def work(conn: Any, s: _Statements) -> None:
+            if s.index_upsert is not None:
+                await conn.execute(s.index_upsert, params)
+            elif not (await conn.execute(s.index_update, params)).rowcount:
+                await conn.execute(s.index_insert, params)
+
+        await self._acall(work)
+
+    async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
+        params = {"p_owner": owner, "p_now": self._clock()}
+
+        async def work(conn: Any, s: _Statements) -> list[tuple[str, bytes]]:
+            await conn.execute(s.prune_owner, params)
+            rows = (await conn.execute(s.owned, params)).all()
+            return [(str(r[0]), bytes(r[1])) for r in rows]
+
+        result: list[tuple[str, bytes]] = await self._acall(work)
+        return result
+
+    async def aunindex(self, owner: str, key: str) -> None:
+        async def work(conn: Any, s: _Statements) -> None:
+            await conn.execute(s.unindex, {"p_owner": owner, "p_key": key})
+
+        await self._acall(work)
 
     def close(self) -> None:
         if self._engine is not None and self._owns_engine:
@@ -425,6 +526,7 @@ class SQLAlchemyBackend:
 
         async def work(conn: Any, s: _Statements) -> int:
             count: int = (await conn.execute(s.purge, {"p_now": now})).rowcount
+            await conn.execute(s.purge_owners, {"p_now": now})
             return count
 
         result: int = await self._acall(work)
@@ -437,6 +539,14 @@ class SQLAlchemyBackend:
             self._astmts = None
         if self._engine is not None and self._owns_engine:
             self._engine.dispose()
+
+
+def _index(conn: Any, s: _Statements, params: dict[str, Any]) -> None:
+    """Add or replace an owner-index entry: the dialect's upsert, else update-then-insert."""
+    if s.index_upsert is not None:
+        conn.execute(s.index_upsert, params)
+    elif not conn.execute(s.index_update, params).rowcount:
+        conn.execute(s.index_insert, params)
 
 
 def _mysql_version(result: Any) -> int | None:

@@ -7,6 +7,19 @@ Every SQL backend keeps one table::
     expires_at  DOUBLE                      -- seconds since the epoch, indexed
     version     BIGINT                      -- bumped on every write (optimistic concurrency)
 
+and, for "log out everywhere" (:class:`~websession.backends.base.OwnerIndex`), a second one
+named ``<table>_owners``, created with the first (``CREATE TABLE IF NOT EXISTS``, so an
+existing deployment gets it on its next start, its sessions table untouched)::
+
+    owner       VARCHAR(64)                 -- the store's hash of the owner id
+    key         VARCHAR(128)                -- a record key; PRIMARY KEY (owner, key)
+    entry       BLOB                        -- what sessions_for lists (created, last save...)
+    expires_at  DOUBLE                      -- indexed; purge() removes expired entries
+
+The primary key (owner first) is the owner index: listing an owner's sessions is one range
+read. Entries are rows of their own, not columns of the session row, because a
+``CookieStore``'s revocations backend indexes sessions that have no row there.
+
 ``expires_at`` is compared with the backend's clock (``time.time`` unless ``clock=`` is given),
 passed as a parameter: every statement carries its own "now", so an injected clock works the
 same on every database, and no statement depends on the server's time zone.
@@ -41,6 +54,7 @@ from .base import Record
 
 __all__ = [
     "DEFAULT_TABLE",
+    "FETCH_ALL",
     "AsyncPool",
     "PooledSQL",
     "ReturningSQL",
@@ -49,6 +63,7 @@ __all__ = [
     "coerce",
     "missing_client",
     "mysql_version",
+    "owner_table",
     "row_record",
     "split_options",
     "validate_table",
@@ -251,33 +266,80 @@ def row_record(row: Any) -> Record:
     return Record(bytes(row[0]), float(row[1]), int(row[2]))
 
 
+#: ``fetch`` value for ``_run``: every row, not only the first
+FETCH_ALL = "all"
+
+
+def owner_table(name: str) -> str:
+    """The owner index table's name for the sessions table ``name`` (schema kept)."""
+    return name + "_owners"
+
+
 class SQLBackend:
-    """Schema and delete, the same on every SQL backend over its own ``_run``.
+    """Schema, delete and the owner index, the same on every SQL backend over its own ``_run``.
 
     ``_run(query, params, fetch, retry)`` runs one statement (creating the table first while
-    ``_ready`` is false) and returns its first row (``fetch``) or the driver's result.
+    ``_ready`` is false) and returns its first row (``fetch``), every row
+    (``fetch=FETCH_ALL``) or the driver's result.
     """
 
     _ready: bool
     _drop: str
     _q_delete: str
+    _clock: Callable[[], float]
+    _q_index: str
+    _q_owned: str
+    _q_prune_owner: str
+    _q_unindex: str
+    _q_purge_owners: str
+    _drop_owners: str
 
-    def _run(self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True) -> Any:
+    def _build_owner_statements(self, o: str, p: str, k: str = "key") -> str:
+        """The owner index statements for the quoted table ``o`` (placeholder ``p``, the key
+        column quoted as ``k``); returns the head of the upsert, whose tail is the dialect's."""
+        self._drop_owners = f"DROP TABLE IF EXISTS {o}"
+        self._q_owned = f"SELECT {k}, entry FROM {o} WHERE owner = {p} AND expires_at > {p}"
+        self._q_prune_owner = f"DELETE FROM {o} WHERE owner = {p} AND expires_at <= {p}"
+        self._q_unindex = f"DELETE FROM {o} WHERE owner = {p} AND {k} = {p}"
+        self._q_purge_owners = f"DELETE FROM {o} WHERE expires_at <= {p}"
+        head = f"INSERT INTO {o} (owner, {k}, entry, expires_at) VALUES ({p}, {p}, {p}, {p}) "
+        return head
+
+    def _run(self, query: str, params: tuple[Any, ...], fetch: Any, retry: bool = True) -> Any:
         raise NotImplementedError
 
     def create_schema(self) -> None:
-        """Create the table and its index now (if they do not exist)."""
+        """Create the tables and their indexes now (if they do not exist)."""
         self._ready = False
         self._run("SELECT 1", (), True)
 
     def drop_schema(self) -> None:
-        """Drop the table (every session is lost); it is created again on next use."""
+        """Drop the tables (every session is lost); they are created again on next use."""
         self._ready = True
         self._run(self._drop, (), False)
+        self._run(self._drop_owners, (), False)
         self._ready = False
 
     def delete(self, key: str) -> None:
         self._run(self._q_delete, (key,), False)
+
+    # -- the owner index -----------------------------------------------------------------------
+    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        self._run(self._q_index, (owner, key, bytes(entry), expires_at), False)
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        now = self._clock()
+        self._run(self._q_prune_owner, (owner, now), False)  # lazily, this owner's dead ones
+        rows = self._run(self._q_owned, (owner, now), FETCH_ALL)
+        return [(str(row[0]), bytes(row[1])) for row in rows]
+
+    def unindex(self, owner: str, key: str) -> None:
+        self._run(self._q_unindex, (owner, key), False)
+
+    def purge_owners(self) -> int:
+        """Remove expired owner-index entries (called by ``purge``)."""
+        result = self._run(self._q_purge_owners, (self._clock(),), False)
+        return int(result[0] if isinstance(result, tuple) else result)
 
 
 class ReturningSQL(SQLBackend):
@@ -319,6 +381,13 @@ class ReturningSQL(SQLBackend):
         self._q_delete = f"DELETE FROM {t} WHERE key = {p}"
         self._q_purge = f"DELETE FROM {t} WHERE expires_at <= {p}"
 
+    def _build_owner_upsert(self, o: str, p: str) -> None:
+        head = self._build_owner_statements(o, p)
+        self._q_index = (
+            head + "ON CONFLICT (owner, key) DO UPDATE SET entry = EXCLUDED.entry, "
+            "expires_at = EXCLUDED.expires_at"
+        )
+
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
         now = self._clock()
         if touch is None:
@@ -350,6 +419,7 @@ class ReturningSQL(SQLBackend):
 
     def purge(self) -> int:
         count: int = self._run(self._q_purge, (self._clock(),), False)
+        self.purge_owners()
         return count
 
 
@@ -382,10 +452,10 @@ class PooledSQL(SQLBackend):
     _pool: SyncPool[Any]
     _apool: AsyncPool[Any]
 
-    def _execute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: bool) -> Any:
+    def _execute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: Any) -> Any:
         raise NotImplementedError
 
-    async def _aexecute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: bool) -> Any:
+    async def _aexecute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: Any) -> Any:
         raise NotImplementedError
 
     def _reusable(self, conn: Any) -> bool:
@@ -401,7 +471,7 @@ class PooledSQL(SQLBackend):
         tried again, so a frozen server costs one timeout, not two."""
         return reused and time.monotonic() - started < _IDLE_DEATH
 
-    def _run(self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True) -> Any:
+    def _run(self, query: str, params: tuple[Any, ...], fetch: Any, retry: bool = True) -> Any:
         pool = self._pool
         try:
             conn, reused = pool.acquire()
@@ -425,7 +495,7 @@ class PooledSQL(SQLBackend):
         return result
 
     async def _arun(
-        self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True
+        self, query: str, params: tuple[Any, ...], fetch: Any, retry: bool = True
     ) -> Any:
         pool = self._apool
         try:
@@ -486,10 +556,27 @@ class PooledSQL(SQLBackend):
     async def adrop_schema(self) -> None:
         self._ready = True
         await self._arun(self._drop, (), False)
+        await self._arun(self._drop_owners, (), False)
         self._ready = False
 
     async def adelete(self, key: str) -> None:
         await self._arun(self._q_delete, (key,), False)
+
+    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+        await self._arun(self._q_index, (owner, key, bytes(entry), expires_at), False)
+
+    async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
+        now = self._clock()
+        await self._arun(self._q_prune_owner, (owner, now), False)
+        rows = await self._arun(self._q_owned, (owner, now), FETCH_ALL)
+        return [(str(row[0]), bytes(row[1])) for row in rows]
+
+    async def aunindex(self, owner: str, key: str) -> None:
+        await self._arun(self._q_unindex, (owner, key), False)
+
+    async def apurge_owners(self) -> int:
+        result = await self._arun(self._q_purge_owners, (self._clock(),), False)
+        return int(result[0] if isinstance(result, tuple) else result)
 
     def close(self) -> None:
         self._pool.close()

@@ -19,7 +19,15 @@ from urllib.parse import parse_qsl, unquote
 
 from ..errors import StoreUnavailable
 from .base import AsyncFromSync
-from .sqlbase import DEFAULT_TABLE, ReturningSQL, coerce, missing_client, validate_table
+from .sqlbase import (
+    DEFAULT_TABLE,
+    FETCH_ALL,
+    ReturningSQL,
+    coerce,
+    missing_client,
+    owner_table,
+    validate_table,
+)
 
 try:
     import sqlite3
@@ -77,12 +85,18 @@ class SQLiteBackend(ReturningSQL, AsyncFromSync):
         self._conn: sqlite3.Connection | None = None
 
         t = f'"{table}"'
+        owners = owner_table(table)
+        o = f'"{owners}"'
         self._ddl = (
             f"CREATE TABLE IF NOT EXISTS {t} (key TEXT PRIMARY KEY NOT NULL, "
             "data BLOB NOT NULL, expires_at REAL NOT NULL, version INTEGER NOT NULL DEFAULT 1)",
             f'CREATE INDEX IF NOT EXISTS "{table}_expires_at_idx" ON {t} (expires_at)',
+            f"CREATE TABLE IF NOT EXISTS {o} (owner TEXT NOT NULL, key TEXT NOT NULL, "
+            "entry BLOB NOT NULL, expires_at REAL NOT NULL, PRIMARY KEY (owner, key))",
+            f'CREATE INDEX IF NOT EXISTS "{owners}_expires_at_idx" ON {o} (expires_at)',
         )
         self._build_statements(t, "?")
+        self._build_owner_upsert(o, "?")
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SQLiteBackend:
@@ -132,7 +146,7 @@ class SQLiteBackend(ReturningSQL, AsyncFromSync):
             raise
         return conn
 
-    def _run(self, query: str, params: tuple[Any, ...], fetch: bool, retry: bool = True) -> Any:
+    def _run(self, query: str, params: tuple[Any, ...], fetch: Any, retry: bool = True) -> Any:
         # one connection, opened again on the next call after close(): nothing to retry
         with self._lock:
             try:
@@ -148,6 +162,8 @@ class SQLiteBackend(ReturningSQL, AsyncFromSync):
                     # fetchall steps the statement to its end: with RETURNING, the write (and
                     # its lock) is only committed then
                     rows = cursor.fetchall()
+                    if fetch == FETCH_ALL:
+                        return rows
                     return rows[0] if rows else None
                 return cursor.rowcount
             except sqlite3.OperationalError as exc:
