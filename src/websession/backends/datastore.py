@@ -246,6 +246,38 @@ class DatastoreBackend(AsyncFromSync):
                 removed += self._transact(sweep)
         return removed
 
+    # -- the owner index ---------------------------------------------------------------------
+    # One small entity per (owner, session) of the same kind, named ``o:<owner>:<key>``, with
+    # ``o`` (owner, indexed: the built-in single-property index answers ``o ==``), ``k``, ``x``
+    # (the entry) and ``e`` (expiry: the same TTL policy removes it). Expired ones are dropped
+    # when listed. The async twins run these in a worker thread (AsyncFromSync).
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        entity = _datastore.Entity(self._key(f"o:{owner}:{key}"), exclude_from_indexes=("k", "x"))
+        entity.update(o=owner, k=key, x=bytes(entry), e=stamp(self._clock() + ttl))
+        with _google.unavailable(_SERVICE):
+            self.client.put(entity, **self._call())
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        now = self._clock()
+        live: list[tuple[str, bytes]] = []
+        dead: list[Any] = []
+        with _google.unavailable(_SERVICE):
+            query = self.client.query(kind=self.kind)
+            query.add_filter(filter=_datastore.query.PropertyFilter("o", "=", owner))
+            for entity in query.fetch(**self._call()):
+                expires = entity.get("e")
+                if expires is None or expires.timestamp() <= now:
+                    dead.append(entity.key)
+                else:
+                    live.append((str(entity["k"]), bytes(entity["x"])))
+            if dead:  # prune lazily
+                self.client.delete_multi(dead, **self._call())
+        return live
+
+    def unindex(self, owner: str, key: str) -> None:
+        with _google.unavailable(_SERVICE):
+            self.client.delete(self._key(f"o:{owner}:{key}"), **self._call())
+
     def close(self) -> None:
         """Close the client the backend made (a client passed in is left open)."""
         if self._owns_client:

@@ -253,6 +253,69 @@ class FirestoreBackend:
                 removed += 1
         return removed
 
+    # -- the owner index ---------------------------------------------------------------------
+    # One small document per (owner, session) in the same collection, id ``o:<owner>:<key>``,
+    # fields ``o`` (owner), ``k`` (key), ``x`` (entry) and ``e`` (expiry: the same TTL policy
+    # and purge() query remove it). Listing queries ``o ==`` (single-field indexes are
+    # automatic) and checks ``e`` here: an ``o ==`` plus ``e >`` query would need a composite
+    # index to be created by hand.
+    def _index_query(self, client: Any, owner: str) -> Any:
+        condition = _firestore.FieldFilter("o", "==", owner)
+        return client.collection(self.collection_name).where(filter=condition)
+
+    def _index_fields(self, owner: str, key: str, entry: bytes, ttl: float) -> dict[str, Any]:
+        return {"o": owner, "k": key, "x": bytes(entry), "e": stamp(self._clock() + ttl)}
+
+    def _index_entries(self, snapshots: list[Any]) -> tuple[list[tuple[str, bytes]], list[Any]]:
+        now = self._clock()
+        live: list[tuple[str, bytes]] = []
+        dead: list[Any] = []
+        for snapshot in snapshots:
+            fields = snapshot.to_dict() or {}
+            expires = fields.get("e")
+            if expires is None or expires.timestamp() <= now:
+                dead.append(snapshot.reference)
+            else:
+                live.append((str(fields["k"]), bytes(fields["x"])))
+        return live, dead
+
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        with _google.unavailable(_SERVICE):
+            self._doc(f"o:{owner}:{key}").set(
+                self._index_fields(owner, key, entry, ttl), **self._call()
+            )
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        with _google.unavailable(_SERVICE):
+            snapshots = list(self._index_query(self.client, owner).stream(**self._call()))
+            live, dead = self._index_entries(snapshots)
+            for reference in dead:  # prune lazily
+                reference.delete(**self._call())
+        return live
+
+    def unindex(self, owner: str, key: str) -> None:
+        with _google.unavailable(_SERVICE):
+            self._doc(f"o:{owner}:{key}").delete(**self._call())
+
+    async def aindex(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        with _google.unavailable(_SERVICE):
+            await self._adoc(f"o:{owner}:{key}").set(
+                self._index_fields(owner, key, entry, ttl), **self._acall()
+            )
+
+    async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
+        with _google.unavailable(_SERVICE):
+            query = self._index_query(self._aclient(), owner)
+            snapshots = [s async for s in query.stream(**self._acall())]
+            live, dead = self._index_entries(snapshots)
+            for reference in dead:
+                await reference.delete(**self._acall())
+        return live
+
+    async def aunindex(self, owner: str, key: str) -> None:
+        with _google.unavailable(_SERVICE):
+            await self._adoc(f"o:{owner}:{key}").delete(**self._acall())
+
     def close(self) -> None:
         """Close the sync client the backend made; forget the async one (see :meth:`aclose`)."""
         client, self._client = self._client, None
