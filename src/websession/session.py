@@ -88,6 +88,10 @@ class Session(dict[Hashable, Any]):
             it, so it survives saves and :meth:`regenerate_id`. None when the store cannot keep
             it (gorilla-compatible codecs seal the bare values, as Go expects).
         accessed: True once the values were read or written during this request.
+        device: what the application says about the device this session is on (e.g.
+            ``{"user_agent": ...}``), sealed with the session (not in gorilla mode) and listed by
+            ``store.sessions_for(owner)`` ("your devices"); None by default. Small values of
+            the serializer's types; set it, then save.
 
     Everything else on a session (the record's key and version, the cookie a save can send
     again, whether an older key sealed it) is the store's bookkeeping, kept in underscore
@@ -99,10 +103,12 @@ class Session(dict[Hashable, Any]):
         "_id_cookie",
         "_needs_reseal",
         "_owner",
+        "_revocation",
         "_state",
         "_version",
         "accessed",
         "created_at",
+        "device",
         "id",
         "is_new",
         "issued_at",
@@ -134,6 +140,7 @@ class Session(dict[Hashable, Any]):
         self.issued_at: int | None = None
         self.created_at = created_at
         self._owner: str | None = None
+        self.device: dict[str, Any] | None = None
         # The store's bookkeeping:
         #: an older key opened the cookie or record: the next save re-seals it with the newest
         self._needs_reseal = False
@@ -144,8 +151,21 @@ class Session(dict[Hashable, Any]):
         self._backend_key: str | None = None
         #: the cookie value that carries this id, reused by saves while the id and key stay
         self._id_cookie: str | None = None
+        #: a revocable cookie session's (revocation id, its birth in ms, owner key at load)
+        self._revocation: tuple[str, int, str | None] | None = None
         self._state = SessionState.CLEAN
         self.accessed = False
+
+    @property
+    def id_hash(self) -> str | None:
+        """A stable handle of this session that is safe to show (not a credential), or None.
+
+        Compare it with :attr:`SessionInfo.id_hash <websession.SessionInfo.id_hash>` in
+        ``store.sessions_for(owner)`` to mark "this device". Server-side stores: the record's
+        key (a keyed hash of the id); cookie sessions with revocations: a hash of their
+        revocation id; None before the first save and for other cookie sessions.
+        """
+        return self._backend_key
 
     @property
     def owner(self) -> str | None:

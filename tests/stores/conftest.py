@@ -129,11 +129,10 @@ class Api:
         self._call(lambda: backend.delete(key), lambda: backend.adelete(key))
 
     # -- the owner index (OwnerIndex) and the store's owner API ---------------------------------
-    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
         b: Any = self.backend
         self._call(
-            lambda: b.index(owner, key, entry, expires_at),
-            lambda: b.aindex(owner, key, entry, expires_at),
+            lambda: b.index(owner, key, entry, ttl), lambda: b.aindex(owner, key, entry, ttl)
         )
 
     def owned(self, owner: str) -> list[tuple[str, bytes]]:
@@ -208,9 +207,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("backends")
     requirements: dict[str, bool] = dict(marker.kwargs) if marker else {}
     cases = [c for c in ALL_CASES if _applies(c, requirements)]
-    metafunc.parametrize(
-        "backend_case", [pytest.param(c, id=c.id, marks=c.marks) for c in cases]
-    )
+    metafunc.parametrize("backend_case", [pytest.param(c, id=c.id, marks=c.marks) for c in cases])
 
 
 @pytest.fixture

@@ -284,7 +284,7 @@ def test_max_age_zero_is_a_browser_session_cookie(
 def test_a_sessions_own_max_age_survives_later_saves(
     api: Api, backend: Backend, backend_case: BackendCase, clock: FakeClock
 ) -> None:
-    """"Remember me" is set once, at log in; every later save keeps that cookie lifetime."""
+    """ "Remember me" is set once, at log in; every later save keeps that cookie lifetime."""
     store = make_store(backend, options=CookieOptions(max_age=3600), ttl=600)
     remembered = api.new(store, NAME, None)
     remembered["user"] = "alice"

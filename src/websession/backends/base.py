@@ -138,15 +138,16 @@ class OwnerIndex(Protocol):
     has an owner. ``owner`` is a key the store makes from the application's owner id (43
     characters of ``[A-Za-z0-9_-]``, a hash, so any owner id is safe in any database);
     ``key`` is a record key; ``entry`` is a small opaque blob the store lists back (created,
-    last save, the application's metadata). Each entry lives until ``expires_at`` (seconds
-    since the epoch) or until it is removed: an expired entry is never listed, and is removed
-    lazily (when listed, or by ``purge``) or by the database's own TTL, so the index does not
-    grow without bound. Entries are independent of records: the store removes the entry when
-    it deletes the record.
+    last save, the application's metadata). Each entry lives ``ttl`` seconds (by the
+    backend's clock, like a record) or until it is removed: an expired entry is never listed,
+    and is removed lazily (when listed, or by ``purge``) or by the database's own TTL, so the
+    index does not grow without bound. Entries are independent of records: the store removes
+    the entry when it deletes the record.
     """
 
-    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
-        """Add ``key`` to ``owner``'s sessions, or replace its entry and expiry."""
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        """Add ``key`` to ``owner``'s sessions, or replace its entry; it lives ``ttl`` seconds
+        (by the backend's clock, like a record's)."""
         ...
 
     def owned(self, owner: str) -> list[tuple[str, bytes]]:
@@ -157,7 +158,7 @@ class OwnerIndex(Protocol):
         """Remove ``key`` from ``owner``'s sessions (no error if it is not there)."""
         ...
 
-    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None: ...
+    async def aindex(self, owner: str, key: str, entry: bytes, ttl: float) -> None: ...
 
     async def aowned(self, owner: str) -> list[tuple[str, bytes]]: ...
 
@@ -227,8 +228,8 @@ class AsyncFromSync:
         await asyncio.to_thread(self.close)
 
     # the OwnerIndex twins, for the backends that implement index/owned/unindex
-    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
-        await asyncio.to_thread(self.index, owner, key, entry, expires_at)  # type: ignore[attr-defined]
+    async def aindex(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        await asyncio.to_thread(self.index, owner, key, entry, ttl)  # type: ignore[attr-defined]
 
     async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
         result: list[tuple[str, bytes]] = await asyncio.to_thread(self.owned, owner)  # type: ignore[attr-defined]

@@ -373,7 +373,7 @@ class DynamoDBBackend(AsyncFromSync):
                 raise StoreUnavailable(f"the owner index of {self.table!r} is still being built")
             self._owner_ready = True
 
-    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
         self._ensure_owner_index()
         with _errors():
             self.client.put_item(
@@ -382,7 +382,7 @@ class DynamoDBBackend(AsyncFromSync):
                     "k": {"S": _owner_item_key(owner, key)},
                     "o": {"S": owner},
                     "x": {"B": bytes(entry)},
-                    "e": {"N": _number(expires_at)},
+                    "e": {"N": _number(self._clock() + ttl)},
                 },
             )
 

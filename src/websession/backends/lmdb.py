@@ -358,10 +358,10 @@ class LMDBBackend(AsyncFromSync):
             raise ValueError(f"invalid owner key {owner!r}")
         return owner.encode("ascii") + b"/"
 
-    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
         k = self._owner_prefix(owner) + self._key(key)
         db = self._owners_db(self._env())
-        value = _EXPIRY.pack(expires_at) + bytes(entry)
+        value = _EXPIRY.pack(self._clock() + ttl) + bytes(entry)
         self._txn(lambda txn: txn.put(k, value, db=db), write=True)
 
     def owned(self, owner: str) -> list[tuple[str, bytes]]:

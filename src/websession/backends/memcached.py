@@ -338,6 +338,8 @@ class MemcachedBackend:
     # Memcached cannot list keys or keep a set that survives eviction: an index of an owner's
     # sessions could lose entries under memory pressure, and revoke() would then silently leave
     # sessions alive. Refuse plainly instead.
+    #: stores skip indexing on save; sessions_for/revoke get the NotImplementedError below
+    owner_index = False
     _NO_INDEX = (
         "MemcachedBackend cannot list or revoke an owner's sessions (sessions_for/revoke): "
         "memcached has no way to enumerate keys and may evict any item, so an index of an "
@@ -346,7 +348,7 @@ class MemcachedBackend:
         "with invalidate() on this backend"
     )
 
-    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
         raise NotImplementedError(self._NO_INDEX)
 
     def owned(self, owner: str) -> list[tuple[str, bytes]]:
@@ -355,7 +357,7 @@ class MemcachedBackend:
     def unindex(self, owner: str, key: str) -> None:
         raise NotImplementedError(self._NO_INDEX)
 
-    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+    async def aindex(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
         raise NotImplementedError(self._NO_INDEX)
 
     async def aowned(self, owner: str) -> list[tuple[str, bytes]]:

@@ -108,10 +108,10 @@ class MemoryBackend:
             self._owners.pop(owner, None)
         return entries
 
-    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
         with self._lock:
             entries = self._prune_owner_locked(owner, self._clock())
-            entries[key] = (bytes(entry), expires_at)
+            entries[key] = (bytes(entry), self._clock() + ttl)
             self._owners[owner] = entries
 
     def owned(self, owner: str) -> list[tuple[str, bytes]]:
@@ -154,8 +154,8 @@ class MemoryBackend:
     async def aclose(self) -> None:
         return None
 
-    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
-        self.index(owner, key, entry, expires_at)
+    async def aindex(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        self.index(owner, key, entry, ttl)
 
     async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
         return self.owned(owner)

@@ -301,15 +301,15 @@ class MongoBackend:
     # and expired by the same TTL index (and read filter) as the records.
     @staticmethod
     def _index_update(
-        owner: str, key: str, entry: bytes, expires_at: float
+        owner: str, key: str, entry: bytes, ttl: float
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        expiry = dt.datetime.fromtimestamp(expires_at, _UTC)
+        expiry = _expiry(ttl, _now())
         doc = {"o": owner, "k": key, "x": Binary(bytes(entry)), "e": expiry}
         return {"_id": _owner_id(owner, key)}, {"$set": doc}
 
-    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
         self._ensure_index()
-        filter_, update = self._index_update(owner, key, entry, expires_at)
+        filter_, update = self._index_update(owner, key, entry, ttl)
         with _errors():
             self.collection.update_one(filter_, update, upsert=True)
 
@@ -323,13 +323,13 @@ class MongoBackend:
         with _errors():
             self.collection.delete_one({"_id": _owner_id(owner, key)})
 
-    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
+    async def aindex(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
         with _errors():
             collection = self._acollection()
             if collection is None:
-                return await asyncio.to_thread(self.index, owner, key, entry, expires_at)
+                return await asyncio.to_thread(self.index, owner, key, entry, ttl)
             await self._aensure_index(collection)
-            filter_, update = self._index_update(owner, key, entry, expires_at)
+            filter_, update = self._index_update(owner, key, entry, ttl)
             await collection.update_one(filter_, update, upsert=True)
 
     async def aowned(self, owner: str) -> list[tuple[str, bytes]]:

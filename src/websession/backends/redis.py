@@ -668,16 +668,16 @@ class RedisBackend:
         return f"{self.key_prefix}owners:{{{owner}}}"
 
     def _index_commands(
-        self, owner: str, key: str, entry: bytes, expires_at: float
+        self, owner: str, key: str, entry: bytes, ttl: float
     ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
         now_ms = int(time.time() * 1000)
-        expires_ms = int(expires_at * 1000)
-        value = b"%d:" % expires_ms + bytes(entry)
-        args = (1, self._owner_key(owner), key, value, max(expires_ms - now_ms, 1), now_ms)
+        ttl_ms = max(int(ttl * 1000), 1)
+        value = b"%d:" % (now_ms + ttl_ms) + bytes(entry)
+        args = (1, self._owner_key(owner), key, value, ttl_ms, now_ms)
         return ("EVALSHA", _INDEX_SHA, *args), ("EVAL", _INDEX, *args)
 
-    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
-        command, fallback = self._index_commands(owner, key, entry, expires_at)
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        command, fallback = self._index_commands(owner, key, entry, ttl)
         try:
             try:
                 self._command(*command)
@@ -702,8 +702,8 @@ class RedisBackend:
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
 
-    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
-        command, fallback = self._index_commands(owner, key, entry, expires_at)
+    async def aindex(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        command, fallback = self._index_commands(owner, key, entry, ttl)
         try:
             try:
                 await self._acommand(*command)

@@ -426,8 +426,13 @@ class SQLAlchemyBackend:
         return count
 
     # -- the owner index -----------------------------------------------------------------------
-    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
-        params = {"p_owner": owner, "p_key": key, "p_entry": bytes(entry), "p_exp": expires_at}
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        params = {
+            "p_owner": owner,
+            "p_key": key,
+            "p_entry": bytes(entry),
+            "p_exp": self._clock() + ttl,
+        }
         self._call(lambda conn, s: _index(conn, s, params))
 
     def owned(self, owner: str) -> list[tuple[str, bytes]]:
@@ -443,8 +448,13 @@ class SQLAlchemyBackend:
     def unindex(self, owner: str, key: str) -> None:
         self._call(lambda conn, s: conn.execute(s.unindex, {"p_owner": owner, "p_key": key}))
 
-    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
-        params = {"p_owner": owner, "p_key": key, "p_entry": bytes(entry), "p_exp": expires_at}
+    async def aindex(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        params = {
+            "p_owner": owner,
+            "p_key": key,
+            "p_entry": bytes(entry),
+            "p_exp": self._clock() + ttl,
+        }
 
         async def work(conn: Any, s: _Statements) -> None:
             if s.index_upsert is not None:

@@ -324,8 +324,8 @@ class SQLBackend:
         self._run(self._q_delete, (key,), False)
 
     # -- the owner index -----------------------------------------------------------------------
-    def index(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
-        self._run(self._q_index, (owner, key, bytes(entry), expires_at), False)
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        self._run(self._q_index, (owner, key, bytes(entry), self._clock() + ttl), False)
 
     def owned(self, owner: str) -> list[tuple[str, bytes]]:
         now = self._clock()
@@ -562,8 +562,8 @@ class PooledSQL(SQLBackend):
     async def adelete(self, key: str) -> None:
         await self._arun(self._q_delete, (key,), False)
 
-    async def aindex(self, owner: str, key: str, entry: bytes, expires_at: float) -> None:
-        await self._arun(self._q_index, (owner, key, bytes(entry), expires_at), False)
+    async def aindex(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        await self._arun(self._q_index, (owner, key, bytes(entry), self._clock() + ttl), False)
 
     async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
         now = self._clock()

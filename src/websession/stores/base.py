@@ -182,10 +182,10 @@ class BaseStore:
 
 
 # What a store seals in sealed mode: ``[values, meta]``, meta holding what must outlive the
-# request besides the values: ``created_at``, ``owner`` when set, and ``max_age`` when the session
-# has one of its own ("remember me"). Values are always a dict, so a bare dict (written by
-# earlier versions, before created_at) is still read. Stores in gorilla-compatible mode seal the
-# bare values, as Go expects: they keep none of the meta.
+# request besides the values: ``created_at``, ``owner`` and ``device`` when set, and ``max_age``
+# when the session has one of its own ("remember me"). Values are always a dict, so a bare dict
+# (written by earlier versions, before created_at) is still read. Stores in gorilla-compatible
+# mode seal the bare values, as Go expects: they keep none of the meta.
 def pack_values(session: Session, defaults: CookieOptions, with_meta: bool) -> Any:
     """The payload to seal for ``session``.
 
@@ -206,6 +206,8 @@ def pack_values(session: Session, defaults: CookieOptions, with_meta: bool) -> A
         meta["created_at"] = session.created_at
     if session._owner is not None:
         meta["owner"] = session._owner
+    if session.device:
+        meta["device"] = session.device
     max_age = session.options.max_age
     if max_age != defaults.max_age and max_age >= 0:
         meta["max_age"] = max_age
@@ -257,5 +259,7 @@ def apply_meta(session: Session, meta: dict[str, Any], sealed: bool) -> None:
             session.options.max_age = max_age
         owner = meta.get("owner")
         session._owner = owner if isinstance(owner, str) else None
+        device = meta.get("device")
+        session.device = device if isinstance(device, dict) else None
     created_at = _seconds(meta.get("created_at")) if meta else None
     session.created_at = created_at if created_at is not None else session.issued_at

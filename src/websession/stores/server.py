@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import logging
 import os
 import re
@@ -27,7 +28,7 @@ from collections.abc import Callable, Generator, Sequence
 from typing import Any, NamedTuple
 
 from .._defaults import BROWSER_SESSION_TTL
-from ..backends.base import Backend, Record
+from ..backends.base import Backend, OwnerIndex, Record, owner_index_of
 from ..codecs.base import Codec, decode_details_multi, encode_multi
 from ..codecs.keys import KeyedHash, SecretKeys, derive_key, normalize_secrets
 from ..codecs.sealed import SealedCookie
@@ -46,6 +47,7 @@ from ..serializers.base import Serializer
 from ..session import Session, SessionState
 from .base import BaseStore, apply_meta, pack_values, unpack_values
 from .cookie import build_codecs, with_limits
+from .owners import SessionInfo, check_owner, owner_key, pack_entry, unpack_entry
 
 __all__ = ["ServerStore", "new_session_id"]
 
@@ -174,6 +176,8 @@ class ServerStore(BaseStore):
         lifetime = max(self.options.max_age, ttl)
         #: a backend in this process's memory loads without I/O
         self.needs_io: bool = getattr(backend, "needs_io", True)
+        #: the backend keeps an owner index: saves of sessions with an owner maintain it
+        self._indexes = isinstance(backend, OwnerIndex) and getattr(backend, "owner_index", True)
         self._opened: dict[tuple[str, str], _Opened] = {}
         # Sealed mode: the record's expiry is the session's lifetime, so the sealed id in the
         # cookie has no age limit of its own. One would cut short what the record allows: a
@@ -333,6 +337,11 @@ class ServerStore(BaseStore):
         if not self.gorilla and opened.key_index == 0:
             # Sealed ids carry no age limit: the same cookie can be sent again on save.
             session._id_cookie = cookie_value
+        if self.rolling and session.owner is not None:
+            # loads alone keep a rolling session alive: keep its index entry alive with it
+            ttl = self._ttl(session)
+            if opened.issued_at < self.clock() - ttl / 2:
+                yield from self._index(session, key, ttl)
         return session
 
     def _save(self, session: Session) -> Steps:
@@ -341,6 +350,7 @@ class ServerStore(BaseStore):
         if state is SessionState.INVALIDATED:
             if old_key is not None:
                 yield ("delete", (old_key,), _NO_KWARGS)
+                yield from self._unindex(session, old_key)
             session.id = None
             session._backend_key = None
             session._id_cookie = None
@@ -350,6 +360,7 @@ class ServerStore(BaseStore):
         if session.id is None:  # new, or regenerate_id() was called
             if old_key is not None:
                 yield ("delete", (old_key,), _NO_KWARGS)
+                yield from self._unindex(session, old_key)
             session.id = new_session_id()
             session._id_cookie = None
             old_key = None
@@ -366,6 +377,7 @@ class ServerStore(BaseStore):
         elif old_key != key:  # loaded under an older secret: re-key under the newest
             version = yield ("set", (key, payload, ttl), _NO_KWARGS)
             yield ("delete", (old_key,), _NO_KWARGS)
+            yield from self._unindex(session, old_key)
         else:
             check = session._version if self.optimistic else None
             version = yield ("set", (key, payload, ttl), {"must_exist": True, "if_version": check})
@@ -392,8 +404,95 @@ class ServerStore(BaseStore):
         session._id_cookie = None if self.gorilla else cookie
         session._backend_key = key
         session._version = version
+        yield from self._index(session, key, ttl)
         session.mark_saved()
         return header
+
+    # -- "log out everywhere": the owner index (sans-IO, like load and save) --------------------
+    # Every save of a session with an owner (re)writes its index entry; deleting or moving a
+    # record removes it. The index is a list of record keys to look at, not the truth: listing
+    # reads each record (a gone one's entry is dropped), and revoking deletes each one. An entry
+    # left under an old owner (the app changed session.owner without regenerate_id()) can make
+    # revoke() end that session too: the safe way to be wrong, never a session left alive.
+    def _index(self, session: Session, key: str, ttl: int) -> Steps:
+        owner = session.owner
+        if owner is None or not self._indexes:
+            return
+        now = self.clock()
+        created = getattr(session, "created_at", None)
+        device = getattr(session, "device", None)
+        entry = pack_entry(created, now, now + ttl, device)
+        yield ("index", (owner_key(owner), key, entry, ttl), _NO_KWARGS)
+
+    def _unindex(self, session: Session, key: str) -> Steps:
+        owner = session.owner
+        if owner is not None and self._indexes:
+            yield ("unindex", (owner_key(owner), key), _NO_KWARGS)
+
+    def _require_index(self) -> None:
+        owner_index_of(self.backend)  # NotImplementedError naming the backend, if it has none
+
+    def _sessions_for(self, owner: str) -> Steps:
+        okey = owner_key(check_owner(owner))
+        entries: list[tuple[str, bytes]] = yield ("owned", (okey,), _NO_KWARGS)
+        found: list[SessionInfo] = []
+        for key, entry in entries:
+            record: Record | None = yield ("get", (key,), _NO_KWARGS)
+            if record is None:  # deleted or expired: drop its entry
+                yield ("unindex", (okey, key), _NO_KWARGS)
+                continue
+            info = unpack_entry(key, entry)
+            found.append(dataclasses.replace(info, expires_at=record.expires_at))
+        found.sort(key=lambda i: i.saved_at, reverse=True)
+        return found
+
+    def _revoke(self, owner: str, keep: Session | None) -> Steps:
+        okey = owner_key(check_owner(owner))
+        keep_key = keep._backend_key if keep is not None else None
+        entries: list[tuple[str, bytes]] = yield ("owned", (okey,), _NO_KWARGS)
+        ended = 0
+        for key, _entry in entries:
+            if key == keep_key:
+                continue
+            record: Record | None = yield ("get", (key,), _NO_KWARGS)
+            if record is not None:
+                yield ("delete", (key,), _NO_KWARGS)
+                ended += 1
+            yield ("unindex", (okey, key), _NO_KWARGS)
+        return ended
+
+    def sessions_for(self, owner: str) -> list[SessionInfo]:
+        """The live sessions of ``owner`` (``session.owner``), the most recently saved first.
+
+        Raises:
+            NotImplementedError: the backend keeps no owner index (memcached).
+        """
+        self._require_index()
+        result: list[SessionInfo] = _run(self._sessions_for(owner), self.backend)
+        return result
+
+    def revoke(self, owner: str, keep: Session | None = None) -> int:
+        """End every session of ``owner`` but ``keep`` (this request's, to stay logged in);
+        return how many were ended. Their next request gets a new, empty session.
+
+        Raises:
+            NotImplementedError: the backend keeps no owner index (memcached).
+        """
+        self._require_index()
+        result: int = _run(self._revoke(owner, keep), self.backend)
+        return result
+
+    async def asessions_for(self, owner: str) -> list[SessionInfo]:
+        """Async twin of :meth:`sessions_for`."""
+        self._require_index()
+        result: list[SessionInfo] = await _arun(self._sessions_for(owner), self.backend)
+        return result
+
+    async def arevoke(self, owner: str, keep: Session | None = None) -> int:
+        """Async twin of :meth:`revoke`."""
+        self._require_index()
+        result: int = await _arun(self._revoke(owner, keep), self.backend)
+        return result
 
     # -- the Store API -----------------------------------------------------------------------
     # Each reports to the store's observer (websession.events): a load of a cookie, a save, an
