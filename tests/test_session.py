@@ -466,7 +466,8 @@ def test_bad_names_are_refused_by_stores() -> None:
 
 # -- the public surface, created_at and owner ---------------------------------------------------
 PUBLIC = {
-    "accessed", "add_flash", "asave", "created_at", "flashes", "id", "invalidate", "is_new",
+    "accessed", "add_flash", "asave", "created_at", "device", "flashes", "id", "id_hash",
+    "invalidate", "is_new",
     "issued_at", "load", "mark_modified", "mark_saved", "modified", "name", "options", "owner",
     "peek_flashes", "reason", "regenerate_id", "reject", "rejected", "save", "state", "store",
 }  # fmt: skip
