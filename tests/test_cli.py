@@ -104,8 +104,18 @@ def test_inspect_name_from_cookie_header_and_old_key_is_stale(capsys):
     session["theme"] = "dark"
     value = cookie_value(old.save(session))
 
-    status = main(["inspect", f"Cookie: other=1; prefs={value}", "--name", "prefs",
-                   "--secret", SECRET, "--secret", OLD_SECRET])
+    status = main(
+        [
+            "inspect",
+            f"Cookie: other=1; prefs={value}",
+            "--name",
+            "prefs",
+            "--secret",
+            SECRET,
+            "--secret",
+            OLD_SECRET,
+        ]
+    )
     out = capsys.readouterr().out
     assert status == 0
     assert "cookie      prefs" in out
@@ -204,8 +214,19 @@ def test_inspect_store_prints_the_server_side_session(tmp_path):
 
 def test_inspect_gorilla_json_vector():
     v = vector("json-000")
-    args = ["inspect", v["cookie"], "--name", v["name"], "--gorilla", "--hash-key",
-            v["hash_key"], "--hash", v["hash"], "--serializer", "json"]
+    args = [
+        "inspect",
+        v["cookie"],
+        "--name",
+        v["name"],
+        "--gorilla",
+        "--hash-key",
+        v["hash_key"],
+        "--hash",
+        v["hash"],
+        "--serializer",
+        "json",
+    ]
     result = run(*args, "--at", str(v["timestamp"] + 60))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "gorilla/securecookie" in result.stdout
@@ -222,8 +243,21 @@ def test_inspect_gorilla_json_vector():
 
 def test_inspect_gorilla_gob_vector_with_block_key_and_int_keys(capsys):
     v = vector("gob-00-32")
-    status = main(["inspect", v["cookie"], "--name", v["name"], "--gorilla", "--hash-key",
-                   v["hash_key"], "--block-key", v["block_key"], "--max-age", "0"])
+    status = main(
+        [
+            "inspect",
+            v["cookie"],
+            "--name",
+            v["name"],
+            "--gorilla",
+            "--hash-key",
+            v["hash_key"],
+            "--block-key",
+            v["block_key"],
+            "--max-age",
+            "0",
+        ]
+    )
     out = capsys.readouterr().out
     assert status == 0, out
     assert values_of(out) == {"'foo'": "'bar'", "42": "43"}
@@ -233,8 +267,17 @@ def test_inspect_gorilla_gob_vector_with_block_key_and_int_keys(capsys):
 def test_inspect_gorilla_rotation_reports_the_old_pair(capsys):
     v = vector("rotation-old-pair")
     pairs = v["key_pairs"]
-    args = ["inspect", v["cookie"], "--name", v["name"], "--gorilla", "--serializer", "json",
-            "--max-age", "0"]
+    args = [
+        "inspect",
+        v["cookie"],
+        "--name",
+        v["name"],
+        "--gorilla",
+        "--serializer",
+        "json",
+        "--max-age",
+        "0",
+    ]
     for i in range(0, len(pairs), 2):
         args += ["--hash-key", pairs[i], "--block-key", pairs[i + 1]]
     assert main(args) == 0

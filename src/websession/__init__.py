@@ -30,6 +30,7 @@ from .errors import (
     IdleTimeout,
     InvalidSignature,
     Malformed,
+    Revoked,
     SaveError,
     SessionNotFound,
     StoreUnavailable,
@@ -47,7 +48,8 @@ from .serializers import (
 )
 from .session import FLASH_KEY, Session
 from .stores import CookieStore, FilesystemStore, MemoryStore, ServerStore, Store
-from .urls import open_store
+from .stores.owners import SessionInfo
+from .urls import open_backend, open_store
 
 __version__ = "0.1.0"
 
@@ -75,12 +77,14 @@ __all__ = [
     "NopSerializer",
     "Record",
     "Registry",
+    "Revoked",
     "SaveError",
     "SealedCookie",
     "SecureCookie",
     "Serializer",
     "ServerStore",
     "Session",
+    "SessionInfo",
     "SessionNotFound",
     "Store",
     "StoreUnavailable",
@@ -99,6 +103,7 @@ __all__ = [
     "generate_random_key",
     "get_session",
     "metrics",
+    "open_backend",
     "open_store",
     "parse_cookie_header",
 ]

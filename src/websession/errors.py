@@ -18,6 +18,7 @@ __all__ = [
     "IdleTimeout",
     "InvalidSignature",
     "Malformed",
+    "Revoked",
     "SaveError",
     "SessionNotFound",
     "StoreUnavailable",
@@ -99,8 +100,15 @@ class SessionNotFound(DecodeError):
     go_message = "sessions: the session does not exist"
 
 
+class Revoked(DecodeError):
+    """The cookie was valid but its session was revoked (log out, or log out everywhere)."""
+
+    go_message = "sessions: the session was revoked"
+
+
 _REASONS: dict[type[DecodeError], str] = {
     SessionNotFound: "not_found",
+    Revoked: "revoked",
     InvalidSignature: "invalid_signature",
     Expired: "expired",
     IdleTimeout: "idle_timeout",

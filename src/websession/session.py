@@ -151,7 +151,7 @@ class Session(dict[Hashable, Any]):
         self._backend_key: str | None = None
         #: the cookie value that carries this id, reused by saves while the id and key stay
         self._id_cookie: str | None = None
-        #: a revocable cookie session's (revocation id, its birth in ms, owner key at load)
+        #: a revocable cookie session's (revocation id, its birth in µs, owner key at load)
         self._revocation: tuple[str, int, str | None] | None = None
         self._state = SessionState.CLEAN
         self.accessed = False

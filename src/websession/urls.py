@@ -377,3 +377,28 @@ def open_store(
 
     backend = _make_backend(url, scheme, clock, backend_options)
     return ServerStore(backend, secret_keys, options=options, **store_kw)
+
+
+def open_backend(url: str, *, clock: Callable[[], float] | None = None, **options: Any) -> Backend:
+    """The :class:`~websession.Backend` ``url`` names, without a store around it.
+
+    For what a store keeps beside its sessions, e.g. ``CookieStore(...,
+    revocations="redis://...")``. Same URLs as :func:`open_store` (``memory://``,
+    ``file:///path``, ``redis://``, ``postgresql://``, ...); the store's own parameters
+    (``ttl``, ``rolling``...) do not apply here.
+    """
+    if not isinstance(url, str) or "://" not in url:
+        raise ValueError(f"not a backend URL: {url!r} (e.g. 'memory://', 'redis://localhost')")
+    scheme = url.split("://", 1)[0].lower()
+    if scheme == "memory":
+        from .backends.memory import MemoryBackend
+
+        return MemoryBackend(clock=clock, **options)
+    if scheme == "file":
+        from .backends.filesystem import FilesystemBackend
+
+        path, query_opts = _local_path(url)
+        if path is None:
+            raise ValueError(f"a file:// URL needs a path: {url!r}")
+        return FilesystemBackend(path, clock=clock, **{**query_opts, **options})
+    return _make_backend(url, scheme, clock, dict(options))
