@@ -99,7 +99,11 @@ def browser() -> Iterator[Any]:
 
 def session_files(cwd: Path) -> list[Path]:
     root = cwd / ".demo-sessions" / "sessions"
-    return [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    return [
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and ".owners" not in p.parts
+    ]
 
 
 def log_in(page, name: str, *, remember: bool) -> None:
@@ -214,3 +218,42 @@ def test_a_form_without_its_csrf_token_is_refused(demo: Demo, browser) -> None:
     page.goto(demo.url + "/")
     assert page.text_content("#status") == "Not logged in"
     context.close()
+
+
+def test_log_out_other_devices(demo: Demo, browser) -> None:
+    """Two browsers logged in as one user; one logs out the other from "Your devices"."""
+    laptop = browser.new_context(user_agent="Laptop Browser/1.0")
+    phone = browser.new_context(user_agent="Phone Browser/2.0")
+    laptop_page, phone_page = laptop.new_page(), phone.new_page()
+    for page in (laptop_page, phone_page):
+        page.goto(demo.url + "/")
+        log_in(page, "Dana", remember=True)
+        assert page.text_content("#user") == "Dana"
+
+    laptop_page.reload()
+    rows = laptop_page.locator("#device-list tr").all_inner_texts()
+    assert len(rows) == 2, rows
+    assert any("Laptop Browser/1.0" in r and "(this device)" in r for r in rows), rows
+    assert any("Phone Browser/2.0" in r and "(this device)" not in r for r in rows), rows
+    phone_cookie = cookies_by_name(phone)["auth"]["value"]
+
+    with laptop_page.expect_navigation():
+        laptop_page.click("#logout-others")
+    assert laptop_page.locator(".flash").all_text_contents() == ["Logged out 1 other device(s)."]
+    assert laptop_page.text_content("#user") == "Dana"  # this device stays logged in
+    assert laptop_page.text_content("#device-count") == "1"
+    assert laptop_page.is_disabled("#logout-others")
+
+    # the other browser is logged out on its next request
+    phone_page.reload()
+    assert phone_page.text_content("#status") == "Not logged in"
+    # and its old cookie, replayed, opens nothing any more
+    replay = browser.new_context()
+    replay.add_cookies([{"name": "auth", "value": phone_cookie, "url": demo.url}])
+    replay_page = replay.new_page()
+    replay_page.goto(demo.url + "/")
+    assert replay_page.text_content("#status") == "Not logged in"
+    laptop_page.reload()
+    assert laptop_page.text_content("#user") == "Dana"
+    for context in (laptop, phone, replay):
+        context.close()

@@ -204,6 +204,9 @@ def make_app(
         cookies = parse_cookie_header(environ.get("HTTP_COOKIE"))
         own = client_log(environ)
         panel = pages.cookie_panel(cookies, own[-1][4] if own else [])
+        devices = ""
+        if auth.get("user") and auth.owner is not None:
+            devices = pages.devices_panel(your_devices(auth), auth.id_hash, prefs["csrf"])
         body = pages.home_page(
             theme=prefs.get("theme", "light"),
             visits=prefs["visits"],
@@ -213,6 +216,7 @@ def make_app(
             flashes=prefs.flashes(),
             csrf=prefs["csrf"],
             panel=panel,
+            devices=devices,
         )
         return respond(start_response, "200 OK", body)
 
@@ -254,6 +258,8 @@ def make_app(
         auth["user"] = user
         auth["remember"] = remember
         auth["since"] = int(time.time())
+        auth.owner = user  # "log out everywhere" finds the user's sessions by it
+        auth.device = {"user_agent": environ.get("HTTP_USER_AGENT", "")[:200] or "unknown"}
         auth.options.max_age = REMEMBER_ME if remember else 0
         prefs["csrf"] = secrets.token_urlsafe(16)  # a new token for the new privilege level
         how = "for 30 days" if remember else "until you close the browser"
@@ -265,6 +271,26 @@ def make_app(
         auth.invalidate()  # deletes the record and the cookie on save
         prefs["csrf"] = secrets.token_urlsafe(16)
         prefs.add_flash(f"Goodbye, {user}." if user else "You were not logged in.")
+
+    def your_devices(auth: Session) -> list[Any] | None:
+        owner = auth.owner
+        assert owner is not None
+        try:
+            return list(auth_store.sessions_for(owner))
+        except (NotImplementedError, AttributeError):  # e.g. --store memcached://
+            return None
+
+    def logout_others(prefs: Session, environ: Environ, form: dict[str, str]) -> None:
+        auth = auth_session(environ)
+        if auth.owner is None:
+            prefs.add_flash("You were not logged in.")
+            return
+        try:
+            ended = auth_store.revoke(auth.owner, keep=auth)
+        except (NotImplementedError, AttributeError):
+            prefs.add_flash("This store cannot log out other devices.")
+            return
+        prefs.add_flash(f"Logged out {ended} other device(s).")
 
     def theme(prefs: Session, environ: Environ, form: dict[str, str]) -> None:
         prefs["theme"] = "dark" if prefs.get("theme", "light") == "light" else "light"
@@ -310,6 +336,7 @@ def make_app(
         ("POST", "/login"): post(login),
         ("POST", "/logout"): post(logout),
         ("POST", "/theme"): post(theme),
+        ("POST", "/logout-others"): post(logout_others),
     }
 
     def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
@@ -345,7 +372,7 @@ def make_app(
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             cookies = [v for k, v in headers if k.lower() == "set-cookie"]
             path = environ.get("PATH_INFO", "/")
-            if path in ("/", "/debug", "/login", "/logout", "/theme"):
+            if path in ("/", "/debug", "/login", "/logout", "/theme", "/logout-others"):
                 entry = (time.time(), environ.get("REQUEST_METHOD", ""), path, status, cookies)
                 client = environ.get(CLIENT_KEY)
                 with log_lock:

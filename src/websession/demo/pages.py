@@ -115,6 +115,7 @@ def home_page(
     flashes: Sequence[Any],
     csrf: str,
     panel: str,
+    devices: str = "",
 ) -> str:
     token = f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
     if user:
@@ -163,10 +164,40 @@ def home_page(
       <button id="toggle-theme" class="ghost">Switch to {other}</button></form>
     <p class="muted">Kept in the <code>prefs</code> cookie, so it survives logging out.</p>
   </section>
+  {devices}
   {panel}
 </div>
 """
     return layout("Home", theme, body)
+
+
+def devices_panel(devices: Sequence[Any] | None, current: str | None, csrf: str) -> str:
+    """The "Your devices" card: the user's live sessions (``store.sessions_for``), this one
+    marked, and a button that ends all the others (``store.revoke(user, keep=session)``)."""
+    if devices is None:
+        return """<section class="card" id="devices"><h2>Your devices</h2>
+<p class="muted">This store cannot list or revoke a user's sessions.</p></section>"""
+    rows = "".join(
+        f"<tr class='device{' current' if d.id_hash == current else ''}'>"
+        f"<td>{esc(str(d.meta.get('user_agent', 'unknown device'))[:80])}"
+        f"{' <strong>(this device)</strong>' if d.id_hash == current else ''}</td>"
+        f"<td class='muted'>since {esc(when(d.created_at))}<br>last seen {esc(when(d.saved_at))}"
+        "</td></tr>"
+        for d in devices
+    )
+    others = sum(1 for d in devices if d.id_hash != current)
+    token = f'<input type="hidden" name="csrf" value="{esc(csrf)}">'
+    return f"""<section class="card" id="devices">
+  <h2>Your devices</h2>
+  <table id="device-list">{rows}</table>
+  <p class="muted"><span id="device-count">{len(devices)}</span> session(s) from
+    <code>store.sessions_for(user)</code>.</p>
+  <form method="post" action="/logout-others">{token}
+    <button id="logout-others" class="ghost"{"" if others else " disabled"}>Log out other
+      devices</button></form>
+  <p class="muted"><code>store.revoke(user, keep=this_session)</code> ends every other session
+    of yours at once: their next request is logged out.</p>
+</section>"""
 
 
 def cookie_panel(request_cookies: Mapping[str, Sequence[str]], last_headers: Iterable[str]) -> str:
