@@ -357,6 +357,7 @@ class FilesystemBackend(AsyncFromSync):
                     removed += self._purge_dir(fd, now)
         finally:
             os.close(root)
+        self.purge_owners()
         return removed
 
     def _purge_dir(self, directory: int, now: float) -> int:
@@ -389,7 +390,6 @@ class FilesystemBackend(AsyncFromSync):
                         removed += 1
         finally:
             os.close(directory)
-        self.purge_owners()
         return removed
 
     def count(self) -> int:
