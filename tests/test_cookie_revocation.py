@@ -286,3 +286,28 @@ def test_revocations_need_an_owner_index_and_the_sealed_format() -> None:
 
     with pytest.raises(ValueError, match="sealed format"):
         CookieStore(codecs=codecs_from_pairs(generate_random_key()), revocations="memory://")
+
+
+def test_logging_in_after_a_revoke_stays_logged_in(client: Client, backend: Backend) -> None:
+    """Sessions begun before a "log out everywhere" may log in afterwards (a new lineage)."""
+    store = make_store(backend)
+    _b, browser_b = login(client, store, None, "browser B")  # anonymous, from before
+    _c, browser_c = login(client, store, None, "browser C")
+    _a, browser_a = login(client, store, "user-42", "browser A")
+    time.sleep(0.002)
+    client.revoke(store, "user-42")
+    assert not opens(client, store, browser_a)
+
+    with_regenerate = client.load(store, browser_b)
+    with_regenerate.regenerate_id()
+    with_regenerate.owner = "user-42"
+    after_b = cookie_of(client.save(with_regenerate))
+    without_regenerate = client.load(store, browser_c)
+    without_regenerate.owner = "user-42"  # (regenerate_id() is better practice)
+    after_c = cookie_of(client.save(without_regenerate))
+    assert opens(client, store, after_b)
+    assert opens(client, store, after_c)
+    assert not opens(client, store, browser_b)  # the anonymous cookies they replaced ended
+    assert not opens(client, store, browser_c)
+    assert {i.meta.get("user_agent") for i in client.sessions_for(store, "user-42")} == {None}
+    assert len(client.sessions_for(store, "user-42")) == 2

@@ -406,7 +406,13 @@ class LMDBBackend(AsyncFromSync):
 
     def purge_owners(self) -> int:
         """Remove expired owner-index entries (called by :meth:`purge`); return how many."""
-        db = self._owners_db(self._env())
+        shared = self._env()
+        name = self.database + b".owners"
+        if name not in shared.dbs:  # never used here: purge only if another process made it
+            with shared.gate.shared(), shared.env.begin() as txn:
+                if txn.get(name) is None:  # named databases are keys of the main database
+                    return 0
+        db = self._owners_db(shared)
         now = self._clock()
 
         def sweep(txn: Any) -> int:

@@ -261,19 +261,25 @@ class Revocations:
             session._revocation = None
             return None
         rid = session.id
-        if rid is None or revocation is None or not revocation[0] or rid != revocation[0]:
+        owner = session.owner
+        okey = owner_key(owner) if owner is not None else None
+        # the owner changed (log in, log out, another user) since the cookie was made: a new
+        # lineage, so another owner's epoch never reaches back to this session's past
+        moved = revocation is not None and revocation[2] != okey
+        if rid is None or revocation is None or rid != revocation[0] or moved:
             born = now_us
-            if revocation is not None and revocation[0] and rid is None:
-                # regenerate_id(): the old cookie ends; the lineage keeps its birth (so a
-                # revoke() that raced this request still ends it), unless it was the one
-                # revoke(keep=) spared
+            if revocation is not None and revocation[0] and (rid is None or moved):
+                # regenerate_id() or a new owner: the old cookie ends
                 old_rid, old_born, old_okey = revocation
                 yield from self._end_one(revocation, ttl)
-                born = old_born
-                if old_okey is not None:
-                    state: _OwnerState = yield from self._owner_state(old_okey)
-                    if state.keep == rid_key(old_rid):
-                        born = max(now_us, state.epoch + 1)
+                if rid is None and not moved:
+                    # same owner: the lineage keeps its birth, so a revoke() that raced this
+                    # request still ends it; unless it is the one revoke(keep=) spared
+                    born = old_born
+                    if old_okey is not None:
+                        state: _OwnerState = yield from self._owner_state(old_okey)
+                        if state.keep == rid_key(old_rid):
+                            born = max(now_us, state.epoch + 1)
             rid = make_rid(born)
             session.id = rid
         session._backend_key = rid_key(rid)
