@@ -37,6 +37,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
+from ..errors import StoreUnavailable
 from ._errors import translate
 from .base import AsyncFromSync, Record
 
