@@ -35,11 +35,14 @@ demo: $(DEMO_VENV)/.installed
 	PYTHONPATH=src $(DEMO_VENV)/bin/python -m websession demo $(DEMO_ARGS)
 
 # Installs the database servers (apt) and Chromium, starts them on 127.0.0.1 on free ports inside
-# a loopback-only network namespace, runs every test, and stops exactly what it started.
+# a loopback-only network namespace, runs every test, and stops exactly what it started; then
+# runs the server-less tests again on Python 3.10 and 3.13 (tools/pythons.py, own venvs).
 test: $(STAMP)
 	$(PY) tools/testenv.py install
 	$(PY) -m tests.compat.fetch  # the frameworks' sdists, before the network namespace
+	$(PY) tools/pythons.py install
 	$(PY) tools/testenv.py run -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) tools/pythons.py test
 
 # Only the tests that need no server (quick feedback while coding).
 test-fast: $(STAMP)
@@ -105,4 +108,4 @@ fuzz: $(STAMP)
 	$(PY) tools/fuzz.py $(FUZZ_ARGS)
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) site .pytest_cache .mypy_cache .ruff_cache .demo-sessions build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(DEMO_VENV) .venv-py3.* site .pytest_cache .mypy_cache .ruff_cache .demo-sessions build *.egg-info src/*.egg-info

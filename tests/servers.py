@@ -31,6 +31,11 @@ SERVERS = {
 
 
 def in_ci() -> bool:
+    """Under CI a missing server fails the test, except in a server-less run (see below)."""
+    if os.environ.get("WEBSESSION_TEST_SERVERLESS") == "1":
+        # tools/pythons.py: the other Python versions run only what needs no server, while
+        # the same `make test` runs every test with its servers on the main version
+        return False
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
