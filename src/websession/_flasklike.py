@@ -198,7 +198,11 @@ def adopt(session: Session, interface: _CookieConfig, app: Any, use_config: bool
                 f"not {same_site!r}"
             )
         options.same_site = _SAME_SITE[str(same_site).lower()] if same_site else None  # type: ignore[assignment]
-        options.partitioned = interface.get_cookie_partitioned(app)
+        # Flask >= 3.1 and Quart >= 0.21 have SESSION_COOKIE_PARTITIONED; Quart 0.20 (the last
+        # release for Python 3.10) has no getter for it: keep the store's option there
+        partitioned = getattr(interface, "get_cookie_partitioned", None)
+        if partitioned is not None:
+            options.partitioned = partitioned(app)
         apply_lifetime(session, app, use_config)
     session.accessed = False
     return session
