@@ -252,8 +252,16 @@ async def test_quart_refreshed_permanent_session() -> None:
     assert len(refreshed.headers.getlist("Set-Cookie")) == 1
     assert "Cookie" in refreshed.headers.get("Vary", "")
     untouched = await app.test_client().get("/plain")
-    assert "Vary" not in untouched.headers
     assert "Set-Cookie" not in untouched.headers
+    from importlib.metadata import version
+
+    if tuple(int(p) for p in version("quart").split(".")[:2]) < (0, 23):
+        assert "Vary" not in untouched.headers
+    else:
+        # Quart >= 0.23 (Python >= 3.13) reads ctx.session itself while finishing every
+        # request, which marks every session accessed: Vary: Cookie on every response is then
+        # Quart's own behaviour, with its own sessions too
+        assert untouched.headers.get("Vary") == "Cookie"
 
 
 # -- aiohttp ---------------------------------------------------------------------------------
