@@ -122,7 +122,8 @@ def test_chromium_reads_the_pages(
 
 # The modules the API reference and the guides render (mkdocs.yml, docs/): every public class,
 # function and method in them carries a docstring. The backends' protocol methods (get, set,
-# delete, purge, close and their async twins) are described once, on the Backend protocol.
+# delete, purge, close, and index, owned, unindex, with their async twins) are described once,
+# on the Backend and OwnerIndex protocols.
 DOCUMENTED = [
     "websession",
     *(f"websession.{m}" for m in ("wsgi", "asgi", "flask", "quart", "django", "starlette")),
@@ -133,7 +134,7 @@ DOCUMENTED = [
     *(f"websession.backends.{m}" for m in ("dynamodb", "datastore", "firestore")),
     *(f"websession.backends.{m}" for m in ("filesystem", "memory")),
 ]
-PROTOCOL = {"get", "set", "delete", "purge", "close"}
+PROTOCOL = {"get", "set", "delete", "purge", "close", "index", "owned", "unindex"}
 
 
 def undocumented() -> list[str]:

@@ -163,10 +163,12 @@ class SessionStore(SessionBase):
 
     @property
     def store(self) -> Store:
+        """The websession store ``settings.WEBSESSION`` configures (made once per process)."""
         return get_store()
 
     @property
     def cookie_name(self) -> str:
+        """``SESSION_COOKIE_NAME``: the name the session's cookie is sealed for."""
         return str(settings.SESSION_COOKIE_NAME)
 
     # -- loading -----------------------------------------------------------------------------
@@ -178,6 +180,9 @@ class SessionStore(SessionBase):
         return values_of(session)
 
     def load(self) -> dict[Any, Any]:
+        """The session's values from the store (Django calls this on first access); an unknown or
+        expired key gives an empty session, or one a legacy reader adopted.
+        """
         session = self.store.new(self.cookie_name, self.session_key)
         readers = getattr(self.store, "legacy", ())
         if readers and session.is_new and self.session_key:
@@ -187,6 +192,7 @@ class SessionStore(SessionBase):
         return self._adopt(session)
 
     async def aload(self) -> dict[Any, Any]:
+        """Async twin of :meth:`load`."""
         session = await self.store.anew(self.cookie_name, self.session_key)
         readers = getattr(self.store, "legacy", ())
         if readers and session.is_new and self.session_key:
@@ -195,9 +201,11 @@ class SessionStore(SessionBase):
         return self._adopt(session)
 
     def exists(self, session_key: str | None) -> bool:
+        """Whether the store holds a live session for ``session_key``."""
         return bool(session_key) and not self.store.new(self.cookie_name, session_key).is_new
 
     async def aexists(self, session_key: str | None) -> bool:
+        """Async twin of :meth:`exists`."""
         if not session_key:
             return False
         return not (await self.store.anew(self.cookie_name, session_key)).is_new
@@ -227,6 +235,7 @@ class SessionStore(SessionBase):
         self._session_key = None if expired else _cookie_value(header)
 
     def save(self, must_create: bool = False) -> None:
+        """Save the values to the store; ``must_create`` starts a new session (a new key)."""
         fresh = None
         if must_create or self._ws is None:
             fresh = self.store.new(self.cookie_name, None if must_create else self.session_key)
@@ -235,6 +244,7 @@ class SessionStore(SessionBase):
         self._finish(session, self.store.save(session), expired)
 
     async def asave(self, must_create: bool = False) -> None:
+        """Async twin of :meth:`save`."""
         fresh = None
         if must_create or self._ws is None:
             key: str | None = None if must_create else self.session_key
@@ -244,17 +254,20 @@ class SessionStore(SessionBase):
         self._finish(session, await self.store.asave(session), expired)
 
     def create(self) -> None:
+        """Start a new, empty session under a new key (``cycle_key`` and ``flush`` use it)."""
         self._session_cache: dict[Any, Any] = {}
         self.save(must_create=True)
         self.modified = True
 
     async def acreate(self) -> None:
+        """Async twin of :meth:`create`."""
         self._session_cache = {}
         await self.asave(must_create=True)
         self.modified = True
 
     # -- deleting ----------------------------------------------------------------------------
     def delete(self, session_key: str | None = None) -> None:
+        """Delete the session ``session_key`` names (default: this one) from the store."""
         key = session_key if session_key is not None else self.session_key
         if key:
             session = self.store.new(self.cookie_name, key)
@@ -265,6 +278,7 @@ class SessionStore(SessionBase):
             self._ws = None
 
     async def adelete(self, session_key: str | None = None) -> None:
+        """Async twin of :meth:`delete`."""
         key = session_key if session_key is not None else self.session_key
         if key:
             session = await self.store.anew(self.cookie_name, key)
@@ -276,12 +290,16 @@ class SessionStore(SessionBase):
 
     @classmethod
     def clear_expired(cls) -> None:
+        """Purge expired sessions from the store (``manage.py clearsessions``); stores whose
+        database expires records itself have nothing to do.
+        """
         purge: Callable[[], int] | None = getattr(get_store(), "purge", None)
         if purge is not None:
             purge()
 
     @classmethod
     async def aclear_expired(cls) -> None:
+        """Async twin of :meth:`clear_expired`."""
         apurge = getattr(get_store(), "apurge", None)
         if apurge is not None:
             await apurge()

@@ -110,9 +110,17 @@ class SessionInterface(_FlaskSessionInterface):
         return self._secret_key_stores.store_for(app)
 
     def get_cookie_name(self, app: Flask) -> str:
+        """The default session's cookie name: ``SESSION_COOKIE_NAME``, or ``"session"`` when
+        Flask's configuration is not used.
+        """
         return str(app.config["SESSION_COOKIE_NAME"]) if self.use_flask_config else "session"
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        """The request's default session, loaded from the store (Flask calls this per request).
+
+        Returns None when no store can be had (no ``secret_key``): Flask then serves its
+        NullSession, which says why on first write.
+        """
         name = self.get_cookie_name(app)
         store = self.store_for(app)
         if store is None:
@@ -124,6 +132,10 @@ class SessionInterface(_FlaskSessionInterface):
         return adopt(session, self, app, self.use_flask_config)  # type: ignore[return-value]
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        """Save the request's modified sessions and add their ``Set-Cookie`` headers to ``response``
+        (Flask calls this after the view). Nothing is saved with a 5xx response unless
+        ``save_on_error``.
+        """
         registry: Registry | None = _request.environ.get(REGISTRY_KEY)
         if registry is None or isinstance(session, UnavailableSession):
             return

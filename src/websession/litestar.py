@@ -98,6 +98,7 @@ class SessionPlugin(InitPlugin):
         self.options = options
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        """Add websession's ASGI session middleware to the app (Litestar calls this once)."""
         app_config.middleware.append(
             # our ASGI types are plain dicts; Litestar annotates its TypedDict scopes
             DefineMiddleware(SessionMiddleware, store=self.store, **self.options)  # type: ignore[arg-type]

@@ -82,9 +82,17 @@ class SessionInterface(_QuartSessionInterface):
         return self._secret_key_stores.store_for(app)
 
     def get_cookie_name(self, app: Quart) -> str:
+        """The default session's cookie name: ``SESSION_COOKIE_NAME``, or ``"session"`` when
+        Quart's configuration is not used.
+        """
         return str(app.config["SESSION_COOKIE_NAME"]) if self.use_flask_config else "session"
 
     async def open_session(self, app: Quart, request: Any) -> SessionMixin | None:
+        """The request's default session, loaded from the store (Quart calls this per request).
+
+        Returns None when no store can be had (no ``secret_key``): Quart then serves its
+        NullSession, which says why on first write.
+        """
         name = self.get_cookie_name(app)
         store = self.store_for(app)
         if store is None:
@@ -97,6 +105,10 @@ class SessionInterface(_QuartSessionInterface):
         return adopt(session, self, app, self.use_flask_config)  # type: ignore[return-value]
 
     async def save_session(self, app: Quart, session: Any, response: Response) -> None:  # type: ignore[override]
+        """Save the request's modified sessions and add their ``Set-Cookie`` headers to ``response``
+        (Quart calls this after the view). Nothing is saved with a 5xx response unless
+        ``save_on_error``.
+        """
         registry = _request.scope.get(REGISTRY_KEY)
         if not isinstance(registry, Registry) or isinstance(session, UnavailableSession):
             return

@@ -194,6 +194,7 @@ class Session(dict[Hashable, Any]):
         return _getitem(self, key)
 
     def get(self, key: Hashable, default: Any = None) -> Any:
+        """As :meth:`dict.get`; counts as reading the session (``accessed``)."""
         self.accessed = True
         return _get(self, key, default)
 
@@ -214,14 +215,17 @@ class Session(dict[Hashable, Any]):
         return _len(self)
 
     def keys(self) -> dict_keys[Hashable, Any]:
+        """As :meth:`dict.keys`; counts as reading the session."""
         self.accessed = True
         return _keys(self)
 
     def values(self) -> dict_values[Hashable, Any]:
+        """As :meth:`dict.values`; counts as reading the session."""
         self.accessed = True
         return _values(self)
 
     def items(self) -> dict_items[Hashable, Any]:
+        """As :meth:`dict.items`; counts as reading the session."""
         self.accessed = True
         return _items(self)
 
@@ -295,6 +299,7 @@ class Session(dict[Hashable, Any]):
             self._state = _MODIFIED
 
     def pop(self, key: Hashable, default: Any = _MISSING) -> Any:
+        """As :meth:`dict.pop`; marks the session modified when a key was removed."""
         # Popping a key that is not there neither reads nor changes the session (Starlette's
         # own Session test asks the same of a drop-in).
         if _contains(self, key):
@@ -306,12 +311,14 @@ class Session(dict[Hashable, Any]):
         return default
 
     def popitem(self) -> tuple[Hashable, Any]:
+        """As :meth:`dict.popitem`; marks the session modified."""
         self.accessed = True
         item = dict.popitem(self)  # KeyError when empty: nothing changed
         self.mark_modified()
         return item
 
     def setdefault(self, key: Hashable, default: Any = None) -> Any:
+        """As :meth:`dict.setdefault`; marks the session modified when the key was added."""
         self.accessed = True
         if _contains(self, key):
             return _getitem(self, key)
@@ -320,6 +327,7 @@ class Session(dict[Hashable, Any]):
         return default
 
     def update(self, other: Any = (), /, **kwargs: Any) -> None:
+        """As :meth:`dict.update`; marks the session modified when given anything."""
         self.accessed = True
         if kwargs or other:
             self.mark_modified()
@@ -332,6 +340,7 @@ class Session(dict[Hashable, Any]):
         return self
 
     def clear(self) -> None:
+        """As :meth:`dict.clear`; marks the session modified when it had values."""
         self.accessed = True
         if _len(self):
             _clear(self)

@@ -92,6 +92,9 @@ class SessionMiddleware(asgi.SessionMiddleware):
         super().__init__(app, store, name=session_cookie, vary=True, autoload=True)
 
     def before_save(self, registry: Registry) -> None:
+        """Apply Starlette's rules before saving: an emptied session, or any change when ``max_age``
+        is 0 or less, deletes its cookie.
+        """
         session = registry.sessions.get(self.name)
         if session is not None and session.modified:
             # As Starlette: a session emptied in this request deletes its cookie, and so does

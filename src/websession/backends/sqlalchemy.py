@@ -354,6 +354,7 @@ class SQLAlchemyBackend:
         self._call(lambda conn, s: None)
 
     async def acreate_schema(self) -> None:
+        """Async twin of :meth:`create_schema`."""
         self._ready = False
 
         async def nothing(conn: Any, s: _Statements) -> None:
@@ -368,6 +369,7 @@ class SQLAlchemyBackend:
         self._ready = not self._create_schema
 
     async def adrop_schema(self) -> None:
+        """Async twin of :meth:`drop_schema`."""
         self._ready = True
 
         async def drop(conn: Any, s: _Statements) -> None:

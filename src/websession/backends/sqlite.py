@@ -174,9 +174,11 @@ class SQLiteBackend(ReturningSQL, AsyncFromSync):
 
     # -- schema (create_schema, drop_schema from SQLBackend) ------------------------------------
     async def acreate_schema(self) -> None:
+        """Async twin of :meth:`create_schema`."""
         await asyncio.to_thread(self.create_schema)
 
     async def adrop_schema(self) -> None:
+        """Async twin of :meth:`drop_schema`."""
         await asyncio.to_thread(self.drop_schema)
 
     # -- the Backend protocol: get, set, delete and purge come from ReturningSQL ---------------

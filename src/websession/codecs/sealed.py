@@ -109,6 +109,7 @@ class SealedCookie:
 
     @property
     def key_count(self) -> int:
+        """How many keys this codec opens with, the newest (the one that encodes) first."""
         return len(self._aeads)
 
     def key_id(self, index: int = 0) -> str:
@@ -162,6 +163,12 @@ class SealedCookie:
         return self.serializer.deserialize(self.unseal(name, text)[0])
 
     def decode_details(self, name: str, text: str) -> Decoded:
+        """Like :meth:`decode`, and also which key opened the value, when it was issued and
+        whether it is stale (opened by an older key: re-seal it on the next save).
+
+        Raises:
+            DecodeError: the value is not to be trusted (its subclass says why).
+        """
         data, issued_at, index = self.unseal(name, text)
         return Decoded(self.serializer.deserialize(data), issued_at, index)
 

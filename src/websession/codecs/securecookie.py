@@ -191,6 +191,7 @@ class SecureCookie:
 
     @property
     def key_count(self) -> int:
+        """How many keys this codec opens with, the newest (the one that encodes) first."""
         return 1
 
     def _mac(self, name: bytes, signed: bytes) -> bytes:
@@ -247,6 +248,12 @@ class SecureCookie:
         return self.decode_details(name, text).value
 
     def decode_details(self, name: str, text: str) -> Decoded:
+        """Like :meth:`decode`, and also which key opened the value, when it was issued and
+        whether it is stale (opened by an older key: re-seal it on the next save).
+
+        Raises:
+            DecodeError: the value is not to be trusted (its subclass says why).
+        """
         if not isinstance(text, (str, bytes)):
             raise Malformed("securecookie: the value is not a string")
         if self.max_length and len(text) > self.max_length:

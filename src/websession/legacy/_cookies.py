@@ -94,6 +94,11 @@ class FlaskCookie(LegacyReader):
         self.max_age = _seconds(max_age)
 
     def read(self, value: str) -> dict[Hashable, Any]:
+        """The values of Flask's signed cookie (itsdangerous, with the app's secret keys and salt).
+
+        Raises:
+            DecodeError: forged, expired, foreign or not a session (never unpickled).
+        """
         errors = self._itsdangerous
         try:
             data = self._serializer.loads(value, max_age=self.max_age)
@@ -135,6 +140,11 @@ class StarletteCookie(LegacyReader):
         self.max_age = _seconds(max_age)
 
     def read(self, value: str) -> dict[Hashable, Any]:
+        """The values of Starlette's signed cookie (itsdangerous ``TimestampSigner``).
+
+        Raises:
+            DecodeError: forged, expired, foreign or not a session (never unpickled).
+        """
         errors = self._itsdangerous
         try:
             data = self._signer.unsign(value.encode("utf-8"), max_age=self.max_age)
@@ -186,6 +196,11 @@ class DjangoSignedCookie(LegacyReader):
         self.max_age = _seconds(max_age)
 
     def read(self, value: str) -> dict[Hashable, Any]:
+        """The values of Django's ``signed_cookies`` session cookie (``django.core.signing``).
+
+        Raises:
+            DecodeError: forged, expired, foreign or not a session (never unpickled).
+        """
         signing = self._signing
         try:
             data = signing.loads(
@@ -262,6 +277,11 @@ class AiohttpCookie(LegacyReader):
             )
 
     def read(self, value: str) -> dict[Hashable, Any]:
+        """The values of aiohttp-session's cookie (Fernet-encrypted, or plain for ``None``).
+
+        Raises:
+            DecodeError: forged, expired, foreign or not a session (never unpickled).
+        """
         if self._fernet is not None:
             try:
                 text = self._fernet.decrypt(value.encode("utf-8"), ttl=self.max_age)

@@ -97,6 +97,12 @@ class DjangoSessions(LegacyReader):
         return data
 
     def read(self, value: str) -> dict[Hashable, Any]:
+        """The values Django's session engine holds for the session key ``value``, loaded by Django
+        itself.
+
+        Raises:
+            DecodeError: no such session, or one that only pickle could read.
+        """
         store = self._store(value)
         try:
             data = store.load()
@@ -105,6 +111,7 @@ class DjangoSessions(LegacyReader):
         return self._values(store, data)
 
     async def aread(self, value: str) -> dict[Hashable, Any]:
+        """Async twin of :meth:`read` (Django's engine runs in a worker thread)."""
         from asgiref.sync import sync_to_async
 
         store = self._store(value)

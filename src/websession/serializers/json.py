@@ -79,6 +79,12 @@ class JSONSerializer:
         self._max_str_len = max_str_len
 
     def serialize(self, value: Any) -> bytes:
+        """``value`` as JSON, as Go's ``json.Marshal`` writes it (floats in Go's format, a trailing
+        newline like gorilla's ``JSONEncoder``).
+
+        Raises:
+            EncodeError: a value JSON cannot hold, or one beyond the size and depth limits.
+        """
         try:
             # Also bounds the depth before Python's C encoder recurses on the C stack.
             has_float = _check_str_keys(value, self._max_depth)
@@ -111,6 +117,11 @@ class JSONSerializer:
         return out
 
     def deserialize(self, data: bytes) -> Any:
+        """The value JSON ``data`` holds, checked against the limits before it is parsed.
+
+        Raises:
+            Malformed: not JSON, or beyond the size, depth or item limits.
+        """
         if len(data) > self._max_size:
             raise Malformed(f"JSON data of {len(data)} bytes exceeds max_size {self._max_size}")
         try:

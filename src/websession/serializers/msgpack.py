@@ -90,6 +90,11 @@ class MsgpackSerializer:
         self._ext_hook = _ExtHook(max_depth, max_str_len)
 
     def serialize(self, value: Any) -> bytes:
+        """``value`` as msgpack (datetime, tuple and set as extension types).
+
+        Raises:
+            EncodeError: a type msgpack cannot hold, or a value beyond the depth and size limits.
+        """
         # msgpack's C packer recurses once per level of nesting. In the main thread (the
         # process's own stack, 8 MiB by default) its nesting limit of 511 (and Python's
         # recursion limit, for tuples) stops first, so the limits are checked on the output,
@@ -143,6 +148,11 @@ class MsgpackSerializer:
         )
 
     def deserialize(self, data: bytes) -> Any:
+        """The value msgpack ``data`` holds, the limits enforced while it is decoded.
+
+        Raises:
+            Malformed: not msgpack, trailing bytes, or beyond the depth, size or item limits.
+        """
         size = len(data)
         if size > self._max_size:
             raise Malformed(f"msgpack data of {size} bytes exceeds max_size {self._max_size}")

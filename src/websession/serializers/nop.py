@@ -18,11 +18,17 @@ class NopSerializer:
     __slots__ = ()
 
     def serialize(self, value: Any) -> bytes:
+        """``value`` unchanged: it must already be bytes.
+
+        Raises:
+            EncodeError: ``value`` is not bytes.
+        """
         if isinstance(value, (bytes, bytearray, memoryview)):
             return bytes(value)
         raise EncodeError(f"NopSerializer takes bytes, not {type(value).__name__}")
 
     def deserialize(self, data: bytes) -> bytes:
+        """``data`` unchanged (the bytes the codec opened)."""
         return bytes(data)
 
     def __repr__(self) -> str:

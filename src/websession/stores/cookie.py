@@ -221,6 +221,12 @@ class CookieStore(BaseStore):
         return session, meta
 
     def new(self, name: str, cookie_value: str | None) -> Session:
+        """The session sealed in ``cookie_value``, or a new empty one.
+
+        Never raises for a bad cookie: a tampered, expired or foreign one gives a new session
+        whose ``rejected`` and ``reason`` say why (a legacy reader may adopt an old library's
+        cookie).
+        """
         session, meta = self._open(name, cookie_value)
         if self.revocations is None or session.is_new:
             return session
@@ -232,6 +238,7 @@ class CookieStore(BaseStore):
         return session
 
     async def anew(self, name: str, cookie_value: str | None) -> Session:
+        """Async twin of :meth:`new` (no I/O to wait for: the same work, for async callers)."""
         session, meta = self._open(name, cookie_value)
         if self.revocations is None or session.is_new:
             return session
@@ -264,6 +271,15 @@ class CookieStore(BaseStore):
         return blank
 
     def save(self, session: Session) -> str:
+        """Seal ``session`` into its cookie and return the ``Set-Cookie`` header value.
+
+        An invalidated session gets a deleting header. Always seals: callers decide whether to save
+        (the middlewares only save modified sessions).
+
+        Raises:
+            EncodeError: the cookie would be longer than the browser keeps (4096 bytes), or the
+                values cannot be serialized.
+        """
         if self.revocations is not None:
             from .server import _run
 
@@ -282,6 +298,7 @@ class CookieStore(BaseStore):
         return header
 
     async def asave(self, session: Session) -> str:
+        """Async twin of :meth:`save`."""
         if self.revocations is not None:
             from .server import _arun
 

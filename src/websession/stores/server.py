@@ -498,6 +498,14 @@ class ServerStore(BaseStore):
     # Each reports to the store's observer (websession.events): a load of a cookie, a save, an
     # outage, a conflict. Written out in each twin: a context manager would cost the hot path.
     def new(self, name: str, cookie_value: str | None) -> Session:
+        """The session whose sealed id ``cookie_value`` carries, from the backend, or a new one.
+
+        A bad, expired or unknown id gives a new empty session (never the id the browser sent: no
+        fixation) whose ``reason`` says why; a legacy reader may adopt the old library's session.
+
+        Raises:
+            StoreUnavailable: the backend cannot be reached (the adapters answer 503).
+        """
         started = time.perf_counter()
         try:
             result: Session = _run(self._load(name, cookie_value), self.backend)
@@ -507,6 +515,16 @@ class ServerStore(BaseStore):
         return self._observe_load(result, started) if cookie_value else result
 
     def save(self, session: Session) -> str:
+        """Write ``session`` to the backend; return the ``Set-Cookie`` header with its sealed id.
+
+        A new session gets a fresh random id; an invalidated one has its record deleted and its
+        cookie removed; a session deleted meanwhile by another request is not brought back.
+
+        Raises:
+            StoreUnavailable: the backend cannot be reached.
+            ConflictError: with ``optimistic=True``, another request changed the record since this
+                one loaded it.
+        """
         started = time.perf_counter()
         deleted = session.state is SessionState.INVALIDATED
         try:
@@ -518,6 +536,7 @@ class ServerStore(BaseStore):
         return result
 
     async def anew(self, name: str, cookie_value: str | None) -> Session:
+        """Async twin of :meth:`new`, through the backend's async methods."""
         started = time.perf_counter()
         try:
             result: Session = await _arun(self._load(name, cookie_value), self.backend)
@@ -527,6 +546,7 @@ class ServerStore(BaseStore):
         return self._observe_load(result, started) if cookie_value else result
 
     async def asave(self, session: Session) -> str:
+        """Async twin of :meth:`save`, through the backend's async methods."""
         started = time.perf_counter()
         deleted = session.state is SessionState.INVALIDATED
         try:
