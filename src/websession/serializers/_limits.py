@@ -51,6 +51,26 @@ _PLAIN: Final = frozenset((str, bytes, int, float, bool, type(None)))
 _NUMBERS: Final = frozenset((int, float, bool, type(None)))
 
 
+class Limited:
+    """The four limits every serializer takes, validated (``ValueError`` naming a bad one)."""
+
+    __slots__ = ("_max_depth", "_max_items", "_max_size", "_max_str_len")
+
+    def __init__(
+        self,
+        *,
+        max_size: int = DEFAULT_MAX_SIZE,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        max_items: int = DEFAULT_MAX_ITEMS,
+        max_str_len: int = DEFAULT_MAX_STR_LEN,
+    ) -> None:
+        check_limits(max_size, max_depth, max_items, max_str_len)
+        self._max_size = max_size
+        self._max_depth = max_depth
+        self._max_items = max_items
+        self._max_str_len = max_str_len
+
+
 def check_limits(max_size: int, max_depth: int, max_items: int, max_str_len: int) -> None:
     """Validate a serializer's limit options (``ValueError`` naming the bad one)."""
     for name, value in (

@@ -73,7 +73,7 @@ from ._limits import (
     DEFAULT_MAX_ITEMS,
     DEFAULT_MAX_SIZE,
     DEFAULT_MAX_STR_LEN,
-    check_limits,
+    Limited,
     check_value,
 )
 from .gotypes import (
@@ -1306,7 +1306,7 @@ class _Decoder:
 # --------------------------------------------------------------------------------------------
 
 
-class GobSerializer:
+class GobSerializer(Limited):
     """Go's ``encoding/gob``, as gorilla/securecookie's ``GobEncoder`` stores session values.
 
     Share cookies (and FilesystemStore files) with Go services that use gorilla/sessions.
@@ -1354,7 +1354,7 @@ class GobSerializer:
             encoding and decoding; the top-level dict is depth 1.
     """
 
-    __slots__ = ("_max_depth", "_max_items", "_max_size", "_max_str_len")
+    __slots__ = ()
 
     def __init__(
         self,
@@ -1364,11 +1364,9 @@ class GobSerializer:
         max_items: int = DEFAULT_MAX_ITEMS,
         max_str_len: int = DEFAULT_MAX_STR_LEN,
     ) -> None:
-        check_limits(max_size, max_depth, max_items, max_str_len)
-        self._max_size = max_size
-        self._max_depth = max_depth
-        self._max_items = max_items
-        self._max_str_len = max_str_len
+        super().__init__(
+            max_size=max_size, max_depth=max_depth, max_items=max_items, max_str_len=max_str_len
+        )
 
     def serialize(self, value: Any) -> bytes:
         """Return ``value`` as one gob message stream, as ``gob.NewEncoder(w).Encode`` would.

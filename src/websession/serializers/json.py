@@ -14,7 +14,7 @@ from ._limits import (
     DEFAULT_MAX_ITEMS,
     DEFAULT_MAX_SIZE,
     DEFAULT_MAX_STR_LEN,
-    check_limits,
+    Limited,
 )
 
 __all__ = ["JSONSerializer"]
@@ -32,7 +32,7 @@ _GO_ESCAPES = str.maketrans(
 )
 
 
-class JSONSerializer:
+class JSONSerializer(Limited):
     """JSON the way Go's ``json.NewEncoder(w).Encode(v)`` writes it.
 
     Compact, map keys sorted, ``<``, ``>``, ``&``, U+2028 and U+2029 escaped, floats formatted
@@ -57,10 +57,11 @@ class JSONSerializer:
         max_depth: how deeply arrays and objects may nest (the top-level object is depth 1).
         max_items: the most items a value may hold: every array element and every object key
             and value counts one, as does the top-level value.
-        max_str_len: the longest string, as written in the JSON text (escapes included).
+        max_str_len: the longest string, in characters of the JSON text (escape sequences as
+            written, except that escaped quotes and backslashes count nothing).
     """
 
-    __slots__ = ("_go", "_max_depth", "_max_items", "_max_size", "_max_str_len")
+    __slots__ = ("_go",)
 
     def __init__(
         self,
@@ -71,12 +72,10 @@ class JSONSerializer:
         max_items: int = DEFAULT_MAX_ITEMS,
         max_str_len: int = DEFAULT_MAX_STR_LEN,
     ) -> None:
-        check_limits(max_size, max_depth, max_items, max_str_len)
+        super().__init__(
+            max_size=max_size, max_depth=max_depth, max_items=max_items, max_str_len=max_str_len
+        )
         self._go = go_compatible
-        self._max_size = max_size
-        self._max_depth = max_depth
-        self._max_items = max_items
-        self._max_str_len = max_str_len
 
     def serialize(self, value: Any) -> bytes:
         """``value`` as JSON, as Go's ``json.Marshal`` writes it (floats in Go's format, a trailing

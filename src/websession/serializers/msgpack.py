@@ -20,7 +20,7 @@ from ._limits import (
     DEFAULT_MAX_SIZE,
     DEFAULT_MAX_STR_LEN,
     SAFE_KEY_TYPES,
-    check_limits,
+    Limited,
     check_value,
     count_value,
     is_shallow,
@@ -43,7 +43,7 @@ _EXT_TIMEDELTA = 9
 _CONTAINERS = (dict, list, tuple, set, frozenset)
 
 
-class MsgpackSerializer:
+class MsgpackSerializer(Limited):
     """Compact binary values that keep what JSON loses.
 
     Keeps int (and any hashable) keys, ``bytes``, ``bool`` and ``None``, and through msgpack
@@ -70,7 +70,7 @@ class MsgpackSerializer:
     of ints can be made to have) are refused on both sides: building them would be quadratic.
     """
 
-    __slots__ = ("_ext_hook", "_max_depth", "_max_items", "_max_size", "_max_str_len")
+    __slots__ = ("_ext_hook",)
 
     def __init__(
         self,
@@ -80,11 +80,9 @@ class MsgpackSerializer:
         max_items: int = DEFAULT_MAX_ITEMS,
         max_str_len: int = DEFAULT_MAX_STR_LEN,
     ) -> None:
-        check_limits(max_size, max_depth, max_items, max_str_len)
-        self._max_size = max_size
-        self._max_depth = max_depth
-        self._max_items = max_items
-        self._max_str_len = max_str_len
+        super().__init__(
+            max_size=max_size, max_depth=max_depth, max_items=max_items, max_str_len=max_str_len
+        )
         # Extension payloads of containers decode in Python, never with a nested unpackb (each
         # puts a large context on the C stack).
         self._ext_hook = _ExtHook(max_depth, max_str_len)
