@@ -28,7 +28,7 @@ DEMO_VENV ?= .venv-demo
 $(DEMO_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(DEMO_VENV)
 	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' > $(DEMO_VENV)/requirements.txt
-	$(DEMO_VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(DEMO_VENV)/requirements.txt
+	$(DEMO_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-compile -r $(DEMO_VENV)/requirements.txt
 	touch $@
 
 demo: $(DEMO_VENV)/.installed
