@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,10 @@ def url() -> str:
     return server_url("dynamodb")
 
 
-def _make(url: str, **kwargs: object) -> DynamoDBBackend:
+def _make(url: str, **kwargs: Any) -> DynamoDBBackend:
+    # DynamoDB Local (a JVM) on a busy test machine can take longer than the 1 s default read
+    # timeout; these tests are about behaviour (tests/test_timeouts.py checks the defaults)
+    kwargs.setdefault("read_timeout", 10.0)
     return DynamoDBBackend(
         f"ws-test-{uuid.uuid4().hex[:12]}", endpoint_url=url, region="us-east-1", **kwargs
     )

@@ -211,6 +211,7 @@ class Services:
         self.failed: list[str] = []
         #: name -> the process spawned under that name (the latest, if restarted)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._spawned: dict[str, tuple[list[str], Path, str | None, dict[str, str] | None]] = {}
         #: the Sentinel set's ports and data directories (tests/test_redis_sentinel.py)
         self.sentinel_set: dict[str, Any] = {}
         #: Galera node number -> (client port, directory, command) (tests/test_galera.py)
@@ -253,7 +254,13 @@ class Services:
             out.close()
         self.on_stop(name, lambda: _terminate(proc))
         self.procs[name] = proc
+        self._spawned[name] = (cmd, logfile, cwd, env)
         return proc
+
+    def respawn(self, name: str) -> subprocess.Popen[bytes]:
+        """Start ``name`` again exactly as it was started (same port, same data): fault tests."""
+        cmd, logfile, cwd, env = self._spawned[name]
+        return self.spawn(name, cmd, logfile, cwd=cwd, env=env)
 
     def wait(
         self,

@@ -63,6 +63,7 @@ def _dynamo() -> Backend:
         f"ws-test-{uuid.uuid4().hex[:12]}",
         endpoint_url=server_url("dynamodb"),
         region="us-east-1",
+        read_timeout=10.0,  # a JVM on a busy test machine; tests/test_timeouts.py checks 1 s
     )
 
 

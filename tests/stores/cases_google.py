@@ -17,13 +17,16 @@ from tests.stores.conftest import BackendCase
 from websession.backends.base import Backend
 
 PROJECT = "websession-test"
+#: the emulators are JVMs on a busy test machine: more than the 2 s default deadline, which
+#: tests/test_timeouts.py checks; these tests are about behaviour
+TIMEOUT = 10.0
 
 
 def _datastore() -> Backend:
     from websession.backends.datastore import DatastoreBackend
 
     server_url("datastore")  # skip (locally) or fail (CI) without the emulator
-    return DatastoreBackend(PROJECT, namespace=f"t{uuid.uuid4().hex[:12]}")
+    return DatastoreBackend(PROJECT, namespace=f"t{uuid.uuid4().hex[:12]}", timeout=TIMEOUT)
 
 
 def _datastore_cleanup(backend: Backend) -> None:
@@ -45,7 +48,7 @@ def _firestore() -> Backend:
     from websession.backends.firestore import FirestoreBackend
 
     server_url("firestore")  # skip (locally) or fail (CI) without the emulator
-    return FirestoreBackend(PROJECT, collection=f"t{uuid.uuid4().hex[:12]}")
+    return FirestoreBackend(PROJECT, collection=f"t{uuid.uuid4().hex[:12]}", timeout=TIMEOUT)
 
 
 def _firestore_cleanup(backend: Backend) -> None:

@@ -73,14 +73,20 @@ def stamp(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
 
 
+def _never(exc: Exception) -> bool:
+    return False
+
+
 def retries(timeout: float) -> tuple[Any, Any]:
-    """(sync, async) retry policies: a call the server could not take is tried again within
-    its deadline only (google-api-core's defaults keep trying for a minute)."""
-    transient = _gretry.if_exception_type(gexc.ServiceUnavailable)
-    sync = _gretry.Retry(predicate=transient, initial=0.05, maximum=0.25, timeout=timeout)
-    asynchronous = _gretry_async.AsyncRetry(
-        predicate=transient, initial=0.05, maximum=0.25, timeout=timeout
-    )
+    """(sync, async) retry policies that do not retry.
+
+    google-api-core's defaults keep retrying an unreachable server for a minute, and a retry
+    inside the deadline still gets a whole new deadline per attempt (a frozen server then
+    costs twice the timeout): one attempt, one deadline, and StoreUnavailable. gRPC
+    reconnects by itself for the next call.
+    """
+    sync = _gretry.Retry(predicate=_never, timeout=timeout)
+    asynchronous = _gretry_async.AsyncRetry(predicate=_never, timeout=timeout)
     return sync, asynchronous
 
 

@@ -18,8 +18,8 @@ after it was read, and the operation is then tried again on the new state (a few
 check and the write are atomic.
 
 Every call has a deadline (``timeout``, 2 s by default); gRPC connects within a call, so the
-deadline bounds connecting too. A call that fails because the server is unreachable is retried
-only within that deadline. Failures to reach Datastore raise
+deadline bounds connecting too. A call is not retried (a retry would get a deadline of its
+own). Failures to reach Datastore raise
 :class:`~websession.StoreUnavailable`.
 
 google-cloud-datastore has no asyncio client: the async methods run the sync ones in a worker

@@ -20,8 +20,8 @@ after the read, and the operation is then tried again on the new state (a few ti
 check and the write are atomic without a transaction.
 
 Every call has a deadline (``timeout``, 2 s by default); gRPC connects within a call, so the
-deadline bounds connecting too. A call that fails because the server is unreachable is retried
-only within that deadline. Failures to reach Firestore raise
+deadline bounds connecting too. A call is not retried (a retry would get a deadline of its
+own). Failures to reach Firestore raise
 :class:`~websession.StoreUnavailable`.
 
 The async methods use google-cloud-firestore's own ``AsyncClient`` (made per event loop: its
