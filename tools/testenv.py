@@ -517,8 +517,8 @@ class Services:
         """A three-node MariaDB Galera cluster on loopback (galera-4 + mariadb-server).
 
         Each node needs four ports: clients, group communication, IST and SST (rsync). Node
-        1 bootstraps the cluster; 2 and 3 join it together (the donor serves one state
-        transfer at a time, the other joiner retries). Ready when every node counts 3.
+        1 bootstraps the cluster; 2, then 3, join it (one state transfer at a time). Ready when
+        the last node counts 3.
         """
         provider = Path("/usr/lib/galera/libgalera_smm.so")
         if not provider.exists():
@@ -594,11 +594,13 @@ class Services:
             proc,
             timeout=60,
         )
-        procs = [(n, self.spawn(f"galera:n{n[0]}", n[3], n[2] / "out.log")) for n in nodes[1:]]
-        for node, proc in procs:
+        # One joiner at a time: two joiners asking the same donor for a state transfer at once
+        # made the loser abort (SIGABRT) on a loaded machine instead of retrying.
+        for size, node in enumerate(nodes[1:], 2):
+            proc = self.spawn(f"galera:n{node[0]}", node[3], node[2] / "out.log")
             self.wait(
-                lambda node=node: (
-                    status(node[1], "wsrep_cluster_size") == "3"
+                lambda node=node, size=size: (
+                    status(node[1], "wsrep_cluster_size") == str(size)
                     and status(node[1], "wsrep_ready") == "ON"
                 ),
                 f"galera node {node[0]}",
