@@ -291,10 +291,13 @@ def _make_backend(
         supported = ", ".join(f"{s}://" for s in SCHEMES)
         raise ValueError(f"unsupported store URL scheme {scheme!r}: use one of {supported}")
     cls = _backend_class(entry.module, entry.cls, entry.extra)
-    # What a few schemes need beyond ``cls.from_url(url, **opts)``:
-    if scheme == "sqlite" and clock is not None:
+    # every backend whose expiry follows a clock of its own takes the store's, so that store
+    # and backend agree on what has expired (Redis and Memcached expire records by the
+    # server's clock; no client clock can move it)
+    if clock is not None and "clock" in inspect.signature(cls).parameters:
         opts.setdefault("clock", clock)
-    elif entry.module == "sqlalchemy":
+    # What a few schemes need beyond ``cls.from_url(url, **opts)``:
+    if entry.module == "sqlalchemy":
         url = url[len("sqlalchemy+") :]
     elif scheme in ("redis", "rediss", "unix"):
         url, taken = _split_query(url, ("cluster",))

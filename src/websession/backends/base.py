@@ -10,17 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 __all__ = [
+    "PURGE_BATCH",
+    "PURGE_PAUSE",
+    "PURGE_TARGET",
     "AsyncFromSync",
     "Backend",
     "OwnerIndex",
+    "PurgeProgress",
     "Record",
+    "apurge_in_batches",
     "new_version",
     "next_version",
     "owner_index_of",
+    "purge_in_batches",
 ]
 
 
@@ -64,6 +72,86 @@ def next_version(
     return current.version + 1
 
 
+#: what ``purge(progress=...)`` calls after each batch: the records removed so far, and the
+#: fraction of the work done (0..1) where the backend can tell, else None
+PurgeProgress = Callable[[int, float | None], None]
+
+#: records the first batch of a purge deletes; later batches are sized to take PURGE_TARGET
+PURGE_BATCH = 500
+#: seconds a purge batch should hold its locks (the batch size follows the measured time)
+PURGE_TARGET = 0.04
+#: seconds between two batches, for the loads and saves waiting on the batch's locks
+PURGE_PAUSE = 0.005
+
+
+def _report(progress: PurgeProgress | None, removed: int, total: int | None) -> None:
+    if progress is not None:
+        progress(removed, None if not total else min(1.0, removed / total))
+
+
+class _Batches:
+    """The size of the next batch and the pause after the last, from the time it took."""
+
+    def __init__(self, first: int, pause: float) -> None:
+        self.size = max(1, first)
+        self.pause = pause
+
+    def took(self, seconds: float) -> None:
+        # at most twice as many next time; down at once when a batch was slow
+        scale = min(PURGE_TARGET / max(seconds, 1e-4), 2.0)
+        self.size = max(10, min(int(self.size * scale), 50_000))
+
+
+def purge_in_batches(
+    step: Callable[[int], int],
+    *,
+    batch: int,
+    pause: float,
+    progress: PurgeProgress | None = None,
+    total: int | None = None,
+) -> int:
+    """Run ``step(limit)`` (delete at most ``limit`` expired records, return how many) until a
+    batch comes back short, pausing between batches; return the total removed.
+
+    Batches start at ``batch`` records and are then sized to take about :data:`PURGE_TARGET`
+    seconds each, with ``pause`` seconds between two. ``total``
+    (the expired records, where counting them is cheap) lets ``progress`` report a fraction.
+    """
+    removed, sizing = 0, _Batches(batch, pause)
+    while True:
+        limit = sizing.size
+        started = time.monotonic()
+        count = step(limit)
+        sizing.took(time.monotonic() - started)
+        removed += count
+        _report(progress, removed, total)
+        if count < limit:
+            return removed
+        time.sleep(sizing.pause)
+
+
+async def apurge_in_batches(
+    step: Callable[[int], Awaitable[int]],
+    *,
+    batch: int,
+    pause: float,
+    progress: PurgeProgress | None = None,
+    total: int | None = None,
+) -> int:
+    """Async twin of :func:`purge_in_batches`."""
+    removed, sizing = 0, _Batches(batch, pause)
+    while True:
+        limit = sizing.size
+        started = time.monotonic()
+        count = await step(limit)
+        sizing.took(time.monotonic() - started)
+        removed += count
+        _report(progress, removed, total)
+        if count < limit:
+            return removed
+        await asyncio.sleep(sizing.pause)
+
+
 @runtime_checkable
 class Backend(Protocol):
     """Where a server-side store keeps its records.
@@ -103,8 +191,12 @@ class Backend(Protocol):
         """Remove the record under ``key`` (no error if there is none)."""
         ...
 
-    def purge(self) -> int:
-        """Remove expired records; return how many (0 where the database expires them itself)."""
+    def purge(self, progress: PurgeProgress | None = None) -> int:
+        """Remove expired records; return how many (0 where the database expires them itself).
+
+        Long purges work in short batches so that loads and saves running meanwhile never wait
+        long; ``progress`` (optional) is called after each batch (see :data:`PurgeProgress`).
+        """
         ...
 
     def close(self) -> None:
@@ -125,7 +217,7 @@ class Backend(Protocol):
 
     async def adelete(self, key: str) -> None: ...
 
-    async def apurge(self) -> int: ...
+    async def apurge(self, progress: PurgeProgress | None = None) -> int: ...
 
     async def aclose(self) -> None: ...
 
@@ -202,7 +294,7 @@ class AsyncFromSync:
     def delete(self, key: str) -> None:
         raise NotImplementedError
 
-    def purge(self) -> int:
+    def purge(self, progress: PurgeProgress | None = None) -> int:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -227,8 +319,8 @@ class AsyncFromSync:
     async def adelete(self, key: str) -> None:
         await asyncio.to_thread(self.delete, key)
 
-    async def apurge(self) -> int:
-        return await asyncio.to_thread(self.purge)
+    async def apurge(self, progress: PurgeProgress | None = None) -> int:
+        return await asyncio.to_thread(self.purge, progress)
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self.close)

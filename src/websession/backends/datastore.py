@@ -38,7 +38,7 @@ from typing import Any
 
 from . import _google
 from ._google import ATTEMPTS, stamp
-from .base import AsyncFromSync, Record, new_version, next_version
+from .base import AsyncFromSync, PurgeProgress, Record, new_version, next_version
 
 try:
     from google.cloud import datastore as _datastore
@@ -216,7 +216,7 @@ class DatastoreBackend(AsyncFromSync):
         with _google.unavailable(_SERVICE):
             self.client.delete(self._key(key), **self._call())
 
-    def purge(self) -> int:
+    def purge(self, progress: PurgeProgress | None = None) -> int:
         """Delete the entities whose ``e`` has passed; return how many.
 
         The query finds candidates by the indexed ``e``; each batch is then deleted in a

@@ -39,7 +39,7 @@ from botocore.config import Config
 
 from ..errors import StoreUnavailable
 from ._errors import translate
-from .base import AsyncFromSync, Record
+from .base import AsyncFromSync, PurgeProgress, Record
 
 __all__ = ["DynamoDBBackend"]
 
@@ -290,7 +290,7 @@ class DynamoDBBackend(AsyncFromSync):
         with _errors():
             self.client.delete_item(TableName=self.table, Key={"k": {"S": key}})
 
-    def purge(self) -> int:
+    def purge(self, progress: PurgeProgress | None = None) -> int:
         """Scan for expired items and delete them; return how many.
 
         Each delete is conditional on the item still being expired, so a session saved again

@@ -45,7 +45,7 @@ from typing import Any, Literal
 
 from .._defaults import MAX_AGE
 from ..errors import StoreUnavailable
-from .base import AsyncFromSync, Record, next_version
+from .base import AsyncFromSync, PurgeProgress, Record, next_version
 
 fcntl: Any
 try:  # POSIX; on other systems writes are still atomic, only cross-process locks are missing
@@ -64,6 +64,7 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _CLOEXEC
 _OWNERS = ".owners"  # a dot name: never a shard (two characters) nor a gorilla file
 _EXPIRY = struct.Struct(">d")
+_PURGE_FLAGS = os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0)
 Layout = Literal["sharded", "gorilla"]
 
 
@@ -338,23 +339,43 @@ class FilesystemBackend(AsyncFromSync):
             with self._locked(directory), contextlib.suppress(FileNotFoundError):
                 os.unlink(self._check(key), dir_fd=directory)
 
-    def purge(self) -> int:
-        """Delete expired files (and temporary files left by a crash); return how many records."""
+    #: files one purge step examines while holding a directory's lock (saves to that
+    #: directory wait for it), and the seconds between two steps in the same directory
+    purge_chunk = 256
+    purge_pause = 0.001
+
+    def purge(self, progress: PurgeProgress | None = None) -> int:
+        """Delete expired files (and temporary files left by a crash); return how many records.
+
+        One directory at a time, at most ``purge_chunk`` files per hold of its lock, so a save
+        never waits long. A sharded record's expiry is in its first 16 bytes: only those are
+        read. ``progress`` gets the fraction of the shard directories done.
+        """
         now = self._clock()
         removed = 0
         root = os.open(self.path, _DIR_FLAGS)
         try:
             if self.layout == "gorilla":
                 removed += self._purge_dir(os.dup(root), now)
+                if progress is not None:
+                    progress(removed, 1.0)
             else:
-                for name in sorted(os.listdir(root)):
-                    if len(name) != 2 or not _KEY.fullmatch(name):
-                        continue
+                with os.scandir(root) as entries:
+                    shards = sorted(
+                        e.name
+                        for e in entries
+                        if len(e.name) == 2
+                        and _KEY.fullmatch(e.name)
+                        and e.is_dir(follow_symlinks=False)
+                    )
+                for done, name in enumerate(shards, 1):
                     try:
                         fd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=root)
                     except OSError:
                         continue  # gone meanwhile, or not a real directory: nothing of ours
                     removed += self._purge_dir(fd, now)
+                    if progress is not None:
+                        progress(removed, done / len(shards))
         finally:
             os.close(root)
         self.purge_owners()
@@ -364,33 +385,57 @@ class FilesystemBackend(AsyncFromSync):
         """Purge one directory (its descriptor, closed here)."""
         removed = 0
         try:
-            with self._locked(directory):
-                for name in os.listdir(directory):
-                    if name.startswith(_TMP_PREFIX):
-                        with contextlib.suppress(OSError):
-                            info = os.stat(name, dir_fd=directory, follow_symlinks=False)
-                            if info.st_mtime < now - 3600:
-                                os.unlink(name, dir_fd=directory)
-                        continue
-                    if self.layout == "gorilla":
-                        if not name.startswith(_GORILLA_PREFIX):
-                            continue
-                        key = name[len(_GORILLA_PREFIX) :]
-                    else:
-                        key = name
-                    if not _KEY.fullmatch(key):
-                        continue
-                    try:
-                        record = self._read_at(directory, key)
-                    except StoreUnavailable:
-                        continue  # a symlink or an unreadable file: not ours to judge
-                    if record is not None and record.expires_at <= now:
-                        with contextlib.suppress(FileNotFoundError):
-                            os.unlink(name, dir_fd=directory)
-                        removed += 1
+            # d_type from the listing: symlinks, FIFOs and the like are never opened
+            with os.scandir(directory) as entries:
+                names = [e.name for e in entries if e.is_file(follow_symlinks=False)]
+            for start in range(0, len(names), self.purge_chunk):
+                if start:
+                    time.sleep(self.purge_pause)
+                with self._locked(directory):
+                    for name in names[start : start + self.purge_chunk]:
+                        removed += self._purge_file(directory, name, now)
         finally:
             os.close(directory)
         return removed
+
+    def _purge_file(self, directory: int, name: str, now: float) -> int:
+        """Remove ``name`` if it is an expired record (1) or an old temporary file (0)."""
+        if name.startswith(_TMP_PREFIX):
+            with contextlib.suppress(OSError):
+                info = os.stat(name, dir_fd=directory, follow_symlinks=False)
+                if info.st_mtime < now - 3600:
+                    os.unlink(name, dir_fd=directory)
+            return 0
+        if self.layout == "gorilla":
+            if not name.startswith(_GORILLA_PREFIX):
+                return 0
+            key = name[len(_GORILLA_PREFIX) :]
+            if not _KEY.fullmatch(key):
+                return 0
+            try:
+                record = self._read_at(directory, key)
+            except StoreUnavailable:
+                return 0  # a symlink or an unreadable file: not ours to judge
+            expired = record is not None and record.expires_at <= now
+        else:
+            if not _KEY.fullmatch(name):
+                return 0
+            try:  # the header only; O_NONBLOCK: a FIFO swapped in meanwhile cannot block
+                fd = os.open(name, _PURGE_FLAGS, dir_fd=directory)
+            except OSError:
+                return 0  # gone meanwhile, a symlink, unreadable: not ours to judge
+            try:
+                header = os.read(fd, _HEADER.size)
+            except OSError:
+                return 0
+            finally:
+                os.close(fd)
+            expired = len(header) == _HEADER.size and _HEADER.unpack(header)[0] <= now
+        if not expired:
+            return 0
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name, dir_fd=directory)
+        return 1
 
     def count(self) -> int:
         """How many record files there are (expired ones included)."""

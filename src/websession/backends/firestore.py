@@ -39,7 +39,7 @@ from typing import Any
 
 from . import _google
 from ._google import ATTEMPTS, stamp
-from .base import Record, new_version, next_version
+from .base import PurgeProgress, Record, new_version, next_version
 
 try:
     from google.cloud import firestore as _firestore
@@ -235,7 +235,7 @@ class FirestoreBackend:
         condition = _firestore.FieldFilter("e", "<=", stamp(now))
         return collection.where(filter=condition).select([])
 
-    def purge(self) -> int:
+    def purge(self, progress: PurgeProgress | None = None) -> int:
         """Delete the documents whose ``e`` has passed; return how many.
 
         Each delete carries the document's ``last_update_time`` as a precondition, so a session
@@ -385,7 +385,7 @@ class FirestoreBackend:
         with _google.unavailable(_SERVICE):
             await self._adoc(key).delete(**self._acall())
 
-    async def apurge(self) -> int:
+    async def apurge(self, progress: PurgeProgress | None = None) -> int:
         client = self._aclient()
         removed = 0
         with _google.unavailable(_SERVICE):

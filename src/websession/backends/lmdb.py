@@ -40,7 +40,7 @@ from typing import Any
 import lmdb
 
 from ..errors import StoreUnavailable
-from .base import AsyncFromSync, Record, next_version
+from .base import PURGE_PAUSE, AsyncFromSync, PurgeProgress, Record, next_version
 
 __all__ = ["LMDBBackend"]
 
@@ -313,13 +313,17 @@ class LMDBBackend(AsyncFromSync):
         k = self._key(key)
         self._txn(lambda txn: txn.delete(k), write=True)
 
-    def purge(self) -> int:
+    def purge(self, progress: PurgeProgress | None = None) -> int:
         """Delete expired records, ``purge_batch`` per write transaction; return how many."""
         removed = 0
         start: bytes | None = b""
         while start is not None:
             start, count = self._txn(functools.partial(self._purge_batch, start=start), write=True)
             removed += count
+            if progress is not None:
+                progress(removed, None)
+            if start is not None:
+                time.sleep(PURGE_PAUSE)  # the write lock is free for the waiting saves
         self.purge_owners()
         return removed
 

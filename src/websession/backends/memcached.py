@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import StoreUnavailable
 from ._errors import unavailable
-from .base import Record, new_version
+from .base import PurgeProgress, Record, new_version
 
 __all__ = ["MemcachedBackend"]
 
@@ -249,7 +249,7 @@ class MemcachedBackend:
         except _SYNC_UNAVAILABLE as exc:
             raise self._unavailable(node, exc) from exc
 
-    def purge(self) -> int:
+    def purge(self, progress: PurgeProgress | None = None) -> int:
         return 0  # memcached expires items itself
 
     def close(self) -> None:
@@ -324,7 +324,7 @@ class MemcachedBackend:
         k = self._key(key)
         await self._acall(self._node(k), lambda client: client.delete(k))
 
-    async def apurge(self) -> int:
+    async def apurge(self, progress: PurgeProgress | None = None) -> int:
         return 0
 
     async def aclose(self) -> None:

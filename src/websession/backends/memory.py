@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-from .base import Record, next_version
+from .base import PurgeProgress, Record, next_version
 
 __all__ = ["MemoryBackend"]
 
@@ -87,17 +87,29 @@ class MemoryBackend:
         with self._lock:
             self._records.pop(key, None)
 
-    def purge(self) -> int:
-        with self._lock:
-            return self._purge_locked(self._clock())
+    #: records one purge step examines under the lock (loads and saves wait for it)
+    purge_chunk = 10_000
 
-    def _purge_locked(self, now: float) -> int:
-        dead = [k for k, r in self._records.items() if r.expires_at <= now]
-        for k in dead:
-            del self._records[k]
-        for owner in list(self._owners):
-            self._prune_owner_locked(owner, now)
-        return len(dead)
+    def purge(self, progress: PurgeProgress | None = None) -> int:
+        """Remove expired records, ``purge_chunk`` keys per hold of the lock."""
+        now = self._clock()
+        with self._lock:
+            keys = list(self._records)  # a copy of the keys: fast, and the walk is unlocked
+        removed = 0
+        for start in range(0, len(keys), self.purge_chunk):
+            with self._lock:
+                for key in keys[start : start + self.purge_chunk]:
+                    record = self._records.get(key)
+                    if record is not None and record.expires_at <= now:
+                        del self._records[key]
+                        removed += 1
+            if progress is not None:
+                progress(removed, min(1.0, (start + self.purge_chunk) / len(keys)))
+            time.sleep(0)  # let the threads waiting for the lock run
+        with self._lock:
+            for owner in list(self._owners):
+                self._prune_owner_locked(owner, now)
+        return removed
 
     # -- the owner index -----------------------------------------------------------------------
     def _prune_owner_locked(self, owner: str, now: float) -> dict[str, tuple[bytes, float]]:
@@ -148,8 +160,8 @@ class MemoryBackend:
     async def adelete(self, key: str) -> None:
         self.delete(key)
 
-    async def apurge(self) -> int:
-        return self.purge()
+    async def apurge(self, progress: PurgeProgress | None = None) -> int:
+        return self.purge(progress)
 
     async def aclose(self) -> None:
         return None

@@ -39,7 +39,7 @@ from pymongo import AsyncMongoClient, MongoClient, ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure, PyMongoError
 
 from ._errors import translate
-from .base import Record
+from .base import PurgeProgress, Record
 
 __all__ = ["MongoBackend"]
 
@@ -289,7 +289,7 @@ class MongoBackend:
         with _errors():
             self.collection.delete_one({"_id": key})
 
-    def purge(self) -> int:
+    def purge(self, progress: PurgeProgress | None = None) -> int:
         """Delete expired documents now; return how many (the TTL monitor may beat it to it)."""
         self._ensure_index()
         with _errors():
@@ -407,7 +407,7 @@ class MongoBackend:
                 return await asyncio.to_thread(self.delete, key)
             await collection.delete_one({"_id": key})
 
-    async def apurge(self) -> int:
+    async def apurge(self, progress: PurgeProgress | None = None) -> int:
         with _errors():
             collection = self._acollection()
             if collection is None:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .base import Record
+from .base import PurgeProgress, Record, apurge_in_batches, purge_in_batches
 from .sqlbase import (
     DEFAULT_TABLE,
     FETCH_ALL,
@@ -170,7 +170,9 @@ class MySQLBackend(PooledSQL):
         )
         self._q_update_version = self._q_update + " AND `version` = %s"
         self._q_delete = f"DELETE FROM {t} WHERE `key` = %s"
-        self._q_purge = f"DELETE FROM {t} WHERE `expires_at` <= %s"
+        # a bounded batch along the expires_at index (it locks only the rows it deletes)
+        self._q_purge = f"DELETE FROM {t} WHERE `expires_at` <= %s ORDER BY `expires_at` LIMIT %s"
+        self._q_count_expired = f"SELECT COUNT(*) FROM {t} WHERE `expires_at` <= %s"
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> MySQLBackend:
@@ -318,10 +320,20 @@ class MySQLBackend(PooledSQL):
             return mysql_version(*self._run(self._q_update, (data, now + ttl, key, now), False))
         return mysql_version(*self._run(self._q_upsert, (key, data, now + ttl), False))
 
-    def purge(self) -> int:
-        count: int = self._run(self._q_purge, (self._clock(),), False)[0]
+    def purge(self, progress: PurgeProgress | None = None) -> int:
+        now, batch = self._clock(), self.purge_batch
+        total = None
+        if progress is not None:
+            total = int(self._run(self._q_count_expired, (now,), True)[0])
+        removed = purge_in_batches(
+            lambda limit: int(self._run(self._q_purge, (now, limit), False)[0]),
+            batch=batch,
+            pause=self.purge_pause,
+            progress=progress,
+            total=total,
+        )
         self.purge_owners()
-        return count
+        return removed
 
     async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
         now = self._clock()
@@ -351,10 +363,20 @@ class MySQLBackend(PooledSQL):
             return mysql_version(*await self._arun(self._q_update, args, False))
         return mysql_version(*await self._arun(self._q_upsert, (key, data, now + ttl), False))
 
-    async def apurge(self) -> int:
-        count: int = (await self._arun(self._q_purge, (self._clock(),), False))[0]
+    async def apurge(self, progress: PurgeProgress | None = None) -> int:
+        now, batch = self._clock(), self.purge_batch
+        total = None
+        if progress is not None:
+            total = int((await self._arun(self._q_count_expired, (now,), True))[0])
+
+        async def step(limit: int) -> int:
+            return int((await self._arun(self._q_purge, (now, limit), False))[0])
+
+        removed = await apurge_in_batches(
+            step, batch=batch, pause=self.purge_pause, progress=progress, total=total
+        )
         await self.apurge_owners()
-        return count
+        return removed
 
 
 def _hosts(netloc: str) -> list[tuple[str, int]]:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from .base import Record
+from .base import PurgeProgress, Record, apurge_in_batches
 from .sqlbase import (
     DEFAULT_TABLE,
     FETCH_ALL,
@@ -204,7 +204,8 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
                 ("update", self._q_update, "bfkf"),
                 ("update_version", self._q_update_version, "bfkfi"),
                 ("delete", self._q_delete, "k"),
-                ("purge", self._q_purge, "f"),
+                ("purge", self._q_purge, "fi"),
+                ("count_expired", self._q_count_expired, "f"),
             )
         }
 
@@ -363,10 +364,20 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
             row = await self._arun(self._q_upsert, (key, data, now + ttl), True)
         return None if row is None else int(row[0])
 
-    async def apurge(self) -> int:
-        count: int = await self._arun(self._q_purge, (self._clock(),), False)
+    async def apurge(self, progress: PurgeProgress | None = None) -> int:
+        now, batch = self._clock(), self.purge_batch
+        total = None
+        if progress is not None:
+            total = int((await self._arun(self._q_count_expired, (now,), True))[0])
+
+        async def step(limit: int) -> int:
+            return int(await self._arun(self._q_purge, (now, limit), False))
+
+        removed = await apurge_in_batches(
+            step, batch=batch, pause=self.purge_pause, progress=progress, total=total
+        )
         await self.apurge_owners()
-        return count
+        return removed
 
 
 def _poller(fd: int) -> Callable[[float], bool]:

@@ -37,7 +37,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from ..errors import StoreUnavailable
 from ._errors import unavailable
-from .base import Record, new_version
+from .base import PurgeProgress, Record, new_version
 
 if TYPE_CHECKING:  # pragma: no cover
     import redis as redis_lib
@@ -551,7 +551,7 @@ class RedisBackend:
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
 
-    def purge(self) -> int:
+    def purge(self, progress: PurgeProgress | None = None) -> int:
         return 0  # Redis expires keys itself
 
     def close(self) -> None:
@@ -643,7 +643,7 @@ class RedisBackend:
         except _UNAVAILABLE as exc:
             raise self._unavailable(exc) from exc
 
-    async def apurge(self) -> int:
+    async def apurge(self, progress: PurgeProgress | None = None) -> int:
         return 0
 
     async def aclose(self) -> None:

@@ -22,7 +22,14 @@ from typing import Any
 
 from ..errors import StoreUnavailable
 from ._errors import unavailable
-from .base import Record
+from .base import (
+    PURGE_BATCH,
+    PURGE_PAUSE,
+    PurgeProgress,
+    Record,
+    apurge_in_batches,
+    purge_in_batches,
+)
 from .sqlbase import (
     DEFAULT_TABLE,
     missing_client,
@@ -117,7 +124,15 @@ class _Statements:
                 data=ins.inserted.data, expires_at=ins.inserted.expires_at, version=bump
             )
         self.delete = sa.delete(table).where(c.key == p("p_key"))
-        self.purge = sa.delete(table).where(c.expires_at <= p("p_now"))
+        # a purge batch: the keys of some expired rows (through the expires_at index), then
+        # those rows, checked again (MySQL allows no LIMIT in a DELETE's IN subquery)
+        self.expired_keys = sa.select(c.key).where(c.expires_at <= p("p_now")).limit(p("p_limit"))
+        self.purge = sa.delete(table).where(
+            c.key.in_(sa.bindparam("p_keys", expanding=True)), c.expires_at <= p("p_now")
+        )
+        self.count_expired = (
+            sa.select(sa.func.count()).select_from(table).where(c.expires_at <= p("p_now"))
+        )
         # the owner index (see sqlbase's module docs: a table of its own, owner first in its key)
         o = owners.c
         entry: dict[str, Any] = {
@@ -421,11 +436,39 @@ class SQLAlchemyBackend:
     def delete(self, key: str) -> None:
         self._call(lambda conn, s: conn.execute(s.delete, {"p_key": key}))
 
-    def purge(self) -> int:
-        now = self._clock()
-        count: int = self._call(lambda conn, s: conn.execute(s.purge, {"p_now": now}).rowcount)
+    #: expired rows per purge batch, and the seconds between two (see :mod:`.base`)
+    purge_batch: int = PURGE_BATCH
+    purge_pause: float = PURGE_PAUSE
+
+    def purge(self, progress: PurgeProgress | None = None) -> int:
+        now, batch = self._clock(), self.purge_batch
+        total = None
+        if progress is not None:
+            total = int(
+                self._call(
+                    lambda conn, s: conn.execute(s.count_expired, {"p_now": now}).scalar_one()
+                )
+            )
+
+        def step(limit: int) -> int:
+            def work(conn: Any, s: _Statements) -> int:
+                found = conn.execute(s.expired_keys, {"p_now": now, "p_limit": limit})
+                keys = list(found.scalars())
+                if keys:
+                    conn.execute(s.purge, {"p_keys": keys, "p_now": now})
+                return len(keys)
+
+            return int(self._call(work))
+
+        removed = purge_in_batches(
+            step,
+            batch=batch,
+            pause=self.purge_pause,
+            progress=progress,
+            total=total,
+        )
         self._call(lambda conn, s: conn.execute(s.purge_owners, {"p_now": now}))
-        return count
+        return removed
 
     # -- the owner index -----------------------------------------------------------------------
     def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
@@ -533,16 +576,35 @@ class SQLAlchemyBackend:
 
         await self._acall(work)
 
-    async def apurge(self) -> int:
-        now = self._clock()
+    async def apurge(self, progress: PurgeProgress | None = None) -> int:
+        now, batch = self._clock(), self.purge_batch
+        total = None
+        if progress is not None:
 
-        async def work(conn: Any, s: _Statements) -> int:
-            count: int = (await conn.execute(s.purge, {"p_now": now})).rowcount
+            async def count(conn: Any, s: _Statements) -> int:
+                return int((await conn.execute(s.count_expired, {"p_now": now})).scalar_one())
+
+            total = int(await self._acall(count))
+
+        async def step(limit: int) -> int:
+            async def work(conn: Any, s: _Statements) -> int:
+                found = await conn.execute(s.expired_keys, {"p_now": now, "p_limit": limit})
+                keys = list(found.scalars())
+                if keys:
+                    await conn.execute(s.purge, {"p_keys": keys, "p_now": now})
+                return len(keys)
+
+            return int(await self._acall(work))
+
+        removed = await apurge_in_batches(
+            step, batch=batch, pause=self.purge_pause, progress=progress, total=total
+        )
+
+        async def owners(conn: Any, s: _Statements) -> None:
             await conn.execute(s.purge_owners, {"p_now": now})
-            return count
 
-        result: int = await self._acall(work)
-        return result
+        await self._acall(owners)
+        return removed
 
     async def aclose(self) -> None:
         if self._aengine is not None and self._owns_aengine:

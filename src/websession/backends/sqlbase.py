@@ -50,7 +50,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from ..errors import StoreUnavailable
 from ._errors import unavailable
-from .base import Record
+from .base import PURGE_BATCH, PURGE_PAUSE, PurgeProgress, Record, purge_in_batches
 
 __all__ = [
     "DEFAULT_TABLE",
@@ -294,6 +294,11 @@ class SQLBackend:
     _q_purge_owners: str
     _drop_owners: str
 
+    #: expired rows one purge statement deletes (each its own short transaction), and the
+    #: seconds between two: a purge of a million rows never holds the table's locks for long
+    purge_batch: int = PURGE_BATCH
+    purge_pause: float = PURGE_PAUSE
+
     def _build_owner_statements(self, o: str, p: str, k: str = "key") -> str:
         """The owner index statements for the quoted table ``o`` (placeholder ``p``, the key
         column quoted as ``k``); returns the head of the upsert, whose tail is the dialect's."""
@@ -356,6 +361,7 @@ class ReturningSQL(SQLBackend):
     _q_update: str
     _q_update_version: str
     _q_purge: str
+    _q_count_expired: str
 
     def _build_statements(self, t: str, p: str) -> None:
         """The statements for the quoted table name ``t`` and the placeholder ``p``."""
@@ -379,7 +385,11 @@ class ReturningSQL(SQLBackend):
         self._q_update = update + " RETURNING version"
         self._q_update_version = update + f" AND version = {p} RETURNING version"
         self._q_delete = f"DELETE FROM {t} WHERE key = {p}"
-        self._q_purge = f"DELETE FROM {t} WHERE expires_at <= {p}"
+        # a bounded batch through the expires_at index; the key is the primary key everywhere
+        self._q_purge = (
+            f"DELETE FROM {t} WHERE key IN (SELECT key FROM {t} WHERE expires_at <= {p} LIMIT {p})"
+        )
+        self._q_count_expired = f"SELECT COUNT(*) FROM {t} WHERE expires_at <= {p}"
 
     def _build_owner_upsert(self, o: str, p: str) -> None:
         head = self._build_owner_statements(o, p)
@@ -417,10 +427,20 @@ class ReturningSQL(SQLBackend):
             row = self._run(self._q_upsert, (key, data, now + ttl), True)
         return None if row is None else int(row[0])
 
-    def purge(self) -> int:
-        count: int = self._run(self._q_purge, (self._clock(),), False)
+    def purge(self, progress: PurgeProgress | None = None) -> int:
+        now, batch = self._clock(), self.purge_batch
+        total = None
+        if progress is not None:  # an index range count: cheap next to the deletes
+            total = int(self._run(self._q_count_expired, (now,), True)[0])
+        removed = purge_in_batches(
+            lambda limit: int(self._run(self._q_purge, (now, limit), False)),
+            batch=batch,
+            pause=self.purge_pause,
+            progress=progress,
+            total=total,
+        )
         self.purge_owners()
-        return count
+        return removed
 
 
 #: a pooled connection that fails faster than this was dead already (see _died_idle)

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from ..errors import StoreUnavailable
-from .base import AsyncFromSync
+from .base import AsyncFromSync, PurgeProgress
 from .sqlbase import (
     DEFAULT_TABLE,
     FETCH_ALL,
@@ -35,6 +35,16 @@ except ImportError as _exc:  # pragma: no cover - Python built without sqlite3
     raise missing_client("sqlite", _exc) from _exc
 
 __all__ = ["SQLiteBackend"]
+
+#: bytes the WAL file is cut back to after a checkpoint
+#: PRAGMA cache_size while a purge runs (64 MB) and after it (SQLite's default, 2 MB)
+_PURGE_CACHE = -65536
+_CACHE = -2000
+#: PRAGMA auto_vacuum's value for INCREMENTAL
+_INCREMENTAL = 2
+_WAL_LIMIT = 64 * 1024 * 1024
+#: one incremental vacuum step: 512 free pages (2 MB of 4 KB pages) back to the file system
+_VACUUM_STEP = "PRAGMA incremental_vacuum(512);"
 
 #: the messages of sqlite3.OperationalError that mean "the database cannot be used right now"
 _UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o", "readonly", "database or disk")
@@ -139,7 +149,13 @@ class SQLiteBackend(ReturningSQL, AsyncFromSync):
         )
         try:
             if self.path != ":memory:":
+                if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+                    # a new database: purges give their pages back to the file system (set
+                    # before the first table; an existing file changes only with vacuum())
+                    conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
                 conn.execute("PRAGMA journal_mode=WAL")
+                # after a big purge the WAL file shrinks back at the next checkpoint
+                conn.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT}")
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
         except BaseException:
             conn.close()
@@ -157,6 +173,11 @@ class SQLiteBackend(ReturningSQL, AsyncFromSync):
                     for statement in self._ddl:
                         conn.execute(statement)
                     self._ready = True
+                if query is _VACUUM_STEP:
+                    # sqlite3's execute steps this pragma once, which frees one page;
+                    # executescript steps it to its end
+                    conn.executescript(query)
+                    return None
                 cursor = conn.execute(query, params)
                 if fetch:
                     # fetchall steps the statement to its end: with RETURNING, the write (and
@@ -181,7 +202,53 @@ class SQLiteBackend(ReturningSQL, AsyncFromSync):
         """Async twin of :meth:`drop_schema`."""
         await asyncio.to_thread(self.drop_schema)
 
-    # -- the Backend protocol: get, set, delete and purge come from ReturningSQL ---------------
+    # -- purge: ReturningSQL's batches, then the space back --------------------------------------
+    #: seconds between two purge batches. A save in another process waiting for a batch's
+    #: write lock polls it (SQLite's busy handler) at intervals growing to 25 ms in the first
+    #: 128 ms; a shorter pause could fall between two polls and let the purge starve it.
+    purge_pause = 0.025
+
+    def purge(self, progress: PurgeProgress | None = None) -> int:
+        """Delete expired records in short batches, then give the freed pages back.
+
+        Each batch is one short write transaction with a pause after it, so loads and saves
+        (of this process or of others sharing the file) wait milliseconds, not the whole purge.
+        A database made by this backend has incremental auto-vacuum: the freed pages go back
+        to the file system in steps of 4 MB. A database made before has no such mode: run
+        :meth:`vacuum` once (at a quiet time: it rewrites the whole file under a lock).
+        """
+        # the purge's random deletes in the key index touch many pages: a larger page cache
+        # for the purge keeps each batch short
+        self._run(f"PRAGMA cache_size={_PURGE_CACHE}", (), False)
+        try:
+            removed = super().purge(progress)
+            if removed and self.path != ":memory:":
+                self._vacuum_incrementally()
+        finally:
+            self._run(f"PRAGMA cache_size={_CACHE}", (), False)
+        return removed
+
+    def _vacuum_incrementally(self) -> None:
+        if int(self._run("PRAGMA auto_vacuum", (), True)[0]) != _INCREMENTAL:
+            return
+        while int(self._run("PRAGMA freelist_count", (), True)[0]) > 0:
+            self._run(_VACUUM_STEP, (), False)
+            time.sleep(self.purge_pause)
+
+    def vacuum(self) -> None:
+        """Rebuild the database file to its smallest size, with incremental auto-vacuum.
+
+        Needed once for a database made before this backend turned incremental auto-vacuum on
+        (or by another program): after it, every purge gives the space back by itself. It
+        rewrites the whole file and holds the write lock meanwhile: saves wait (up to
+        ``busy_timeout``), so run it when the site is quiet.
+        """
+        if self.path == ":memory:":
+            return
+        self._run("PRAGMA auto_vacuum=INCREMENTAL", (), False)
+        self._run("VACUUM", (), False)
+
+    # -- the Backend protocol: get, set and delete come from ReturningSQL -----------------------
     def close(self) -> None:
         with self._lock:
             conn, self._conn = self._conn, None

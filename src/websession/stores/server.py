@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import copy
 import dataclasses
+import inspect
 import logging
 import os
 import re
@@ -28,7 +29,7 @@ from collections.abc import Callable, Generator, Sequence
 from typing import Any, NamedTuple
 
 from .._defaults import BROWSER_SESSION_TTL
-from ..backends.base import Backend, OwnerIndex, Record, owner_index_of
+from ..backends.base import Backend, OwnerIndex, PurgeProgress, Record, owner_index_of
 from ..codecs.base import Codec, decode_details_multi, encode_multi
 from ..codecs.keys import KeyedHash, SecretKeys, derive_key, normalize_secrets
 from ..codecs.sealed import SealedCookie
@@ -55,6 +56,14 @@ log = logging.getLogger("websession")
 
 _ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _DATA_PREFIX = "data:"  # ':' is not a cookie-name character: data AAD never equals a cookie's
+
+
+def _takes_progress(method: Callable[..., Any]) -> bool:
+    """Whether a backend's purge takes a progress callback (third-party ones may not)."""
+    try:
+        return len(inspect.signature(method).parameters) >= 1
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
 
 
 def new_session_id() -> str:
@@ -557,13 +566,22 @@ class ServerStore(BaseStore):
         self._observer.saved(session.name, started, deleted)
         return result
 
-    def purge(self) -> int:
-        """Remove expired records from the backend; return how many."""
-        return self.backend.purge()
+    def purge(self, progress: PurgeProgress | None = None) -> int:
+        """Remove expired records from the backend; return how many.
 
-    async def apurge(self) -> int:
+        The backends purge in short batches, so loads and saves running meanwhile wait
+        milliseconds; ``progress(removed, fraction)`` is called after each batch (``fraction``
+        of the work done, None where the backend cannot tell).
+        """
+        if progress is None or not _takes_progress(self.backend.purge):
+            return self.backend.purge()
+        return self.backend.purge(progress)
+
+    async def apurge(self, progress: PurgeProgress | None = None) -> int:
         """Async twin of :meth:`purge`."""
-        return await self.backend.apurge()
+        if progress is None or not _takes_progress(self.backend.apurge):
+            return await self.backend.apurge()
+        return await self.backend.apurge(progress)
 
     def close(self) -> None:
         """Release the backend's connections."""
