@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 # (docs, docs-serve: the documentation site, MkDocs + mkdocstrings)
-.PHONY: docs docs-serve all venv demo test test-fast lint typecheck format bench bench-stores bench-http bench-scale bench-load fuzz clean services
+.PHONY: docs docs-serve all venv demo test test-fast lint typecheck format bench bench-stores bench-purge bench-http bench-scale bench-load fuzz clean services
 
 all: lint typecheck test
 
@@ -75,6 +75,12 @@ bench: $(STAMP)
 bench-stores: $(STAMP)
 	$(PY) tools/testenv.py install
 	$(PY) tools/testenv.py run -- $(PY) benchmarks/stores.py $(BENCH_ARGS)
+
+# Purge benchmark: 1M expired sessions purged per store under a concurrent load/save loop
+# (BENCH_PURGE_ARGS="--n 50000 --stores sqlite" for a quick one).
+bench-purge: $(STAMP)
+	$(PY) tools/testenv.py install
+	$(PY) tools/testenv.py run -- $(PY) benchmarks/purge.py $(BENCH_PURGE_ARGS)
 
 # HTTP benchmark: wrk against uvicorn, gunicorn and aiohttp on 127.0.0.1, a session read and
 # written on every request: websession's cookie sessions vs Starlette's SessionMiddleware and

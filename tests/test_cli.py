@@ -399,3 +399,53 @@ def test_help_lists_every_command():
     demo_help = run("demo", "--help")
     assert "--port" in demo_help.stdout
     assert "--store" in demo_help.stdout
+
+
+def test_purge_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
+    import io
+
+    from websession.cli.purge import _Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    with _Progress("purging x", screen) as shown:
+        shown.update(1500, 0.5)
+        time.sleep(0.35)  # redrawn every 0.1 s
+    drawn = screen.getvalue()
+    assert "[##########..........]" in drawn
+    assert " 50% 1,500 removed" in drawn
+    assert drawn.endswith("\r\x1b[K")  # the line is cleared for the final message
+
+    log = io.StringIO()
+    progress = _Progress("purging x", log)
+    progress.LINE_EVERY = 0.0
+    with progress as shown:
+        shown.update(1000, None)  # a store that cannot tell how far it is
+        shown.update(3000, 0.75)
+    lines = log.getvalue().splitlines()
+    assert lines[0] == "purging x ..."
+    assert lines[1].startswith("1,000 removed ")
+    assert lines[2].startswith(" 75% 3,000 removed ")
+    assert "\r" not in log.getvalue()
+
+
+def test_purge_command_purges_a_big_sqlite_store_through_its_progress_display(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "s.db"
+    from websession.backends.sqlite import SQLiteBackend
+
+    SQLiteBackend(str(path)).create_schema()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executemany(
+        'INSERT INTO "websession_sessions" VALUES (?, ?, ?, 1)',
+        ((f"k{i:06d}", b"x" * 100, time.time() - 10) for i in range(20_000)),
+    )
+    conn.close()
+    result = run("purge", f"sqlite:///{path}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "20000"
+    assert "removed 20000 expired sessions" in result.stderr

@@ -88,7 +88,7 @@ class MemoryBackend:
             self._records.pop(key, None)
 
     #: records one purge step examines under the lock (loads and saves wait for it)
-    purge_chunk = 10_000
+    purge_chunk = 2000
 
     def purge(self, progress: PurgeProgress | None = None) -> int:
         """Remove expired records, ``purge_chunk`` keys per hold of the lock."""

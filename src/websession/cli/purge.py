@@ -22,37 +22,64 @@ def _open_store(url: str, secrets: list[str | bytes]) -> Any:
     return open_store(url, secrets)
 
 
-class _Spinner:
-    """A one-line spinner with the elapsed time on a terminal; plain lines otherwise."""
+class _Progress:
+    """What a running purge shows: a bar (or a spinner, where the store cannot tell how far
+    it is) redrawn ten times a second on a terminal; a plain line every few seconds otherwise,
+    so a log shows a long purge is alive."""
+
+    #: seconds between two plain lines when the output is not a terminal
+    LINE_EVERY = 5.0
 
     def __init__(self, label: str, stream: TextIO) -> None:
         self.label = label
         self.stream = stream
         self.tty = stream.isatty()
+        self.removed = 0
+        self.fraction: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.started = time.monotonic()
+        self._last_line = self.started
 
-    def __enter__(self) -> _Spinner:
-        self.started = time.monotonic()
+    def __enter__(self) -> _Progress:
+        self.started = self._last_line = time.monotonic()
         if self.tty:
-            self._thread = threading.Thread(target=self._spin, daemon=True)
+            self._thread = threading.Thread(target=self._draw, daemon=True)
             self._thread.start()
         else:
             print(f"{self.label} ...", file=self.stream, flush=True)
         return self
 
-    def _spin(self) -> None:
+    def update(self, removed: int, fraction: float | None) -> None:
+        """The store's progress callback (called after each batch)."""
+        self.removed, self.fraction = removed, fraction
+        now = time.monotonic()
+        if not self.tty and now - self._last_line >= self.LINE_EVERY:
+            self._last_line = now
+            print(f"{self._status()} {now - self.started:.1f} s", file=self.stream, flush=True)
+
+    def _status(self) -> str:
+        done = "" if self.fraction is None else f"{self.fraction:4.0%} "
+        return f"{done}{self.removed:,} removed"
+
+    def _draw(self) -> None:
         frames = itertools.cycle("|/-\\")
         width = 20
         for tick in itertools.count():
             if self._stop.wait(0.1):
                 break
-            pos = tick % (2 * width - 2)
-            pos = pos if pos < width else 2 * width - 2 - pos
-            bar = "".join("#" if i == pos else "." for i in range(width))
+            fraction = self.fraction
+            if fraction is None:  # how far is unknown: a marker bouncing to show it is alive
+                pos = tick % (2 * width - 2)
+                pos = pos if pos < width else 2 * width - 2 - pos
+                bar = "".join("#" if i == pos else "." for i in range(width))
+            else:
+                filled = int(fraction * width)
+                bar = "#" * filled + "." * (width - filled)
             elapsed = time.monotonic() - self.started
-            self.stream.write(f"\r{next(frames)} {self.label} [{bar}] {elapsed:5.1f} s")
+            self.stream.write(
+                f"\r{next(frames)} {self.label} [{bar}] {self._status()} {elapsed:5.1f} s\x1b[K"
+            )
             self.stream.flush()
 
     def __exit__(self, *exc: object) -> None:
@@ -69,10 +96,10 @@ class _Spinner:
 
 def _purge_once(store: Any, url: str) -> int:
     label = f"purging expired sessions from {_redact(url)}"
-    with _Spinner(label, sys.stderr) as spinner:
-        removed: int = store.purge()
+    with _Progress(label, sys.stderr) as shown:
+        removed: int = store.purge(progress=shown.update)
     noun = "session" if removed == 1 else "sessions"
-    print(f"removed {removed} expired {noun} in {spinner.elapsed:.2f} s", file=sys.stderr)
+    print(f"removed {removed} expired {noun} in {shown.elapsed:.2f} s", file=sys.stderr)
     return removed
 
 
