@@ -41,6 +41,7 @@ import stat
 import struct
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from .._defaults import MAX_AGE
@@ -343,6 +344,8 @@ class FilesystemBackend(AsyncFromSync):
     #: directory wait for it), and the seconds between two steps in the same directory
     purge_chunk = 256
     purge_pause = 0.001
+    #: directories purged at the same time
+    purge_threads = 8
 
     def purge(self, progress: PurgeProgress | None = None) -> int:
         """Delete expired files (and temporary files left by a crash); return how many records.
@@ -368,14 +371,22 @@ class FilesystemBackend(AsyncFromSync):
                         and _KEY.fullmatch(e.name)
                         and e.is_dir(follow_symlinks=False)
                     )
-                for done, name in enumerate(shards, 1):
+
+                def shard(name: str) -> int:
                     try:
                         fd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=root)
                     except OSError:
-                        continue  # gone meanwhile, or not a real directory: nothing of ours
-                    removed += self._purge_dir(fd, now)
-                    if progress is not None:
-                        progress(removed, done / len(shards))
+                        return 0  # gone meanwhile, or not a real directory: nothing of ours
+                    return self._purge_dir(fd, now)
+
+                # Several directories at once: an unlink waits on the disk (a cold directory
+                # block, the journal), not on the CPU, and the waits of different
+                # directories overlap; each directory still has one purger holding its lock.
+                with ThreadPoolExecutor(self.purge_threads) as pool:
+                    for done, count in enumerate(pool.map(shard, shards), 1):
+                        removed += count
+                        if progress is not None:
+                            progress(removed, done / len(shards))
         finally:
             os.close(root)
         self.purge_owners()
