@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 # (docs, docs-serve: the documentation site, MkDocs + mkdocstrings)
-.PHONY: docs docs-serve all venv demo test test-fast lint typecheck format bench bench-stores bench-purge bench-http bench-scale bench-load fuzz clean services
+.PHONY: docs docs-serve all venv demo test test-fast lint typecheck format bench bench-stores bench-purge bench-http bench-scale bench-load fuzz clean
 
 all: lint typecheck test
 
@@ -35,13 +35,14 @@ demo: $(DEMO_VENV)/.installed
 	PYTHONPATH=src $(DEMO_VENV)/bin/python -m websession demo $(DEMO_ARGS)
 
 # Installs the database servers (apt) and Chromium, starts them on 127.0.0.1 on free ports inside
-# a loopback-only network namespace, runs every test, and stops exactly what it started; then
-# runs the server-less tests again on Python 3.10 and 3.13 (tools/pythons.py, own venvs).
+# a loopback-only network namespace, runs every test, prints the branch coverage of src/websession
+# (pyproject.toml [tool.coverage]) and stops exactly what it started; then runs the server-less
+# tests again on Python 3.10 and 3.13 (tools/pythons.py, own venvs).
 test: $(STAMP)
 	$(PY) tools/testenv.py install
 	$(PY) -m tests.compat.fetch  # the frameworks' sdists, before the network namespace
 	$(PY) tools/pythons.py install
-	$(PY) tools/testenv.py run -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) tools/testenv.py run -- $(PY) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 	$(PY) tools/pythons.py test
 
 # Only the tests that need no server (quick feedback while coding).
