@@ -303,6 +303,44 @@ def test_inspect_usage_errors_are_one_line(capsys):
     assert "hex" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["inspect", "Set-Cookie: auth=AQx; Path=/", "--name", "session"], "is for 'auth'"),
+        (["inspect", "a=1; b=2", "--name", "c"], "no cookie named 'c' in the input (found: a, b)"),
+        (["inspect", "Set-Cookie: session=; Max-Age=0", "--secret", SECRET], "is empty"),
+        (["inspect", "AQx", "--secret", ""], "an empty --secret protects nothing"),
+        (["inspect", "MTc2", "--gorilla"], "--gorilla needs --hash-key"),
+        (
+            [
+                "inspect",
+                "MTc2",
+                "--gorilla",
+                "--hash-key",
+                "00",
+                "--block-key",
+                "00",
+                "--block-key",
+                "11",
+            ],
+            "more --block-key than --hash-key",
+        ),
+    ],
+)
+def test_inspect_input_mistakes_say_what_to_fix(capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1  # one line, no traceback
+
+
+def test_no_command_prints_the_help(capsys):
+    assert main([]) == 2
+    assert "keygen" in capsys.readouterr().out
+
+
 def test_inspect_secret_from_environment(monkeypatch, capsys):
     store = CookieStore(SECRET)
     session = store.new("session", None)
@@ -340,6 +378,14 @@ def test_purge_bad_url_is_a_clear_error():
     assert result.returncode == 2
     assert "cannot open nosuch://x" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_purge_never_prints_the_password_of_a_store_url():
+    result = run("purge", "postgresql://app:hunter2@127.0.0.1:1/db?no_such_option=1")
+    assert result.returncode == 2
+    assert "cannot open postgresql://app:***@127.0.0.1:1/db" in result.stderr
+    assert "unknown postgresql:// option 'no_such_option'" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
 
 
 @pytest.mark.parametrize(
