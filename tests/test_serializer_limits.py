@@ -220,6 +220,7 @@ def _uuid_key(k: int) -> bytes:
     return b"\xd8\x06" + (5 + k * P).to_bytes(16, "big")
 
 
+@pytest.mark.no_cover  # a time limit: coverage's tracer would triple the time
 def test_map_keys_with_equal_hashes_fail_fast() -> None:
     """20k msgpack keys with equal hashes made building the dict quadratic."""
     keys = [uuid.UUID(int=5 + k * P) for k in range(20_000)]
@@ -291,6 +292,7 @@ def _msgpack_bombs() -> dict[str, bytes]:
     }
 
 
+@pytest.mark.no_cover  # a time limit: coverage's tracer would triple the time
 @pytest.mark.parametrize("name", list(_msgpack_bombs()))
 def test_msgpack_bombs_cost_milliseconds(name: str) -> None:
     data = _msgpack_bombs()[name]
@@ -318,6 +320,7 @@ def _json_bombs() -> dict[str, bytes]:
     }
 
 
+@pytest.mark.no_cover  # a time limit: coverage's tracer would triple the time
 @pytest.mark.parametrize("name", list(_json_bombs()))
 def test_json_bombs_cost_milliseconds(name: str) -> None:
     data = _json_bombs()[name]
@@ -338,6 +341,7 @@ def _gob_bombs() -> dict[str, bytes]:
     }
 
 
+@pytest.mark.no_cover  # a time limit: coverage's tracer would triple the time
 @pytest.mark.parametrize("name", list(_gob_bombs()))
 def test_gob_bombs_cost_milliseconds(name: str) -> None:
     data = _gob_bombs()[name]
