@@ -288,3 +288,25 @@ def test_one_codec_shared_by_threads() -> None:
             assert codec.decode("s", codec.encode("s", value)) == value
 
     race(8, work, switch_interval=1e-6)  # switch threads as often as possible
+
+
+# -- a cookie value given as bytes (a framework that hands raw header bytes) --------------------
+def test_a_value_given_as_bytes_opens_like_the_text() -> None:
+    codec = _codec()
+    text = codec.encode("session", {"user": "ada"})
+    assert codec.decode("session", text.encode("ascii")) == {"user": "ada"}
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "reason"),
+    [
+        # standard-alphabet characters: Go's URL-safe decoder refuses them, and so do we
+        (b"AQ+/" * 16, Malformed, "not base64url"),
+        (b"A" * 41, Malformed, "not base64url"),  # a length no base64 text has
+        (b"A" * 5000, TooLong, "too long"),
+        (12345, Malformed, "not a string"),
+    ],
+)
+def test_bad_bytes_values_are_rejected_with_a_reason(value: Any, error: type, reason: str) -> None:
+    with pytest.raises(error, match=reason):
+        _codec(max_length=4096).decode("session", value)
