@@ -310,3 +310,28 @@ def test_round_trip_with_set_cookie() -> None:
     header = format_set_cookie("sid", "abc-_=", CookieOptions())
     name, _, value = header.split(";")[0].partition("=")
     assert parse_cookie_header(f"x=1; {name}={value}") == {"x": ["1"], "sid": ["abc-_="]}
+
+
+# -- options changed after they were made (they are plain dataclass fields) -------------------
+def test_a_path_set_to_a_list_later_is_refused_when_the_cookie_is_made() -> None:
+    options = CookieOptions()
+    options.path = ["/"]  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="invalid cookie path"):
+        format_set_cookie("s", "v", options)
+
+
+def test_copy_checks_what_was_changed_by_hand() -> None:
+    options = CookieOptions(domain="example.com")
+    clone = options.copy()
+    assert clone == options
+    assert clone is not options
+    options.path = "/a;b"
+    with pytest.raises(ValueError, match="invalid cookie path '/a;b'"):
+        options.copy()
+
+
+def test_many_different_options_still_format_each_correctly() -> None:
+    """The attribute cache is bounded: past its size it starts again, and nothing changes."""
+    for n in range(600):
+        header = format_set_cookie("s", "v", CookieOptions(path=f"/p{n}"))
+        assert f"; Path=/p{n};" in header or header.endswith(f"; Path=/p{n}")
