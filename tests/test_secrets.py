@@ -8,6 +8,8 @@ deliberately insecure store, and that the same secrets are refused everywhere el
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import itertools
 import logging
 import time
@@ -200,3 +202,30 @@ def test_the_starlette_drop_in_keeps_a_weak_secret_with_a_warning(
     assert all("dev-secret" not in r.getMessage() for r in caplog.records)
     with TestClient(wrapped) as client:
         assert [client.get("/").text for _ in range(2)] == ["1", "2"]
+
+
+# -- what the key rules and helpers refuse, and the HMAC they precompute -----------------------
+def test_a_repeated_piece_is_weak_however_many_distinct_bytes_it_has() -> None:
+    with pytest.raises(ValueError, match=r"one 20-byte piece repeated"):
+        websession.SealedCookie(bytes(range(20)) * 2)
+
+
+def test_insecure_secret_takes_only_text_or_bytes() -> None:
+    with pytest.raises(TypeError, match="not int"):
+        InsecureSecret(123)  # type: ignore[arg-type]
+
+
+def test_generate_random_key_refuses_a_negative_length() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        websession.generate_random_key(-1)
+    assert websession.generate_random_key(0) == b""
+
+
+@pytest.mark.parametrize("digest", ["sha1", "sha256", hashlib.sha512])
+@pytest.mark.parametrize("key_length", [16, 64, 200])  # shorter, equal to, longer than a block
+def test_keyed_hash_is_the_standard_hmac(digest: Any, key_length: int) -> None:
+    from websession.codecs.keys import KeyedHash
+
+    key = bytes(range(256))[:key_length]
+    for message in (b"", b"1700000000|payload", bytes(1000)):
+        assert KeyedHash(key, digest)(message) == hmac.new(key, message, digest).digest()
