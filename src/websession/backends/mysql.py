@@ -149,6 +149,9 @@ class MySQLBackend(PooledSQL):
             ") ENGINE=InnoDB",
         )
         head = self._build_owner_statements(o, "%s", "`key`")
+        self._q_purge_owners = (
+            f"DELETE FROM {o} WHERE `expires_at` <= %s ORDER BY `expires_at` LIMIT %s"
+        )
         self._q_index = (
             head + "ON DUPLICATE KEY UPDATE `entry` = VALUES(`entry`), "
             "`expires_at` = VALUES(`expires_at`)"

@@ -50,7 +50,14 @@ from urllib.parse import parse_qsl, urlencode
 
 from ..errors import StoreUnavailable
 from ._errors import unavailable
-from .base import PURGE_BATCH, PURGE_PAUSE, PurgeProgress, Record, purge_in_batches
+from .base import (
+    PURGE_BATCH,
+    PURGE_PAUSE,
+    PurgeProgress,
+    Record,
+    apurge_in_batches,
+    purge_in_batches,
+)
 
 __all__ = [
     "DEFAULT_TABLE",
@@ -306,7 +313,11 @@ class SQLBackend:
         self._q_owned = f"SELECT {k}, entry FROM {o} WHERE owner = {p} AND expires_at > {p}"
         self._q_prune_owner = f"DELETE FROM {o} WHERE owner = {p} AND expires_at <= {p}"
         self._q_unindex = f"DELETE FROM {o} WHERE owner = {p} AND {k} = {p}"
-        self._q_purge_owners = f"DELETE FROM {o} WHERE expires_at <= {p}"
+        # in bounded batches, as the records (MySQL replaces it: no LIMIT in an IN subquery)
+        self._q_purge_owners = (
+            f"DELETE FROM {o} WHERE (owner, {k}) IN "
+            f"(SELECT owner, {k} FROM {o} WHERE expires_at <= {p} LIMIT {p})"
+        )
         head = f"INSERT INTO {o} (owner, {k}, entry, expires_at) VALUES ({p}, {p}, {p}, {p}) "
         return head
 
@@ -342,9 +353,14 @@ class SQLBackend:
         self._run(self._q_unindex, (owner, key), False)
 
     def purge_owners(self) -> int:
-        """Remove expired owner-index entries (called by ``purge``)."""
-        result = self._run(self._q_purge_owners, (self._clock(),), False)
-        return int(result[0] if isinstance(result, tuple) else result)
+        """Remove expired owner-index entries (called by ``purge``), in bounded batches."""
+        now = self._clock()
+
+        def step(limit: int) -> int:
+            result = self._run(self._q_purge_owners, (now, limit), False)
+            return int(result[0] if isinstance(result, tuple) else result)
+
+        return purge_in_batches(step, batch=self.purge_batch, pause=self.purge_pause)
 
 
 class ReturningSQL(SQLBackend):
@@ -595,8 +611,13 @@ class PooledSQL(SQLBackend):
         await self._arun(self._q_unindex, (owner, key), False)
 
     async def apurge_owners(self) -> int:
-        result = await self._arun(self._q_purge_owners, (self._clock(),), False)
-        return int(result[0] if isinstance(result, tuple) else result)
+        now = self._clock()
+
+        async def step(limit: int) -> int:
+            result = await self._arun(self._q_purge_owners, (now, limit), False)
+            return int(result[0] if isinstance(result, tuple) else result)
+
+        return await apurge_in_batches(step, batch=self.purge_batch, pause=self.purge_pause)
 
     def close(self) -> None:
         self._pool.close()
