@@ -231,3 +231,41 @@ def test_a_bad_option_value_names_the_option(url: str, message: str, tmp_path: P
 )
 def test_the_drivers_own_options_still_pass(url: str) -> None:
     open_store(url, SECRET)  # none of these connects yet
+
+
+# -- LMDB, flags, open_backend -------------------------------------------------------------------
+def test_an_lmdb_url_opens_a_store_that_keeps_sessions(tmp_path: Path) -> None:
+    store = open_store(f"lmdb://{tmp_path}/sessions?ttl=60", SECRET)
+    try:
+        roundtrip(store)
+        assert store.ttl == 60
+    finally:
+        store.close()
+    assert (tmp_path / "sessions").is_dir()
+
+
+def test_an_lmdb_url_without_a_path_is_refused() -> None:
+    with pytest.raises(ValueError, match="an lmdb:// URL needs a path"):
+        open_store("lmdb://", SECRET)
+
+
+def test_a_flag_that_is_not_true_or_false_is_refused() -> None:
+    with pytest.raises(ValueError, match="rolling must be true or false, not 'maybe'"):
+        open_store("memory://?rolling=maybe", SECRET)
+
+
+def test_open_backend_gives_the_backend_alone(tmp_path: Path) -> None:
+    from websession.urls import open_backend
+
+    memory = open_backend("memory://")
+    assert isinstance(memory, MemoryBackend)
+    memory.set("k", b"v", 60)
+    record = memory.get("k")
+    assert record is not None
+    assert record.data == b"v"
+    files = open_backend(f"file://{tmp_path}/b")
+    assert isinstance(files, FilesystemBackend)
+    with pytest.raises(ValueError, match="a file:// URL needs a path"):
+        open_backend("file://")
+    with pytest.raises(ValueError, match="not a backend URL"):
+        open_backend("redis")
