@@ -168,6 +168,43 @@ def test_purge_while_reading_and_writing_does_not_hang(tmp_path: Path) -> None:
     backend.close()
 
 
+def test_opening_a_database_beside_write_transactions_does_not_hang(tmp_path: Path) -> None:
+    """The first use of the owner index opens a second database while other threads write:
+    open_db's own write transaction and theirs used to wait for each other forever."""
+    backend = LMDBBackend(tmp_path / "env")
+    stop = time.monotonic() + 2
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            i = 0
+            while time.monotonic() < stop:
+                backend.set(f"w{n}x{i}", b"v" * 100, 600)
+                i += 1
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def index(n: int) -> None:
+        try:
+            i = 0
+            while time.monotonic() < stop:
+                backend.index(f"owner{n}", f"w{n}x{i}", b"entry", 600)
+                i += 1
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,), daemon=True) for n in range(3)]
+    threads += [threading.Thread(target=index, args=(n,), daemon=True) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert not any(t.is_alive() for t in threads), "threads hung in LMDB"
+    assert not errors
+    assert backend.owned("owner0")
+    backend.close()
+
+
 def test_touch_extends_life(tmp_path: Path) -> None:
     clock = Clock()
     backend = LMDBBackend(tmp_path / "env", clock=clock)

@@ -203,8 +203,13 @@ class LMDBBackend(AsyncFromSync):
         if db is None:
             for _attempt in range(8):
                 try:
-                    with shared.gate.shared():
-                        db = shared.env.open_db(name, create=True)
+                    # Alone: open_db runs a write transaction of its own while holding the GIL,
+                    # so beside another thread's write transaction in this process the two
+                    # waited for each other forever (seen under a 4-thread fill).
+                    with shared.gate.exclusive():
+                        db = shared.dbs.get(name)
+                        if db is None:
+                            db = shared.env.open_db(name, create=True)
                     break
                 except lmdb.MapResizedError:  # opening runs a transaction too
                     self._adopt_size(shared)
