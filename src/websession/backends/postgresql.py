@@ -281,29 +281,37 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL):
     def _result(self, pgconn: PGconn) -> PGresult:
         """The result of the statement just sent, waiting at most ``timeout`` seconds for it.
 
-        libpq's blocking calls (``PQexec*``) wait for the server without a limit, so a frozen
-        server would hang the request: the statement is sent with ``PQsend*`` and its answer
-        awaited here with a deadline (a timed-out connection is dropped by the caller).
+        libpq's blocking calls (``PQexec*``, and ``PQgetResult`` while the connection is busy)
+        wait for the server without a limit, so a frozen server would hang the request: the
+        statement is sent with ``PQsend*`` and every result up to the end of the statement is
+        awaited here against one deadline (a timed-out connection is dropped by the caller).
+        A server that froze after the first result's rows, before the statement's end, hung
+        the final ``PQgetResult`` when only the first one was awaited.
         """
-        timeout = self._timeout
-        if timeout is not None and pgconn.is_busy():
-            deadline = time.monotonic() + timeout
-            poller = _poller(pgconn.socket)
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not poller(remaining):
-                    raise psycopg.OperationalError(
-                        f"PostgreSQL did not answer within {timeout:g} s"
-                    )
-                pgconn.consume_input()
-                if not pgconn.is_busy():
-                    break
+        deadline = None if self._timeout is None else time.monotonic() + self._timeout
+        self._wait_readable(pgconn, deadline)
         result = pgconn.get_result()
         if result is None:  # pragma: no cover - libpq gives one result per statement sent
             raise psycopg.OperationalError("PostgreSQL sent no result")
-        while pgconn.get_result() is not None:  # the end of this statement's results
-            pass
-        return result
+        while True:  # the end of this statement's results
+            self._wait_readable(pgconn, deadline)
+            if pgconn.get_result() is None:
+                return result
+
+    def _wait_readable(self, pgconn: PGconn, deadline: float | None) -> None:
+        """Read input until ``PQgetResult`` would not block, or fail at ``deadline``."""
+        if deadline is None or not pgconn.is_busy():
+            return
+        poller = _poller(pgconn.socket)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not poller(remaining):
+                raise psycopg.OperationalError(
+                    f"PostgreSQL did not answer within {self._timeout:g} s"
+                )
+            pgconn.consume_input()
+            if not pgconn.is_busy():
+                return
 
     @staticmethod
     def _error(pgconn: PGconn, result: PGresult) -> Exception:
