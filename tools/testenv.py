@@ -472,7 +472,13 @@ class Services:
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
             ]
-            if subprocess.run(install_db, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
+            # its own TMPDIR: installs running at once (this one and Galera's three) collided
+            # on the temporary tables they made in a shared /tmp ("Unknown table
+            # 'mysql.tmp_user_sys'", installation aborted)
+            install = subprocess.run(
+                install_db, stdout=out, stderr=subprocess.STDOUT, env=_tmpdir_env(d)
+            )
+            if install.returncode != 0:
                 raise StartError("mariadb-install-db failed", d / "install.log")
         port = free_port()
         cmd = [
@@ -485,6 +491,7 @@ class Services:
             f"--socket={d / 'mysqld.sock'}",
             f"--pid-file={d / 'mariadbd.pid'}",
             f"--log-error={logfile}",
+            f"--tmpdir={d}",
             "--skip-name-resolve",
             "--innodb-flush-log-at-trx-commit=2",
             "--innodb-buffer-pool-size=64M",
@@ -539,6 +546,7 @@ class Services:
                 ],
                 stdout=open(d / "install.log", "wb"),  # noqa: SIM115 - the child owns it
                 stderr=subprocess.STDOUT,
+                env=_tmpdir_env(d),  # see mysql(): temporary tables collided in a shared /tmp
             )
             for d in dirs
         ]
@@ -557,6 +565,7 @@ class Services:
                 f"--socket={d / 'mysqld.sock'}",
                 f"--pid-file={d / 'mariadbd.pid'}",
                 f"--log-error={d / 'error.log'}",
+                f"--tmpdir={d}",
                 "--skip-name-resolve",
                 "--innodb-buffer-pool-size=32M",
                 "--innodb-flush-log-at-trx-commit=1",
@@ -851,6 +860,11 @@ class Services:
         shutil.rmtree(self.base, ignore_errors=True)
         if stops:
             log(f"stopped {len(stops)} server process(es) in {time.monotonic() - started:.1f} s")
+
+
+def _tmpdir_env(d: Path) -> dict[str, str]:
+    """The environment with ``TMPDIR`` set to ``d``: a MariaDB install's own temporary files."""
+    return {**os.environ, "TMPDIR": str(d)}
 
 
 def redis_cmd(port: int, d: Path) -> list[str]:
