@@ -16,6 +16,7 @@ import time
 import pytest
 
 from websession import open_store
+from websession.backends.base import PURGE_BATCH
 from websession.backends.sqlite import SQLiteBackend
 
 from .backend_helpers import cookie_value
@@ -43,7 +44,14 @@ def test_purge_in_bounded_batches_under_concurrent_load(kind, tmp_path):
     assert result.max_latency < MAX_LATENCY, result
     # bounded: many batches, none anywhere near the whole purge
     assert len(result.batches) >= 5, result.batches
-    assert max(result.batches) <= max(N // 4, 256), result.batches
+    if kind in ("sqlite", "postgresql", "mysql"):
+        # SQL batches start small and at most double, sized by time (~40 ms each): a fast
+        # machine may delete more than N/4 in one, but never the whole purge in one statement
+        assert result.batches[0] <= PURGE_BATCH, result.batches
+        pairs = zip(result.batches, result.batches[1:])
+        assert all(b <= 2 * a for a, b in pairs), result.batches
+    else:
+        assert max(result.batches) <= max(N // 4, 256), result.batches
     if kind == "sqlite":  # the freed pages went back to the file system
         assert result.bytes_before is not None
         assert result.bytes_after is not None
