@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 # (docs, docs-serve: the documentation site, MkDocs + mkdocstrings)
-.PHONY: docs docs-serve all venv demo test test-fast lint typecheck format bench bench-stores bench-purge bench-http bench-scale bench-load fuzz clean
+.PHONY: docs docs-serve all venv demo test test-fast lint typecheck format bench bench-stores bench-purge bench-http bench-scale bench-load fuzz clean generate
 
 all: lint typecheck test
 
@@ -60,6 +60,11 @@ docs-serve: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks tools examples
 	$(VENV)/bin/ruff format --check src
+	$(PY) tools/unasync.py --check
+
+# The backends' sync code (src/websession/backends/_sync/) from its async source (_async/).
+generate: $(STAMP)
+	$(PY) tools/unasync.py
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format src
