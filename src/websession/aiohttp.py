@@ -24,10 +24,19 @@ handler returns, only if modified, never on a 5xx unless ``save_on_error``. A re
 an exception (``raise web.HTTPFound(...)``) still carries the cookies. ``Vary: Cookie`` goes with
 every response that read a session or sets its cookie. A store that cannot be reached answers
 503.
+
+Responses follow aiohttp-session's rules, which apps written for it rely on: sessions are saved
+into a ``web.Response`` (or a raised ``web.HTTPException``); a ``web.Response`` the handler
+already prepared is refused with ``RuntimeError`` (its headers are gone, so no cookie can
+follow); any other ``StreamResponse`` (a stream, a websocket) is returned as it is, without
+saving. A session modified in such a handler is then lost, so the middleware logs a WARNING on
+the ``websession`` logger naming it (once per request): modify sessions in a handler that
+returns a ``web.Response``.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -61,6 +70,8 @@ __all__ = [
 ]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+log = logging.getLogger("websession")
 
 
 class AiohttpSession(_Session):
@@ -174,8 +185,28 @@ class _Config:
     name: str
 
 
+class _SessionKey(web.RequestKey[AiohttpSession]):
+    """A ``web.RequestKey`` that also reads as aiohttp-session's string key ``"aiohttp_session"``.
+
+    aiohttp-session's keys were plain strings and code written for it uses them as such: its
+    own tests name the default cookie ``SESSION_KEY.upper()`` (``"AIOHTTP_SESSION"``). The key
+    stays a ``RequestKey`` (compared by identity, no ``NotAppKeyWarning``); only ``str()`` and
+    ``upper()`` give the old string.
+    """
+
+    __slots__ = ()
+    _TEXT = "aiohttp_session"  # aiohttp-session's SESSION_KEY
+
+    def __str__(self) -> str:
+        return self._TEXT
+
+    def upper(self) -> str:
+        """``"AIOHTTP_SESSION"``, as ``str.upper`` gave it for aiohttp-session's key."""
+        return self._TEXT.upper()
+
+
 #: The request's default session, once loaded (aiohttp-session's ``SESSION_KEY``).
-SESSION_KEY: web.RequestKey[AiohttpSession] = web.RequestKey("websession.session", AiohttpSession)
+SESSION_KEY: web.RequestKey[AiohttpSession] = _SessionKey(_SessionKey._TEXT, AiohttpSession)
 #: The middleware's default store (aiohttp-session's ``STORAGE_KEY``).
 STORAGE_KEY: web.RequestKey[Store] = web.RequestKey("websession.store", Store)
 _REGISTRY_KEY: web.RequestKey[Registry] = web.RequestKey("websession.registry", Registry)
@@ -211,17 +242,32 @@ async def new_session(
 ) -> AiohttpSession:
     """The session emptied and given a new id on save (log in / log out; fixation defence).
 
-    Unlike aiohttp-session, the same session object comes back (emptied, with
-    ``regenerate_id()``), so references to it taken earlier in the request stay valid.
+    Under the middleware, unlike aiohttp-session, the same session object comes back (emptied,
+    with ``regenerate_id()``), so references to it taken earlier in the request stay valid.
+
+    Without the middleware, when ``request[STORAGE_KEY]`` (or ``store``) holds a websession
+    store (as aiohttp-session works with just its storage there), a new session made by that
+    store (new id, empty, ``new`` true) is returned and, for the default session, kept under
+    ``SESSION_KEY``. Only the middleware saves sessions, as in aiohttp-session.
 
     Raises:
-        RuntimeError: no websession middleware ran for this request.
+        RuntimeError: neither the middleware ran nor a websession store is at hand, or the
+            store's ``anew`` did not return a session.
     """
-    if _REGISTRY_KEY not in request:
+    if _REGISTRY_KEY in request:
+        session = await get_session(request, name, store)
+        session.clear()
+        session.regenerate_id()
+        return session
+    source = store if store is not None else request.get(STORAGE_KEY)
+    if not isinstance(source, Store):
         raise RuntimeError(_NO_MIDDLEWARE)
-    session = await get_session(request, name, store)
-    session.clear()
-    session.regenerate_id()
+    made: object = await source.anew(name or "session", None)
+    if not isinstance(made, _Session):
+        raise RuntimeError(f"the store {source!r} made {made!r} for a new session, not a session")
+    session = _adopt(made)
+    if name is None and store is None:
+        request[SESSION_KEY] = session
     return session
 
 
@@ -284,12 +330,18 @@ def session_middleware(
             raise
         if not isinstance(response, web.StreamResponse):
             raise RuntimeError(f"the handler returned {response!r}, not a response")
-        if response.prepared:
-            if registry.pending():
-                raise RuntimeError(
-                    "a session was modified but the response was already sent (prepared): "
-                    "modify sessions before streaming a response"
-                )
+        if not isinstance(response, web.Response):
+            # A stream or a websocket: returned as it is (aiohttp-session's rule), never saved.
+            _warn_unsaved(registry, response)
+            if not response.prepared and vary_needed(registry, ()):
+                vary = merged_vary(response.headers.get("Vary"))
+                if vary is not None:
+                    response.headers["Vary"] = vary
+        elif response.prepared:
+            raise RuntimeError(
+                "cannot save session data into a prepared response: the handler prepared "
+                f"{response!r}, whose headers are sent; return it unprepared"
+            )
         else:
             cookies: list[str] = []
             if should_save(response.status, save_on_error):
@@ -312,6 +364,20 @@ def session_middleware(
         return response
 
     return middleware
+
+
+def _warn_unsaved(registry: Registry, response: web.StreamResponse) -> None:
+    """One WARNING for the modified sessions a stream or websocket response leaves unsaved."""
+    pending = registry.pending()
+    if pending:
+        names = ", ".join(repr(session.name) for session in pending)
+        log.warning(
+            "session %s modified but not saved: the handler returned a %s, not a web.Response, "
+            "and streams and websockets are returned as they are (aiohttp-session's rule); "
+            "modify sessions in a handler that returns a web.Response",
+            names,
+            type(response).__name__,
+        )
 
 
 def setup(app: web.Application, store: Store, **options: Any) -> None:

@@ -4,8 +4,9 @@ path under that name, so aiohttp-session's own test files import websession with
 The API names are websession.aiohttp's own. The storages are the one construction step that
 changes: each aiohttp-session storage becomes the websession CookieStore with the same cookie
 options (aiohttp-session keeps the cookie's name in the storage, websession in the middleware,
-so ``session_middleware`` and ``setup`` pass it on). Nothing else is adapted: a test that reads
-aiohttp-session's cookie or record format, or its storage protocol, fails and is listed in
+so ``session_middleware`` and ``setup`` pass it on), and ``AbstractStorage`` is a CookieStore
+whose new sessions come from aiohttp-session's ``new_session()`` hook. Nothing else is adapted:
+a test that reads aiohttp-session's cookie or record format fails and is listed in
 expected_failures.txt.
 """
 
@@ -65,9 +66,29 @@ def EncryptedCookieStorage(
     return CookieStore(secret, options=_options(**cookie_params))
 
 
-class AbstractStorage:
-    """aiohttp-session's storage base class. websession has stores instead, with another
-    protocol (``new``/``save``), so a storage written for aiohttp-session is not used."""
+class AbstractStorage(CookieStore):
+    """aiohttp-session's storage base class: a websession CookieStore built from its keyword
+    arguments (the construction step), so ``new_session(request)`` finds a websession store
+    at ``request[STORAGE_KEY]`` as aiohttp-session finds its storage there.
 
-    def __init__(self, **kwargs: Any) -> None:
-        self.kwargs = kwargs
+    aiohttp-session's storages make new sessions in ``new_session()``, websession's stores in
+    ``anew()``: ``anew`` asks ``new_session()`` (the same hook under its other name), so a
+    storage that overrides ``new_session`` is the one heard. Its ``load_session`` and
+    ``save_session`` are aiohttp-session's protocol, which websession does not call.
+    """
+
+    def __init__(
+        self, *, cookie_name: str = COOKIE_NAME, encoder: Any = None, decoder: Any = None,
+        **cookie_params: Any,
+    ) -> None:  # fmt: skip
+        super().__init__(SECRET, options=_options(**cookie_params))
+        self.cookie_name = cookie_name
+
+    async def new_session(self) -> Session:
+        """aiohttp-session's hook for a new session: the CookieStore's own new session."""
+        return await super().anew(self.cookie_name, None)  # type: ignore[return-value]
+
+    async def anew(self, name: str, cookie_value: str | None) -> Any:
+        if cookie_value is None:
+            return await self.new_session()
+        return await super().anew(name, cookie_value)
