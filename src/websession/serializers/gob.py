@@ -68,6 +68,7 @@ from collections.abc import Iterator
 from typing import Any, Final, NoReturn
 
 from ..errors import EncodeError, Malformed
+from . import gotypes as _gotypes
 from ._limits import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_ITEMS,
@@ -99,25 +100,9 @@ from .gotypes import (
     GoType,
 )
 
-__all__ = [
-    "BOOL",
-    "BYTES",
-    "COMPLEX",
-    "FLOAT",
-    "INT",
-    "INTERFACE",
-    "STRING",
-    "UINT",
-    "GoBytes",
-    "GoComplex",
-    "GoDict",
-    "GoFloat",
-    "GoInt",
-    "GoList",
-    "GoStr",
-    "GoType",
-    "GobSerializer",
-]
+# gob's API is GobSerializer and the Go types it reads into (gotypes' names, listed there once).
+__all__ = ["GobSerializer"]
+__all__ += _gotypes.__all__
 
 # Predefined type ids.
 _BOOL: Final = 1
