@@ -64,6 +64,26 @@ def test_table_is_created_with_ttl(backend: DynamoDBBackend) -> None:
     assert abs(float(item["e"]["N"]) - (time.time() + 60)) < 10
 
 
+def test_a_table_that_vanished_is_made_again(backend: DynamoDBBackend) -> None:
+    """DynamoDB Local -inMemory restarted (or the table deleted): the call that finds the
+    table gone is a 503, the next one makes it again, the backend never has to be rebuilt."""
+    assert backend.set("k", b"v", 60) == 1
+    backend.client.delete_table(TableName=backend.table)
+    with pytest.raises(StoreUnavailable, match="ResourceNotFoundException"):
+        backend.get("k")
+    assert backend.get("k") is None  # a new, empty table
+    assert backend.set("k", b"again", 60) == 1
+    record = backend.get("k")
+    assert record is not None
+    assert record.data == b"again"
+    fixed = _make(backend.client.meta.endpoint_url, create_table=False)
+    try:  # a table the backend does not manage: a missing one is a configuration error
+        with pytest.raises(fixed.client.exceptions.ResourceNotFoundException):
+            fixed.get("k")
+    finally:
+        fixed.close()
+
+
 def test_expired_item_is_filtered_on_load(backend: DynamoDBBackend) -> None:
     assert_expired_record_is_filtered(backend, 1.5)
     assert backend.get("short", touch=60) is None

@@ -372,17 +372,7 @@ def _statuses(seen: list[tuple[float, int, float]]) -> dict[int, int]:
 
 
 #: rows that do not hold yet, and what was seen instead
-KNOWN: dict[str, str] = {
-    "mongodb": (
-        "pymongo's async client waited out a 6.5 s SIGSTOP of nx-27017 (200s after the thaw, "
-        "6.6 s) instead of timing out at 2 s, though it times out behind a frozen proxy "
-        "(tests/test_timeouts.py); not understood yet"
-    ),
-    "dynamodb": (
-        "DynamoDB Local, started again with the same command on the same port after kill -9, "
-        "was not reachable within 120 s (freeze and resume behaved); not understood yet"
-    ),
-}
+KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -38,7 +38,7 @@ import botocore.exceptions
 from botocore.config import Config
 
 from ..errors import StoreUnavailable
-from ._errors import translate
+from ._errors import translate, unavailable
 from .base import AsyncFromSync, PurgeProgress, Record
 
 __all__ = ["DynamoDBBackend"]
@@ -137,6 +137,7 @@ class DynamoDBBackend(AsyncFromSync):
             )
         self.client = client
         self._clock = clock if clock is not None else time.time
+        self._creates = create_table
         self._ready = not create_table
         self._owner_ready = False
         self._lock = threading.Lock()
@@ -212,6 +213,26 @@ class DynamoDBBackend(AsyncFromSync):
                     raise
         self._ready = True
 
+    @contextlib.contextmanager
+    def _calls(self) -> Iterator[None]:
+        """:func:`_errors`, and a table that vanished is made again by the next call.
+
+        A table the backend creates can disappear under it: DynamoDB Local run ``-inMemory``
+        restarts empty, or someone deletes the table. The call that finds it gone raises
+        StoreUnavailable (a 503, like any outage) and the next one creates the table again,
+        instead of every later call failing with ``ResourceNotFoundException`` (a 500) until
+        the application restarts. Without ``create_table`` a missing table is a configuration
+        error and is raised as it is.
+        """
+        try:
+            with _errors():
+                yield
+        except botocore.exceptions.ClientError as exc:
+            if not self._creates or _code(exc) != "ResourceNotFoundException":
+                raise
+            self._ready = self._owner_ready = False
+            raise unavailable("DynamoDB", exc) from exc
+
     # -- the Backend protocol ----------------------------------------------------------------
     @staticmethod
     def _record(item: Mapping[str, Any] | None) -> Record | None:
@@ -222,7 +243,7 @@ class DynamoDBBackend(AsyncFromSync):
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
         self._ensure_table()
         now = self._clock()
-        with _errors():
+        with self._calls():
             if touch is None:
                 item = self.client.get_item(
                     TableName=self.table, Key={"k": {"S": key}}, ConsistentRead=True
@@ -271,7 +292,7 @@ class DynamoDBBackend(AsyncFromSync):
         elif must_exist:
             condition["ConditionExpression"] = _LIVE
             values[":now"] = {"N": _number(now)}
-        with _errors():
+        with self._calls():
             try:
                 attributes = self.client.update_item(
                     TableName=self.table,
@@ -287,7 +308,7 @@ class DynamoDBBackend(AsyncFromSync):
 
     def delete(self, key: str) -> None:
         self._ensure_table()
-        with _errors():
+        with self._calls():
             self.client.delete_item(TableName=self.table, Key={"k": {"S": key}})
 
     def purge(self, progress: PurgeProgress | None = None) -> int:
@@ -299,7 +320,7 @@ class DynamoDBBackend(AsyncFromSync):
         self._ensure_table()
         now = _number(self._clock())
         removed = 0
-        with _errors():
+        with self._calls():
             paginator = self.client.get_paginator("scan")
             pages = paginator.paginate(
                 TableName=self.table,
@@ -376,7 +397,7 @@ class DynamoDBBackend(AsyncFromSync):
 
     def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
         self._ensure_owner_index()
-        with _errors():
+        with self._calls():
             self.client.put_item(
                 TableName=self.table,
                 Item={
@@ -391,7 +412,7 @@ class DynamoDBBackend(AsyncFromSync):
         self._ensure_owner_index()
         prefix = _owner_item_key(owner, "")
         found: list[tuple[str, bytes]] = []
-        with _errors():
+        with self._calls():
             pages = self.client.get_paginator("query").paginate(
                 TableName=self.table,
                 IndexName=_OWNER_GSI,
@@ -411,7 +432,7 @@ class DynamoDBBackend(AsyncFromSync):
 
     def unindex(self, owner: str, key: str) -> None:
         self._ensure_table()
-        with _errors():
+        with self._calls():
             self.client.delete_item(
                 TableName=self.table, Key={"k": {"S": _owner_item_key(owner, key)}}
             )

@@ -13,8 +13,12 @@ bumps the version with ``$inc``.
 
 The sync methods use :class:`pymongo.MongoClient`; the async ones use pymongo's native
 :class:`pymongo.AsyncMongoClient` (pymongo >= 4.9), not a thread pool, made lazily for the
-running event loop. Unreachable servers raise :class:`~websession.StoreUnavailable` after a
-short server selection timeout (2 seconds by default).
+running event loop. Unreachable or frozen servers raise :class:`~websession.StoreUnavailable`
+within 2 seconds by default: every operation runs under pymongo's client-side operation timeout
+(``timeoutMS``), which bounds server selection, waiting for a pooled connection, opening one
+and the round trip together. ``socketTimeoutMS`` alone bounds each socket read, not the
+operation: a pool of connections to a SIGSTOPped server made concurrent requests wait 4-5 s
+(one handshake timing out after another), and a page doing a load and a save more than that.
 
 The MongoDB store is tested against a wire-compatible server (nx-27017, a MongoDB wire-protocol
 server backed by SQLite), not MongoDB itself: no ``mongod`` could be installed where the test
@@ -46,6 +50,7 @@ __all__ = ["MongoBackend"]
 _UTC = dt.timezone.utc
 #: options websession gives a client it makes itself (the caller's options win)
 _CLIENT_DEFAULTS: dict[str, Any] = {
+    "timeoutMS": 2000,  # the whole operation (see the module's docstring)
     "serverSelectionTimeoutMS": 2000,
     "connectTimeoutMS": 2000,
     "socketTimeoutMS": 2000,
@@ -116,9 +121,14 @@ def _write(
     return {"_id": key}, update, _UPSERT
 
 
+def _unreachable(exc: BaseException) -> bool:
+    # ConnectionFailure: AutoReconnect, NetworkTimeout, ServerSelectionTimeout...; and the
+    # operation timeout's other errors (ExecutionTimeout once the server enforced timeoutMS)
+    return isinstance(exc, ConnectionFailure) or bool(getattr(exc, "timeout", False))
+
+
 def _errors() -> contextlib.AbstractContextManager[None]:
-    # ConnectionFailure: AutoReconnect, NetworkTimeout, ServerSelectionTimeout...
-    return translate("MongoDB", (ConnectionFailure,))
+    return translate("MongoDB", (PyMongoError,), when=_unreachable)
 
 
 class MongoBackend:
@@ -176,9 +186,9 @@ class MongoBackend:
         The database is ``database``, else the one the URL names (``mongodb://host/mydb``),
         else ``"websession"``. ``database`` and ``collection`` may also be URL query
         parameters, and so may ``connect_timeout`` and ``timeout`` in seconds (pymongo's
-        ``connectTimeoutMS`` and ``socketTimeoutMS``, ``timeout`` also server selection's);
-        every other parameter and keyword argument goes to the client, over websession's
-        defaults (2 s server selection, connect and socket timeouts).
+        ``connectTimeoutMS``; ``timeout`` is the whole operation's ``timeoutMS``, and also
+        ``socketTimeoutMS`` and server selection's); every other parameter and keyword
+        argument goes to the client, over websession's defaults (2 s for each of them).
         """
         parts = urlsplit(url)
         query = []
@@ -192,8 +202,8 @@ class MongoBackend:
             elif name == "connect_timeout":
                 client_options.setdefault("connectTimeoutMS", int(float(value) * 1000))
             elif name == "timeout":
-                client_options.setdefault("socketTimeoutMS", int(float(value) * 1000))
-                client_options.setdefault("serverSelectionTimeoutMS", int(float(value) * 1000))
+                for option in ("timeoutMS", "socketTimeoutMS", "serverSelectionTimeoutMS"):
+                    client_options.setdefault(option, int(float(value) * 1000))
             else:
                 query.append((name, value))
         url = urlunsplit(parts._replace(query=urlencode(query)))
