@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from ..errors import StoreUnavailable
 from ._errors import translate
@@ -24,14 +25,19 @@ except ImportError as exc:  # pragma: no cover - exercised only without the clie
 
 __all__ = [
     "ATTEMPTS",
+    "auntil_written",
+    "blind_save",
     "contended",
     "gexc",
     "require",
     "retries",
     "stamp",
     "unavailable",
+    "until_written",
     "url_options",
 ]
+
+T = TypeVar("T")
 
 #: read-then-write attempts before a contended operation gives up (StoreUnavailable)
 ATTEMPTS = 5
@@ -66,6 +72,42 @@ def unavailable(service: str) -> contextlib.AbstractContextManager[None]:
 
 def contended(service: str) -> StoreUnavailable:
     return StoreUnavailable(f"{service}: too much contention ({ATTEMPTS} attempts refused)")
+
+
+def blind_save(ttl: int, must_exist: bool, if_version: int | None) -> bool:
+    """Check ``ttl``; True when a save has nothing to check first (no ``must_exist``, no
+    ``if_version``): one blind write with a fresh random version, so plain saves never wait
+    for each other. Otherwise the save reads, decides and writes under :func:`until_written`.
+    """
+    if ttl <= 0:
+        raise ValueError("ttl must be positive")
+    return not must_exist and if_version is None
+
+
+def until_written(
+    service: str, changed: tuple[type[BaseException], ...], attempt: Callable[[], T]
+) -> T:
+    """``attempt()`` (read, decide, write) again while its write is refused because the record
+    changed after the read (``changed``: Datastore's aborted transaction, Firestore's failed
+    precondition), so the check and the write are atomic; after ATTEMPTS, StoreUnavailable."""
+    for _ in range(ATTEMPTS):
+        try:
+            return attempt()
+        except changed:
+            continue
+    raise contended(service)
+
+
+async def auntil_written(
+    service: str, changed: tuple[type[BaseException], ...], attempt: Callable[[], Awaitable[T]]
+) -> T:
+    """Async twin of :func:`until_written`."""
+    for _ in range(ATTEMPTS):
+        try:
+            return await attempt()
+        except changed:
+            continue
+    raise contended(service)
 
 
 def stamp(seconds: float) -> dt.datetime:

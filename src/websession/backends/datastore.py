@@ -37,7 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _google
-from ._google import ATTEMPTS, stamp
+from ._google import stamp
 from .base import AsyncFromSync, PurgeProgress, Record, new_version, next_version
 
 try:
@@ -140,22 +140,22 @@ class DatastoreBackend(AsyncFromSync):
         once the commit succeeds. Datastore reports a concurrent change at commit time
         (``Aborted``/``Conflict``): the body then runs again, on the new state.
         """
-        for _ in range(ATTEMPTS):
+
+        def attempt() -> Any:
             transaction = self.client.transaction()
             transaction.begin(**self._call())
             try:
                 result = body(transaction)
                 transaction.commit(**self._call())
-            except (_google.gexc.Aborted, _google.gexc.Conflict):
-                with contextlib.suppress(Exception):
-                    transaction.rollback(**self._call())
-                continue
             except BaseException:
                 with contextlib.suppress(Exception):
                     transaction.rollback(**self._call())
                 raise
             return result
-        raise _google.contended(_SERVICE)
+
+        return _google.until_written(
+            _SERVICE, (_google.gexc.Aborted, _google.gexc.Conflict), attempt
+        )
 
     # -- the Backend protocol ----------------------------------------------------------------
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
@@ -189,9 +189,7 @@ class DatastoreBackend(AsyncFromSync):
         must_exist: bool = False,
         if_version: int | None = None,
     ) -> int | None:
-        if ttl <= 0:
-            raise ValueError("ttl must be positive")
-        if not must_exist and if_version is None:
+        if _google.blind_save(ttl, must_exist, if_version):
             version = new_version()
             entity = self._entity(key, data, self._clock() + ttl, version)
             with _google.unavailable(_SERVICE):

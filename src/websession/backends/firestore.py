@@ -35,10 +35,10 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from . import _google
-from ._google import ATTEMPTS, stamp
+from ._google import stamp
 from .base import PurgeProgress, Record, new_version, next_version
 
 try:
@@ -51,6 +51,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the clie
 __all__ = ["FirestoreBackend"]
 
 _SERVICE = "Firestore"
+T = TypeVar("T")
 
 
 #: a conditional write refused because the document changed since it was read
@@ -75,6 +76,33 @@ def _live(record: Record | None, now: float) -> Record | None:
 
 def _fields(data: bytes, expires_at: float, version: int) -> dict[str, Any]:
     return {"d": bytes(data), "e": stamp(expires_at), "v": version}
+
+
+# What a read-decide-write does with the document it read (sync and async alike): from the
+# snapshot and the time, the result to return and the fields to write (None: write nothing).
+_Decide = Callable[[Any, float], tuple[T, "dict[str, Any] | None"]]
+
+
+def _touched(touch: int | None) -> _Decide[Record | None]:
+    """A load; with ``touch``, the live record's expiry moved to ``touch`` seconds from now."""
+
+    def decide(snapshot: Any, now: float) -> tuple[Record | None, dict[str, Any] | None]:
+        record = _live(_record(snapshot), now)
+        if record is None or touch is None:
+            return record, None
+        return Record(record.data, now + touch, record.version), {"e": stamp(now + touch)}
+
+    return decide
+
+
+def _saved(data: bytes, ttl: int, must_exist: bool, if_version: int | None) -> _Decide[int | None]:
+    """A checked save: the next version (None: refused) and the fields that write it."""
+
+    def decide(snapshot: Any, now: float) -> tuple[int | None, dict[str, Any] | None]:
+        version = next_version(_record(snapshot), now, must_exist=must_exist, if_version=if_version)
+        return version, None if version is None else _fields(data, now + ttl, version)
+
+    return decide
 
 
 class FirestoreBackend:
@@ -171,24 +199,7 @@ class FirestoreBackend:
         return self.client.collection(self.collection_name).document(key)
 
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
-        ref = self._doc(key)
-        with _google.unavailable(_SERVICE):
-            for _ in range(ATTEMPTS):
-                now = self._clock()
-                snapshot = ref.get(**self._call())
-                record = _live(_record(snapshot), now)
-                if record is None or touch is None:
-                    return record
-                try:
-                    ref.update(
-                        {"e": stamp(now + touch)},
-                        option=self.client.write_option(last_update_time=snapshot.update_time),
-                        **self._call(),
-                    )
-                except _changed():
-                    continue  # changed since the read: decide again
-                return Record(record.data, now + touch, record.version)
-        raise _google.contended(_SERVICE)
+        return self._checked_write(self._doc(key), _touched(touch))
 
     def set(
         self,
@@ -199,32 +210,28 @@ class FirestoreBackend:
         must_exist: bool = False,
         if_version: int | None = None,
     ) -> int | None:
-        if ttl <= 0:
-            raise ValueError("ttl must be positive")
-        ref = self._doc(key)
+        if not _google.blind_save(ttl, must_exist, if_version):
+            return self._checked_write(self._doc(key), _saved(data, ttl, must_exist, if_version))
+        version = new_version()
         with _google.unavailable(_SERVICE):
-            if not must_exist and if_version is None:
-                blind = new_version()
-                ref.set(_fields(data, self._clock() + ttl, blind), **self._call())
-                return blind
-            for _ in range(ATTEMPTS):
-                now = self._clock()
-                snapshot = ref.get(**self._call())
-                version = next_version(
-                    _record(snapshot), now, must_exist=must_exist, if_version=if_version
-                )
-                if version is None:
-                    return None
-                try:
-                    ref.update(
-                        _fields(data, now + ttl, version),
-                        option=self.client.write_option(last_update_time=snapshot.update_time),
-                        **self._call(),
-                    )
-                except _changed():
-                    continue
-                return version
-        raise _google.contended(_SERVICE)
+            self._doc(key).set(_fields(data, self._clock() + ttl, version), **self._call())
+        return version
+
+    def _checked_write(self, ref: Any, decide: _Decide[T]) -> T:
+        """Read ``ref``, ``decide``, and write what it asks with a ``last_update_time``
+        precondition, again on the new state while the document changes in between."""
+
+        def attempt() -> T:
+            now = self._clock()
+            snapshot = ref.get(**self._call())
+            result, fields = decide(snapshot, now)
+            if fields is not None:
+                option = self.client.write_option(last_update_time=snapshot.update_time)
+                ref.update(fields, option=option, **self._call())
+            return result
+
+        with _google.unavailable(_SERVICE):
+            return _google.until_written(_SERVICE, _changed(), attempt)
 
     def delete(self, key: str) -> None:
         with _google.unavailable(_SERVICE):
@@ -330,21 +337,7 @@ class FirestoreBackend:
         return self._aclient().collection(self.collection_name).document(key)
 
     async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
-        ref = self._adoc(key)
-        with _google.unavailable(_SERVICE):
-            for _ in range(ATTEMPTS):
-                now = self._clock()
-                snapshot = await ref.get(**self._acall())
-                record = _live(_record(snapshot), now)
-                if record is None or touch is None:
-                    return record
-                option = self._aclient().write_option(last_update_time=snapshot.update_time)
-                try:
-                    await ref.update({"e": stamp(now + touch)}, option=option, **self._acall())
-                except _changed():
-                    continue
-                return Record(record.data, now + touch, record.version)
-        raise _google.contended(_SERVICE)
+        return await self._achecked_write(self._adoc(key), _touched(touch))
 
     async def aset(
         self,
@@ -355,31 +348,28 @@ class FirestoreBackend:
         must_exist: bool = False,
         if_version: int | None = None,
     ) -> int | None:
-        if ttl <= 0:
-            raise ValueError("ttl must be positive")
-        ref = self._adoc(key)
+        if not _google.blind_save(ttl, must_exist, if_version):
+            decide = _saved(data, ttl, must_exist, if_version)
+            return await self._achecked_write(self._adoc(key), decide)
+        version = new_version()
         with _google.unavailable(_SERVICE):
-            if not must_exist and if_version is None:
-                blind = new_version()
-                await ref.set(_fields(data, self._clock() + ttl, blind), **self._acall())
-                return blind
-            for _ in range(ATTEMPTS):
-                now = self._clock()
-                snapshot = await ref.get(**self._acall())
-                version = next_version(
-                    _record(snapshot), now, must_exist=must_exist, if_version=if_version
-                )
-                if version is None:
-                    return None
+            await self._adoc(key).set(_fields(data, self._clock() + ttl, version), **self._acall())
+        return version
+
+    async def _achecked_write(self, ref: Any, decide: _Decide[T]) -> T:
+        """Async twin of :meth:`_checked_write`."""
+
+        async def attempt() -> T:
+            now = self._clock()
+            snapshot = await ref.get(**self._acall())
+            result, fields = decide(snapshot, now)
+            if fields is not None:
                 option = self._aclient().write_option(last_update_time=snapshot.update_time)
-                try:
-                    await ref.update(
-                        _fields(data, now + ttl, version), option=option, **self._acall()
-                    )
-                except _changed():
-                    continue
-                return version
-        raise _google.contended(_SERVICE)
+                await ref.update(fields, option=option, **self._acall())
+            return result
+
+        with _google.unavailable(_SERVICE):
+            return await _google.auntil_written(_SERVICE, _changed(), attempt)
 
     async def adelete(self, key: str) -> None:
         with _google.unavailable(_SERVICE):
