@@ -51,14 +51,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from http_throughput import HOST, ROOT, cpu_seconds, cpus, free_port
+import _wrk
+from _wrk import HOST, ROOT, cpus, free_port, interleaved
 
 BENCH = Path(__file__).resolve().parent
 TARGET = 1.2
@@ -181,38 +180,12 @@ def running(v: Variant, pin: list[str]) -> contextlib.AbstractContextManager[tup
     return serving([*pin, *server_argv(v, port)], port)
 
 
-@contextlib.contextmanager
 def serving(
     argv: list[str], port: int, extra_env: dict[str, str] | None = None
-) -> Iterator[tuple[str, int]]:
-    """Run a server until it listens on ``port``; yield its URL and pid; stop it after."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(BENCH)])}
-    env.update(extra_env or {})
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(argv, env=env, stdout=log, stderr=log, cwd=BENCH)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"{' '.join(argv)} exited:\n{log.read().decode()}")
-                try:
-                    import socket
-
-                    with socket.create_connection((HOST, port), timeout=0.5):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{' '.join(argv)} did not listen") from None
-                    time.sleep(0.05)
-            yield f"http://{HOST}:{port}/", process.pid
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+) -> contextlib.AbstractContextManager[tuple[str, int]]:
+    """Run a server with server_apps.py importable until it listens on ``port``; yield its URL
+    and pid; stop it after."""
+    return _wrk.serving(argv, port, cwd=BENCH, pythonpath=[BENCH], extra_env=extra_env)
 
 
 def check_counter(url: str, v: Variant) -> None:
@@ -232,40 +205,37 @@ def check_counter(url: str, v: Variant) -> None:
             raise AssertionError(f"{v.label}: a client without cookie did not start at 1")
 
 
-_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
-_REQUESTS = re.compile(r"(\d+) requests in")
-_ERRORS = re.compile(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)")
 _SESSIONS = re.compile(r"SESSIONS responses=(\d+) counted=(\d+) breaks=(\d+)")
 _LATENCY = re.compile(r"LATENCY p50=(\d+) p99=(\d+)")
 
 
-def wrk(url: str, script: str, args: argparse.Namespace, pin: list[str], seconds: float) -> dict:
+@dataclass
+class SessionRun(_wrk.WrkRun):
+    """A wrk run with the Lua script's figures: responses, latency (ms), what went wrong."""
+
+    responses: int
+    p50: float
+    p99: float
+    problems: list[str]
+
+
+def wrk(
+    url: str, script: str, args: argparse.Namespace, pin: list[str], seconds: float
+) -> SessionRun:
     c = args.connections
-    argv = [*pin, "wrk", "-t", str(c), "-c", str(c), "-d", f"{seconds:g}s", "--timeout", "10s",
-            "-s", script, url]  # fmt: skip
-    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-    rps, sessions, latency = _RPS.search(out), _SESSIONS.search(out), _LATENCY.search(out)
-    if rps is None or sessions is None or latency is None:
-        raise RuntimeError(f"cannot read wrk's output:\n{out}")
-    done = _REQUESTS.search(out)
-    errors = _ERRORS.search(out)
+    run = _wrk.wrk(url, ["-t", str(c), "-c", str(c), "--timeout", "10s", "-s", script], pin,
+                   seconds)  # fmt: skip
+    sessions, latency = _SESSIONS.search(run.out), _LATENCY.search(run.out)
+    if sessions is None or latency is None:
+        raise RuntimeError(f"cannot read the Lua script's lines in wrk's output:\n{run.out}")
     responses, counted, breaks = (int(g) for g in sessions.groups())
-    problems = []
-    if errors is not None:
-        problems.append(errors.group(0))
+    problems = [] if run.errors is None else [run.errors]
     if breaks or counted != responses:
         problems.append(
-            f"session check: {responses} responses, counters add up to {counted}, "
-            f"{breaks} gaps"
+            f"session check: {responses} responses, counters add up to {counted}, {breaks} gaps"
         )
-    return {
-        "rps": float(rps.group(1)),
-        "requests": int(done.group(1)) if done else 0,
-        "responses": responses,
-        "p50": int(latency.group(1)) / 1000,
-        "p99": int(latency.group(2)) / 1000,
-        "problems": problems,
-    }
+    p50, p99 = (int(g) / 1000 for g in latency.groups())
+    return SessionRun(**vars(run), responses=responses, p50=p50, p99=p99, problems=problems)
 
 
 def measure(pair: Pair, args: argparse.Namespace, script: str) -> None:
@@ -277,25 +247,26 @@ def measure(pair: Pair, args: argparse.Namespace, script: str) -> None:
             urls[v.factory], pids[v.factory] = stack.enter_context(running(v, server_pin))
             check_counter(urls[v.factory], v)
             wrk(urls[v.factory], script, args, wrk_pin, 1)  # warm up
-        for i in range(args.repeats):
-            for v in variants if i % 2 == 0 else variants[::-1]:  # A B, B A, A B
-                before = cpu_seconds(pids[v.factory])
-                r = wrk(urls[v.factory], script, args, wrk_pin, args.duration)
-                used = cpu_seconds(pids[v.factory]) - before
-                v.rps.append(r["rps"])
-                v.cpu.append(used / max(r["requests"], 1) * 1e6)
-                v.p50.append(r["p50"])
-                v.p99.append(r["p99"])
-                v.problems.extend(f"run {i + 1}: {p}" for p in r["problems"])
-                note = f" PROBLEM: {'; '.join(r['problems'])}" if r["problems"] else ""
-                print(
-                    f"  {pair.key} run {i + 1}: {v.label}: {r['rps']:,.0f} req/s, "
-                    f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, server CPU "
-                    f"{v.cpu[-1]:,.0f} µs/request, sessions kept ({r['responses']} "
-                    f"responses){note}",
-                    file=sys.stderr,
-                    flush=True,
-                )
+        runs = interleaved(
+            variants,
+            lambda v: pids[v.factory],
+            args.repeats,
+            lambda v: wrk(urls[v.factory], script, args, wrk_pin, args.duration),
+        )
+        for i, v, r, cpu in runs:
+            v.rps.append(r.rps)
+            v.cpu.append(cpu)
+            v.p50.append(r.p50)
+            v.p99.append(r.p99)
+            v.problems.extend(f"run {i + 1}: {p}" for p in r.problems)
+            note = f" PROBLEM: {'; '.join(r.problems)}" if r.problems else ""
+            print(
+                f"  {pair.key} run {i + 1}: {v.label}: {r.rps:,.0f} req/s, "
+                f"p50 {r.p50:.1f} ms, p99 {r.p99:.1f} ms, server CPU "
+                f"{cpu:,.0f} µs/request, sessions kept ({r.responses} responses){note}",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def mmm(values: list[float], fmt: str = "{:,.0f}") -> str:

@@ -28,22 +28,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import re
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HOST = "127.0.0.1"
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _wrk
+from _wrk import HOST, WrkRun, cpus, free_port, interleaved, serving
+
 SECRET = "benchmark secret: not for production, 32+ bytes long"
 
 # The applications, written to a temporary module that the servers import.
@@ -152,21 +149,6 @@ COMPARISONS = {
 }
 
 
-def cpus() -> tuple[list[str], list[str]]:
-    """taskset prefixes for the server and for wrk (empty when pinning is not possible)."""
-    taskset = shutil.which("taskset")
-    count = os.cpu_count() or 1
-    if taskset is None or count < 2:
-        return [], []
-    return [taskset, "-c", "0"], [taskset, "-c", "1"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def server_argv(variant: Variant, port: int, app_dir: str, workers: int) -> list[str]:
     module = f"ws_bench_apps:{variant.app}"
     if variant.server == "uvicorn":
@@ -179,53 +161,12 @@ def server_argv(variant: Variant, port: int, app_dir: str, workers: int) -> list
             module]  # fmt: skip
 
 
-@contextlib.contextmanager
 def running(
     variant: Variant, app_dir: str, workers: int, pin: list[str]
-) -> Iterator[tuple[str, int]]:
+) -> contextlib.AbstractContextManager[tuple[str, int]]:
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), app_dir])}
     argv = [*pin, *server_argv(variant, port, app_dir, workers)]
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(argv, env=env, stdout=log, stderr=log, cwd=app_dir)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"{' '.join(argv)} exited:\n{log.read().decode()}")
-                try:
-                    with socket.create_connection((HOST, port), timeout=0.5):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{' '.join(argv)} did not listen") from None
-                    time.sleep(0.05)
-            yield f"http://{HOST}:{port}/", process.pid
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by ``pid`` and its descendants (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-            for task in Path(f"/proc/{current}/task").iterdir():
-                stack.extend(int(c) for c in (task / "children").read_text().split())
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / tick
+    return serving(argv, port, cwd=app_dir, pythonpath=[app_dir], deadline=30)
 
 
 def session_cookie(url: str, variant: Variant) -> str:
@@ -258,26 +199,13 @@ def session_cookie(url: str, variant: Variant) -> str:
         return first
 
 
-_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
-_REQUESTS = re.compile(r"(\d+) requests in")
-_ERRORS = re.compile(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)")
-
-
-def wrk(
-    url: str, cookie: str, args: argparse.Namespace, pin: list[str], seconds: float
-) -> tuple[float, int]:
-    """Run wrk; return (requests per second, requests completed)."""
-    argv = [*pin, "wrk", "-t", str(args.threads), "-c", str(args.connections), "-d",
-            f"{seconds:g}s", "-H", f"Cookie: {cookie}", url]  # fmt: skip
-    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-    match = _RPS.search(out)
-    if match is None:
-        raise RuntimeError(f"cannot read wrk's output:\n{out}")
-    errors = _ERRORS.search(out)
-    if errors is not None:
-        raise RuntimeError(f"wrk saw errors against {url}:\n{out}")
-    done = _REQUESTS.search(out)
-    return float(match.group(1)), int(done.group(1)) if done else 0
+def wrk(url: str, cookie: str, args: argparse.Namespace, pin: list[str], seconds: float) -> WrkRun:
+    """Run wrk with the session cookie on every request; wrk's errors end the benchmark."""
+    options = ["-t", str(args.threads), "-c", str(args.connections), "-H", f"Cookie: {cookie}"]
+    run = _wrk.wrk(url, options, pin, seconds)
+    if run.errors is not None:
+        raise RuntimeError(f"wrk saw errors against {url}:\n{run.out}")
+    return run
 
 
 def measure(comparison: Comparison, args: argparse.Namespace, app_dir: str) -> None:
@@ -293,19 +221,19 @@ def measure(comparison: Comparison, args: argparse.Namespace, app_dir: str) -> N
             )
             cookies[v.app] = session_cookie(urls[v.app], v)
             wrk(urls[v.app], cookies[v.app], args, wrk_pin, 1)  # warm up
-        for i in range(args.runs):
-            order = variants if i % 2 == 0 else variants[::-1]  # A B, B A, A B...
-            for v in order:
-                before = cpu_seconds(pids[v.app])
-                rps, requests = wrk(urls[v.app], cookies[v.app], args, wrk_pin, args.duration)
-                used = cpu_seconds(pids[v.app]) - before
-                v.results.append(rps)
-                v.cpu.append(used / max(requests, 1) * 1e6)
-                print(
-                    f"  run {i + 1}: {v.label}: {rps:,.0f} req/s, "
-                    f"server CPU {v.cpu[-1]:,.0f} µs/request",
-                    file=sys.stderr,
-                )
+        runs = interleaved(
+            variants,
+            lambda v: pids[v.app],
+            args.runs,
+            lambda v: wrk(urls[v.app], cookies[v.app], args, wrk_pin, args.duration),
+        )
+        for i, v, run, cpu in runs:
+            v.results.append(run.rps)
+            v.cpu.append(cpu)
+            print(
+                f"  run {i + 1}: {v.label}: {run.rps:,.0f} req/s, server CPU {cpu:,.0f} µs/request",
+                file=sys.stderr,
+            )
 
 
 def report(comparisons: list[Comparison], args: argparse.Namespace) -> bool:
