@@ -6,7 +6,7 @@
 
 For each store: fill N expired records in bulk, start a thread that loads and saves 50 live
 sessions (1 ms apart) on its own connection, purge, and print the purge's wall and CPU time,
-its batches, and the loop's max and p99 latency and errors (see ``tests/purge_load.py``).
+its batches, and the loop's max and p99 latency and errors (see ``tests/support/purge_load.py``).
 Targets (issue 14): no load or save waits more than 100 ms; purge <= 15 s on SQLite,
 PostgreSQL and MySQL, <= 60 s on the filesystem. The CPU time and the load average printed
 with each row tell a busy machine's wall times from the code's.
@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.purge_load import KINDS, describe, measure
+from tests.support.purge_load import KINDS, describe, measure
 
 SERVER_VARS = {"postgresql": "WEBSESSION_TEST_POSTGRES_URL", "mysql": "WEBSESSION_TEST_MYSQL_URL"}
 

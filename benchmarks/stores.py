@@ -1,8 +1,8 @@
 """Server-side store benchmark: one load + save through websession vs the raw client.
 
 Run with ``make bench-stores`` (the servers come from ``tools/testenv.py run``) or by hand with
-the ``WEBSESSION_TEST_*`` variables set (see ``tests/servers.py``). For each backend whose server
-is there, the same request is timed two ways, in the same run, against the same server:
+the ``WEBSESSION_TEST_*`` variables set (see ``tests/support/servers.py``). For each backend
+whose server is there, the same request is timed two ways, in the same run, against the same server:
 
 - **websession**: ``ServerStore.new(name, cookie)`` (open the cookie, hash the id, fetch the
   record, open the sealed data) then change one value and ``ServerStore.save(session)`` (seal

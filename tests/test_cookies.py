@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from tests import interop
+from tests.support import interop
 from websession import CookieOptions, format_set_cookie, parse_cookie_header
 from websession.cookies import validate_cookie_name
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import websession
-from tests.live import free_port
+from tests.support.live import free_port
 from websession import (
     ConflictError,
     CookieOptions,

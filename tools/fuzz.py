@@ -1,7 +1,7 @@
 """Fuzz every cookie codec and every serializer: hostile input raises DecodeError, nothing else.
 
 ``make fuzz`` runs 1,000,000 inputs per target (``tools/fuzz.py --per-target N`` for another
-count; ``tests/test_fuzz.py`` runs 50,000 as part of ``make test``). The targets:
+count; ``tests/fuzz/test_fuzz.py`` runs 50,000 as part of ``make test``). The targets:
 
 - cookies: ``SealedCookie`` (msgpack) and gorilla ``SecureCookie`` signed only (msgpack) and
   encrypted with msgpack, JSON, gob and nop serializers. Inputs are valid cookies mutated (bit

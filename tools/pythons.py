@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VERSIONS = [v for v in os.environ.get("WEBSESSION_PYTHONS", "3.10,3.13").split(",") if v]
 # what needs no server, as `make test-fast`; tests that ask for a server skip in these runs
-# (WEBSESSION_TEST_SERVERLESS, see tests/servers.py): the main run has the servers.
+# (WEBSESSION_TEST_SERVERLESS, see tests/support/servers.py): the main run has the servers.
 MARKERS = "not slow and not browser"
 
 

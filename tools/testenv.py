@@ -9,7 +9,7 @@ Stdlib only. Used by ``make test``::
 ``run`` re-executes itself inside a loopback-only network namespace (``unshare -n``) because
 DynamoDB Local cannot be told to bind 127.0.0.1 only. Inside, every server listens on
 127.0.0.1 on a free port with its data in a temporary directory, started in parallel; the URLs
-go into the environment variables named in ``tests/servers.py``. Afterwards exactly the
+go into the environment variables named in ``tests/support/servers.py``. Afterwards exactly the
 processes started here are stopped (by pid or by their own shutdown command), even on failure
 or Ctrl-C, the temporary directory is removed, and the exit code is CMD's.
 
@@ -212,9 +212,10 @@ class Services:
         #: name -> the process spawned under that name (the latest, if restarted)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._spawned: dict[str, tuple[list[str], Path, str | None, dict[str, str] | None]] = {}
-        #: the Sentinel set's ports and data directories (tests/test_redis_sentinel.py)
+        #: the Sentinel set's ports and data directories (tests/backends/test_redis_sentinel.py)
         self.sentinel_set: dict[str, Any] = {}
-        #: Galera node number -> (client port, directory, command) (tests/test_galera.py)
+        #: Galera node number -> (client port, directory, command)
+        #: (tests/backends/test_mysql_galera.py)
         self.galera_nodes: dict[int, tuple[int, Path, list[str]]] = {}
 
     # -- helpers

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.servers import require
+from tests.support.servers import require
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".compat-cache"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.compat.harness import Suite, check, check_pin, prepare, run_pytest
-from tests.servers import server_url
+from tests.support.servers import server_url
 
 DJANGO = Suite(
     name="django",

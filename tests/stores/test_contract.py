@@ -7,11 +7,11 @@ nothing about any particular database.
 
 How a backend joins
 -------------------
-Add a module ``tests/stores/cases_<name>.py`` that defines ``CASES``, a list of
-:class:`tests.stores.conftest.BackendCase`::
+Add a module ``tests/support/cases/<name>.py`` that defines ``CASES``, a list of
+:class:`tests.support.contract.BackendCase`::
 
-    from tests.servers import server_url
-    from tests.stores.conftest import BackendCase
+    from tests.support.servers import server_url
+    from tests.support.contract import BackendCase
     from mypackage import MyBackend
 
     CASES = [
@@ -55,7 +55,7 @@ from typing import Any
 
 import pytest
 
-from tests.stores.conftest import Api, BackendCase, FakeClock
+from tests.support.contract import Api, BackendCase, FakeClock
 from websession import (
     ConflictError,
     CookieOptions,

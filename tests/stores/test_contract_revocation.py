@@ -1,6 +1,6 @@
 """The "log out everywhere" part of the backend contract: the owner index, sessions_for, revoke.
 
-Runs on every backend case of ``conftest.py`` (sync and async), like ``test_contract.py``.
+Runs on every backend case of ``tests/support/cases/`` (sync and async), like ``test_contract.py``.
 A backend either keeps an owner index (:class:`websession.backends.base.OwnerIndex`) or says
 plainly that it cannot (``BackendCase(owners=False)``: memcached), with NotImplementedError.
 """
@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.stores.conftest import Api, FakeClock
+from tests.support.contract import Api, FakeClock
 from websession import CookieOptions, ServerStore
 from websession.backends.base import Backend
 from websession.session import Session

@@ -311,7 +311,7 @@ func floats32() []float32Case {
 	return out
 }
 
-// filesystem runs gorilla's FilesystemStore on the cases tests/test_filesystem_store.py
+// filesystem runs gorilla's FilesystemStore on the cases tests/backends/test_filesystem.py
 // replays: a session too long for the default MaxLength, one saved under MaxLength(8192), and
 // a file whose mtime says it is 25 years old (Go judges age by the timestamp inside).
 func filesystem() map[string]interface{} {

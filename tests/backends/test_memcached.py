@@ -1,0 +1,261 @@
+"""MemcachedBackend against real memcached servers.
+
+The test run's memcached comes from tools/testenv.py; the tests that need several servers
+start extra ``memcached`` processes of their own on free ports and stop them afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.backends import (
+    assert_optimistic_conflict,
+    assert_session_expires,
+    assert_versions_and_conditions,
+    cookie_value,
+    unique_prefix,
+)
+from tests.support.live import free_port
+from tests.support.servers import in_ci, server_url
+from websession import ServerStore, StoreUnavailable
+from websession.backends.memcached import MemcachedBackend, _exptime
+
+SECRET = "memcached-test-secret-0123456789-abcd"
+
+
+def _prefix() -> str:
+    return unique_prefix("mtest")
+
+
+def _wait_port(port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"memcached on {port} did not start")
+
+
+class Memcached:
+    """A private memcached process (a real server) on a free port."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Memcached:
+        exe = shutil.which("memcached")
+        if exe is None:
+            if in_ci():
+                pytest.fail("memcached is not installed")
+            pytest.skip("memcached is not installed")
+        self.proc = subprocess.Popen(
+            [exe, "-u", "root", "-l", "127.0.0.1", "-p", str(self.port), "-U", "0", "-m", "16"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def backend() -> Iterator[MemcachedBackend]:
+    made = MemcachedBackend(server_url("memcached"), key_prefix=_prefix())
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def three_servers() -> Iterator[list[Memcached]]:
+    server_url("memcached")  # the run's servers are expected: skip/fail like the others
+    servers = [Memcached().start() for _ in range(3)]
+    try:
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_native_ttl_expiry(backend: MemcachedBackend) -> None:
+    assert isinstance(backend.set("short", b"data", 1), int)
+    record = backend.get("short")
+    assert record is not None
+    assert record.expires_at == pytest.approx(time.time() + 1, abs=0.5)
+    time.sleep(2.1)  # memcached's clock ticks in whole seconds
+    assert backend.get("short") is None
+    assert backend.purge() == 0
+
+
+def test_store_session_expires(backend: MemcachedBackend) -> None:
+    assert_session_expires(backend, SECRET, 2.1)  # memcached's clock ticks in whole seconds
+
+
+def test_touch_extends_life(backend: MemcachedBackend) -> None:
+    backend.set("slide", b"x", 1)
+    record = backend.get("slide", touch=60)
+    assert record is not None
+    assert record.expires_at == pytest.approx(time.time() + 60, abs=2)
+    time.sleep(2.1)
+    assert backend.get("slide") is not None
+
+
+def test_ttl_over_30_days_is_sent_as_a_timestamp(backend: MemcachedBackend) -> None:
+    assert _exptime(3600) == 3600
+    assert _exptime(30 * 86400) == 30 * 86400
+    assert _exptime(31 * 86400) == pytest.approx(time.time() + 31 * 86400, abs=2)
+    # a relative 31-day exptime would be read as a 1970 timestamp: already expired
+    assert isinstance(backend.set("long", b"x", 400 * 86400), int)
+    assert backend.get("long") is not None
+
+
+def test_versions_and_conditions(backend: MemcachedBackend) -> None:
+    assert_versions_and_conditions(backend)
+
+
+def test_optimistic_conflict(backend: MemcachedBackend) -> None:
+    assert_optimistic_conflict(backend, SECRET)
+
+
+async def test_concurrent_writes_are_atomic(backend: MemcachedBackend) -> None:
+    first = await backend.aset("race", b"0", 60)
+
+    async def write(i: int) -> int | None:
+        return await backend.aset("race", str(i).encode(), 60, must_exist=True)
+
+    versions = await asyncio.gather(*(write(i) for i in range(20)))
+    # A save to an existing session must never fail under load: the store would take a None
+    # for "deleted meanwhile" and log the user out.
+    assert None not in versions
+    assert len({first, *versions}) == 21, "every write gets its own version"
+    record = await backend.aget("race")
+    assert record is not None
+    assert record.version in versions
+    await backend.aclose()
+
+
+def test_several_servers_share_keys_consistently(three_servers: list[Memcached]) -> None:
+    addresses = ",".join(s.address for s in three_servers)
+    made = MemcachedBackend.from_url(f"memcached://{addresses}?key_prefix={_prefix()}")
+    store = ServerStore(made, SECRET)
+    cookies = []
+    for i in range(60):
+        session = store.new("sid", None)
+        session["i"] = i
+        cookies.append(cookie_value(store.save(session)))
+    counts = {}
+    for server in three_servers:
+        only = MemcachedBackend(server.address)
+        stats = only._client(server.address).stats()
+        only.close()
+        counts[server.port] = stats[b"curr_items"]
+    assert all(n > 0 for n in counts.values()), counts
+    assert sum(counts.values()) == 60
+
+    async def load_async() -> list[int]:
+        try:
+            return [(await store.anew("sid", c))["i"] for c in cookies]
+        finally:
+            await made.aclose()
+
+    # the async side (aiomcache) finds every record where the sync side (pymemcache) put it
+    assert asyncio.run(load_async()) == list(range(60))
+    for i, cookie in enumerate(cookies):
+        assert store.new("sid", cookie)["i"] == i
+    made.close()
+
+
+def test_mapping_matches_pymemcache_hashclient(three_servers: list[Memcached]) -> None:
+    from pymemcache.client.hash import HashClient
+
+    made = MemcachedBackend([s.address for s in three_servers], key_prefix="")
+    hashed = HashClient([("127.0.0.1", s.port) for s in three_servers])
+    try:
+        for i in range(50):
+            key = f"key-{i}"
+            assert made.node_for(key) == hashed.hasher.get_node(key)
+    finally:
+        made.close()
+        hashed.close()
+
+
+def test_a_down_server_is_unavailable_not_remapped(three_servers: list[Memcached]) -> None:
+    made = MemcachedBackend([s.address for s in three_servers], key_prefix=_prefix(), timeout=1)
+    down = three_servers[1]
+    keys = [f"k{i}" for i in range(30)]
+    for key in keys:
+        made.set(key, b"v", 60)
+    down.stop()
+    on_down = [k for k in keys if made.node_for(k) == down.address]
+    on_up = [k for k in keys if made.node_for(k) != down.address]
+    assert on_down
+    assert on_up
+    for key in on_down:
+        with pytest.raises(StoreUnavailable, match=down.address):
+            made.get(key)
+    for key in on_up:
+        assert made.get(key) is not None
+
+    async def async_side() -> None:
+        try:
+            with pytest.raises(StoreUnavailable):
+                await made.aget(on_down[0])
+            assert await made.aget(on_up[0]) is not None
+        finally:
+            await made.aclose()
+
+    asyncio.run(async_side())
+    # back on the same port: the backend recovers by itself (empty, memcached keeps nothing)
+    restarted = Memcached(down.port).start()
+    try:
+        assert made.get(on_down[0]) is None
+        assert isinstance(made.set(on_down[0], b"again", 60), int)
+        assert made.get(on_down[0]) is not None
+    finally:
+        restarted.stop()
+        made.close()
+
+
+def test_unreachable_server_raises_store_unavailable() -> None:
+    made = MemcachedBackend(f"127.0.0.1:{free_port()}", timeout=1)
+    with pytest.raises(StoreUnavailable):
+        made.get("k")
+    with pytest.raises(StoreUnavailable):
+        made.set("k", b"v", 60)
+
+    async def go() -> None:
+        try:
+            with pytest.raises(StoreUnavailable):
+                await made.aget("k")
+            with pytest.raises(StoreUnavailable):
+                await made.adelete("k")
+        finally:
+            await made.aclose()
+
+    asyncio.run(go())
+
+
+def test_from_url_rejects_unknown_options() -> None:
+    with pytest.raises(ValueError, match="unknown"):
+        MemcachedBackend.from_url("memcached://127.0.0.1:11211?bogus=1")
+    made = MemcachedBackend.from_url("memcached://127.0.0.1:1,127.0.0.1:2?timeout=0.5")
+    assert made.servers == [("127.0.0.1", 1), ("127.0.0.1", 2)]
+    assert made.timeout == 0.5
