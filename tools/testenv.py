@@ -214,6 +214,8 @@ class Services:
         self._spawned: dict[str, tuple[list[str], Path, str | None, dict[str, str] | None]] = {}
         #: the Sentinel set's ports and data directories (tests/backends/test_redis_sentinel.py)
         self.sentinel_set: dict[str, Any] = {}
+        #: the Redis Cluster's node ports (tests/faults/test_matrix.py)
+        self.cluster_nodes: list[int] = []
         #: Galera node number -> (client port, directory, command)
         #: (tests/backends/test_mysql_galera.py)
         self.galera_nodes: dict[int, tuple[int, Path, list[str]]] = {}
@@ -290,8 +292,14 @@ class Services:
         self.wait(lambda: redis_ping(port), "redis-server", logfile, proc)
         self.env["WEBSESSION_TEST_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
 
-    def redis_cluster(self) -> None:
-        ports = [cluster_port() for _ in range(3)]
+    def redis_cluster(self, replicas: int = 1, node_timeout_ms: int = 5000) -> None:
+        """Redis Cluster: three primaries, each with ``replicas`` replicas (3 + 3 by default).
+
+        Ready when every node says ``cluster_state:ok`` and every replica's link to its
+        primary is up (a replica still syncing would not be promoted by a failover). The
+        nodes' ports are kept in ``cluster_nodes`` (the fault matrix kills a primary).
+        """
+        ports = [cluster_port() for _ in range(3 * (1 + replicas))]
         procs = []
         logfile = self.base / "redis-cluster" / "create.log"
         for port in ports:
@@ -303,13 +311,14 @@ class Services:
                 "--cluster-config-file",
                 str(d / "nodes.conf"),
                 "--cluster-node-timeout",
-                "5000",
+                str(node_timeout_ms),
             ]
             procs.append((port, self.spawn(f"redis-cluster:{port}", cmd, d / "redis.log"), d))
         for port, proc, d in procs:
             self.wait(partial(redis_ping, port), f"redis node {port}", d / "redis.log", proc)
         create = ["redis-cli", "--cluster", "create"]
-        create += [f"127.0.0.1:{p}" for p in ports] + ["--cluster-replicas", "0", "--cluster-yes"]
+        create += [f"127.0.0.1:{p}" for p in ports]
+        create += ["--cluster-replicas", str(replicas), "--cluster-yes"]
         with open(logfile, "wb") as out:
             rc = subprocess.run(create, stdout=out, stderr=subprocess.STDOUT, timeout=30).returncode
         if rc != 0:
@@ -324,13 +333,18 @@ class Services:
                 ).stdout
                 if "cluster_state:ok" not in info:
                     return False
+                role = _redis_cli(port, "info", "replication")
+                if "role:slave" in role and "master_link_status:up" not in role:
+                    return False
             return True
 
         self.wait(cluster_ok, "redis cluster state ok", logfile)
+        self.cluster_nodes = ports
         self.env["WEBSESSION_TEST_REDIS_CLUSTER_URL"] = f"redis://127.0.0.1:{ports[0]}"
 
-    def redis_sentinel(self) -> None:
-        """A primary, one replica and three sentinels (quorum 2) watching it as ``mymaster``.
+    def redis_sentinel(self, replicas: int = 1) -> None:
+        """A primary, ``replicas`` replicas and three sentinels (quorum 2) watching it as
+        ``mymaster``.
 
         ``redis-server FILE --sentinel`` is Sentinel itself (what Debian's redis-sentinel
         package starts). Sentinels find replicas in the primary's INFO, read when they connect,
@@ -338,9 +352,11 @@ class Services:
         says ``OK 3 usable`` to ``SENTINEL CKQUORUM``.
         """
         base = self.dir("redis-sentinel")
-        primary, replica = free_port(), free_port()
+        primary, others = free_port(), [free_port() for _ in range(replicas)]
+        replica = others[0]
         nodes = []
-        for port, extra in ((primary, []), (replica, ["--replicaof", "127.0.0.1", str(primary)])):
+        follow = ["--replicaof", "127.0.0.1", str(primary)]
+        for port, extra in ((primary, []), *((r, follow) for r in others)):
             d = self.dir(f"redis-sentinel/{port}")
             proc = self.spawn(f"redis:{port}", [*redis_cmd(port, d), *extra], d / "redis.log")
             nodes.append((port, proc, d))
@@ -348,8 +364,8 @@ class Services:
             self.wait(partial(redis_ping, port), f"redis {port}", d / "redis.log", proc)
 
         def in_sync() -> bool:
-            info = _redis_cli(replica, "info", "replication")
-            return "master_link_status:up" in info
+            infos = [_redis_cli(r, "info", "replication") for r in others]
+            return all("master_link_status:up" in info for info in infos)
 
         self.wait(in_sync, "the replica in sync", nodes[1][2] / "redis.log")
         sentinels = [free_port() for _ in range(3)]
@@ -370,7 +386,7 @@ class Services:
         def quorum() -> bool:
             return all(
                 _redis_cli(p, "sentinel", "ckquorum", "mymaster").startswith("OK 3 usable")
-                and f"{replica}" in _redis_cli(p, "sentinel", "replicas", "mymaster")
+                and all(f"{r}" in _redis_cli(p, "sentinel", "replicas", "mymaster") for r in others)
                 for p in sentinels
             )
 
@@ -378,6 +394,7 @@ class Services:
         self.sentinel_set = {
             "primary": primary,
             "replica": replica,
+            "replicas": others,
             "sentinels": sentinels,
             "dirs": {port: d for port, _, d in nodes},
         }

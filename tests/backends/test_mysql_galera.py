@@ -8,23 +8,19 @@ same code as ``tools/testenv.py`` and disturbs no other test.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import shutil
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.support.faults import kill_spawned, load_testenv, until_ok
 from tests.support.servers import require
 from websession import ServerStore, StoreUnavailable, open_store
 from websession.backends.mysql import MySQLBackend
 
 SECRET = "galera-test-secret-8d2e6f0a4c1b3d5f7a9c1e3b5d7f9a1c"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_url_lists_several_hosts() -> None:
@@ -60,42 +56,18 @@ def test_no_host_answering_is_store_unavailable() -> None:
         backend.close()
 
 
-def _testenv() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("testenv", ROOT / "tools" / "testenv.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("testenv", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def cluster() -> Iterator[Any]:
     require(
         Path("/usr/lib/galera/libgalera_smm.so").exists() and shutil.which("mariadbd") is not None,
         "galera-4 and mariadb-server are not installed (tools/testenv.py install)",
     )
-    services = _testenv().Services(netns=False)
+    services = load_testenv().Services(netns=False)
     try:
         services.galera()
         yield services
     finally:
         services.stop_all()
-
-
-def _until_ok(what: Any, limit: float) -> tuple[Any, float, int]:
-    """Call ``what`` until it stops raising StoreUnavailable; (result, seconds, failures)."""
-    t0 = time.monotonic()
-    failures = 0
-    while True:
-        try:
-            return what(), time.monotonic() - t0, failures
-        except StoreUnavailable:
-            failures += 1
-            if time.monotonic() - t0 > limit:
-                raise
-            time.sleep(0.1)
 
 
 @pytest.mark.slow
@@ -114,20 +86,18 @@ def test_losing_the_node_in_use_fails_over_and_loses_nothing(cluster: Any) -> No
             cookies.append(store.save(session).split(";", 1)[0].split("=", 1)[1])
         in_use = backend.hosts[backend._current][1]
         node = next(k for k, (port, _, _) in cluster.galera_nodes.items() if port == in_use)
-        proc = cluster.procs[f"galera:n{node}"]
-        proc.kill()  # kill -9: no shutdown, no goodbye to the cluster
-        proc.wait(timeout=30)
+        kill_spawned(cluster, f"galera:n{node}")
 
         def save_one() -> str:
             session = store.new("sid", None)
             session["after"] = True
             return store.save(session)
 
-        _, took, failures = _until_ok(save_one, limit=30)
+        _, took, errors = until_ok(save_one, limit=30)
         now_on = backend.hosts[backend._current][1]
         print(
             f"\nGalera: node {node} killed; saves served by port {now_on} after {took:.1f} s"
-            f" ({failures} StoreUnavailable)"
+            f" ({len(errors)} StoreUnavailable)"
         )
         assert now_on != in_use
         assert took < 15, f"the failover took {took:.1f} s"

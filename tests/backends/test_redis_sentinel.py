@@ -9,25 +9,21 @@ test.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.support.faults import kill_spawned, load_testenv, until_ok
 from tests.support.servers import require
 from websession import ServerStore, StoreUnavailable, open_store
 from websession.backends.redis import RedisBackend
 
 SECRET = "sentinel-test-secret-3f9c1a7e5b2d4c6e8a0b1c2d3e4f5a6b"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- URLs (no server) ------------------------------------------------------------------------
@@ -81,21 +77,10 @@ def test_sentinel_unreachable_is_store_unavailable() -> None:
 
 
 # -- a Sentinel set of our own ---------------------------------------------------------------
-def _testenv() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("testenv", ROOT / "tools" / "testenv.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("testenv", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
 def sentinel_set() -> Iterator[Any]:
     require(shutil.which("redis-server") is not None, "redis-server is not installed")
-    testenv = _testenv()
-    services = testenv.Services(netns=False)
+    services = load_testenv().Services(netns=False)
     try:
         services.redis_sentinel()
         yield services
@@ -110,26 +95,11 @@ def _role(port: int) -> str:
     return out.split("\n", 1)[0].strip()
 
 
-def _until_ok(what: Any, limit: float) -> tuple[Any, float, list[str]]:
-    """Call ``what`` until it stops raising StoreUnavailable; (result, seconds, errors seen)."""
-    t0 = time.monotonic()
-    errors: list[str] = []
-    while True:
-        try:
-            return what(), time.monotonic() - t0, errors
-        except StoreUnavailable as exc:
-            errors.append(str(exc))
-            if time.monotonic() - t0 > limit:
-                raise
-            time.sleep(0.1)
-
-
 @pytest.mark.slow
 def test_failover_is_followed_and_min_replicas_loses_nothing(sentinel_set: Any) -> None:
     """kill -9 the primary: the sentinels promote the replica within seconds, the store
     follows by itself (sync and async), and with ``min_replicas=1`` every save that was
     acknowledged before the kill still loads afterwards."""
-    testenv = sys.modules["testenv"]
     info = sentinel_set.sentinel_set
     url = sentinel_set.env["WEBSESSION_TEST_REDIS_SENTINEL_URL"]
     primary = info["primary"]
@@ -149,8 +119,7 @@ def test_failover_is_followed_and_min_replicas_loses_nothing(sentinel_set: Any) 
 
         assert asyncio.run(async_round_trip()) == 0
 
-        sentinel_set.procs[f"redis:{primary}"].kill()  # kill -9, no shutdown
-        sentinel_set.procs[f"redis:{primary}"].wait(timeout=10)
+        kill_spawned(sentinel_set, f"redis:{primary}")
 
         def save_one() -> str:
             session = store.new("sid", None)
@@ -159,7 +128,7 @@ def test_failover_is_followed_and_min_replicas_loses_nothing(sentinel_set: Any) 
 
         # min_replicas=1 and the only replica promoted: a save cannot be replicated until the
         # old primary comes back as a replica, so first only loads succeed
-        _, took, errors = _until_ok(lambda: store.new("sid", cookies[1]), limit=15)
+        _, took, errors = until_ok(lambda: store.new("sid", cookies[1]), limit=15)
         print(f"\nSentinel failover: loads served again after {took:.1f} s ({len(errors)} 503s)")
         assert took < 10, f"the failover took {took:.1f} s"
         assert _role(info["replica"]) == "master"
@@ -173,9 +142,10 @@ def test_failover_is_followed_and_min_replicas_loses_nothing(sentinel_set: Any) 
         # the old primary back on its port as a replica of the new one (as an operator would
         # restart it; left alone, the sentinels convert it too, but only after some seconds)
         d = info["dirs"][primary]
-        cmd = [*testenv.redis_cmd(primary, d), "--replicaof", "127.0.0.1", str(info["replica"])]
+        follow = ["--replicaof", "127.0.0.1", str(info["replica"])]
+        cmd = [*load_testenv().redis_cmd(primary, d), *follow]
         sentinel_set.spawn(f"redis:{primary}", cmd, d / "redis.log")
-        _, took, _ = _until_ok(save_one, limit=20)
+        _, took, _ = until_ok(save_one, limit=20)
         print(f"Sentinel: saves replicated again {took:.1f} s after the old primary restarted")
         assert _role(primary) == "slave"
         assert asyncio.run(async_round_trip()) == 0  # the async client follows too

@@ -6,16 +6,67 @@ and new ones are still accepted (as a SIGSTOPped server's kernel accepts them), 
 reaches either side, which is exactly what a frozen server looks like from the client.
 ``thaw()`` resumes; bytes held meanwhile are delivered. It freezes one client's path to a
 shared test server without disturbing any other test.
+
+Tests that kill a server start servers of their own with ``tools/testenv.py``'s code
+(:func:`load_testenv`) and wait for the store to follow a failover with :func:`until_ok`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import socket
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+from websession import StoreUnavailable
 
 HOST = "127.0.0.1"
+ROOT = Path(__file__).resolve().parents[2]
+T = TypeVar("T")
+
+
+def load_testenv() -> ModuleType:
+    """``tools/testenv.py`` as a module (one instance per process): its ``Services`` start
+    servers exactly as ``make test`` does, for a test that must not disturb the shared ones."""
+    loaded = sys.modules.get("testenv")
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.spec_from_file_location("testenv", ROOT / "tools" / "testenv.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["testenv"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def kill_spawned(services: Any, name: str) -> None:
+    """kill -9 the server ``services`` spawned as ``name`` (no shutdown, no goodbye to the
+    other nodes) and reap it."""
+    proc = services.procs[name]
+    proc.kill()
+    proc.wait(timeout=30)
+
+
+def until_ok(what: Callable[[], T], limit: float) -> tuple[T, float, list[str]]:
+    """Call ``what`` until it stops raising StoreUnavailable: (its result, seconds taken, the
+    errors seen meanwhile). Raises the last error after ``limit`` seconds."""
+    t0 = time.monotonic()
+    errors: list[str] = []
+    while True:
+        try:
+            return what(), time.monotonic() - t0, errors
+        except StoreUnavailable as exc:
+            errors.append(str(exc))
+            if time.monotonic() - t0 > limit:
+                raise
+            time.sleep(0.1)
 
 
 class FreezableProxy:
