@@ -401,14 +401,20 @@ class Services:
         hosts = ",".join(f"127.0.0.1:{p}" for p in sentinels)
         self.env["WEBSESSION_TEST_REDIS_SENTINEL_URL"] = f"redis+sentinel://{hosts}/mymaster/0"
 
-    def memcached(self) -> None:
+    def memcached(self, nodes: int = 1) -> None:
+        """``nodes`` memcached servers (spawned as ``memcached``, ``memcached:2``, ...); the
+        variable lists them all (``host:port,host:port``, what ``memcached://`` takes)."""
         d = self.dir("memcached")
-        port = free_port()
-        logfile = d / "memcached.log"
-        cmd = ["memcached", "-u", "root", "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-m", "64"]
-        proc = self.spawn("memcached", cmd, logfile)
-        self.wait(lambda: tcp_ready(port), "memcached", logfile, proc)
-        self.env["WEBSESSION_TEST_MEMCACHED"] = f"127.0.0.1:{port}"
+        addresses = []
+        for n in range(1, nodes + 1):
+            port = free_port()
+            name = "memcached" if n == 1 else f"memcached:{n}"
+            logfile = d / f"memcached-{n}.log"
+            cmd = ["memcached", "-u", "root", "-l", "127.0.0.1", "-p", str(port), "-U", "0"]
+            proc = self.spawn(name, [*cmd, "-m", "64"], logfile)
+            self.wait(partial(tcp_ready, port), name, logfile, proc)
+            addresses.append(f"127.0.0.1:{port}")
+        self.env["WEBSESSION_TEST_MEMCACHED"] = ",".join(addresses)
 
     def postgresql(self) -> None:
         if not (PGBIN / "initdb").exists():

@@ -197,8 +197,57 @@ def test_mapping_matches_pymemcache_hashclient(three_servers: list[Memcached]) -
         hashed.close()
 
 
+def test_a_down_server_is_left_out_for_dead_timeout(three_servers: list[Memcached]) -> None:
+    """One server of three lost: the call that finds it down is a 503; then its keys go to
+    their next server (its sessions start anew) while the others' keep working, until
+    ``dead_timeout`` is up and it is used again."""
+    addresses = [s.address for s in three_servers]
+    made = MemcachedBackend(addresses, key_prefix=_prefix(), timeout=1, dead_timeout=1.5)
+    down = three_servers[1]
+    keys = [f"k{i}" for i in range(30)]
+    for key in keys:
+        made.set(key, b"v", 60)
+    on_down = [k for k in keys if made.node_for(k) == down.address]
+    on_up = [k for k in keys if made.node_for(k) != down.address]
+    assert len(on_down) >= 3
+    assert on_up
+    down.stop()
+    with pytest.raises(StoreUnavailable, match=down.address):
+        made.get(on_down[0])
+    assert all(made.node_for(k) != down.address for k in keys)
+    assert [made.get(k) for k in on_down] == [None] * len(on_down)  # new sessions
+    assert all(made.get(k) is not None for k in on_up)  # the rest keep working
+    # a session loaded before the loss is not written to a second server (must_exist fails)
+    assert made.set(on_down[1], b"stale", 60, must_exist=True) is None
+    assert isinstance(made.set(on_down[2], b"new", 60), int)
+
+    async def async_side() -> None:
+        try:  # the async side maps the same way
+            assert await made.aget(on_up[0]) is not None
+            record = await made.aget(on_down[2])
+            assert record is not None
+            assert record.data == b"new"
+        finally:
+            await made.aclose()
+
+    asyncio.run(async_side())
+    restarted = Memcached(down.port).start()  # back on its port, empty
+    try:
+        time.sleep(1.6)
+        assert made.node_for(on_down[0]) == down.address
+        assert made.get(on_down[0]) is None
+        assert isinstance(made.set(on_down[0], b"again", 60), int)
+        assert made.get(on_down[0]) is not None
+    finally:
+        restarted.stop()
+        made.close()
+
+
 def test_a_down_server_is_unavailable_not_remapped(three_servers: list[Memcached]) -> None:
-    made = MemcachedBackend([s.address for s in three_servers], key_prefix=_prefix(), timeout=1)
+    """``dead_timeout=0``: a lost server's keys are 503s until it is back, never moved."""
+    made = MemcachedBackend(
+        [s.address for s in three_servers], key_prefix=_prefix(), timeout=1, dead_timeout=0
+    )
     down = three_servers[1]
     keys = [f"k{i}" for i in range(30)]
     for key in keys:
@@ -256,6 +305,9 @@ def test_unreachable_server_raises_store_unavailable() -> None:
 def test_from_url_rejects_unknown_options() -> None:
     with pytest.raises(ValueError, match="unknown"):
         MemcachedBackend.from_url("memcached://127.0.0.1:11211?bogus=1")
-    made = MemcachedBackend.from_url("memcached://127.0.0.1:1,127.0.0.1:2?timeout=0.5")
+    made = MemcachedBackend.from_url(
+        "memcached://127.0.0.1:1,127.0.0.1:2?timeout=0.5&dead_timeout=4"
+    )
     assert made.servers == [("127.0.0.1", 1), ("127.0.0.1", 2)]
     assert made.timeout == 0.5
+    assert made.dead_timeout == 4

@@ -574,3 +574,97 @@ def test_failover_row(row: str, services: Any) -> None:
     assert seen["followed"] < 20, f"the store followed the failover after {seen['followed']} s"
     if failover.keeps_all:
         assert seen["lost"] == 0, f"{seen['lost']} acknowledged sessions lost by {row}"
+
+
+# -- Memcached: one node of three lost -------------------------------------------------------
+#: how long the backend leaves a failed node out in this row (default 30 s: shorter here, so
+#: that the restarted node is seen taken back within the test)
+DEAD_TIMEOUT = 3.0
+
+
+def _retrying(client: httpx.Client, url: str) -> httpx.Response:
+    """A user's next request, again after a 503: the first call that finds a node gone is a
+    503 (the node is then left out), the user's next one is served."""
+    for _ in range(20):
+        response = client.get(url)
+        if response.status_code != 503:
+            return response
+        time.sleep(0.1)
+    return response
+
+
+def test_memcached_loses_one_node_of_three(services: Any) -> None:
+    """Three memcached nodes under the app; one is frozen, then killed, then restarted.
+
+    Frozen: 503s within the timeout for its keys, then (the node left out) 200s. Killed:
+    exactly the sessions that lived on it start anew, every other node's sessions keep
+    working. Restarted: taken back by itself after ``dead_timeout``."""
+    import shutil
+
+    from websession import CookieOptions, ServerStore
+    from websession.backends.memcached import MemcachedBackend
+
+    require(shutil.which("memcached") is not None, "memcached is not installed")
+    services.memcached(nodes=3)
+    nodes = services.env["WEBSESSION_TEST_MEMCACHED"]
+    backend = MemcachedBackend.from_url(f"memcached://{nodes}?dead_timeout={DEAD_TIMEOUT}")
+    victim = Server(services, "memcached:2", durable=False)
+    victim_address = nodes.split(",")[1]
+    # the same store as serve()'s, to see which node holds each user's session
+    store = ServerStore(backend, SECRET, options=CookieOptions(secure=False))
+    try:
+        with serve(backend) as url:
+            until_200(url, 30)
+            clients = acknowledged(url)
+            home = {}
+            for n, client in enumerate(clients):
+                session = store.new("sid", client.cookies["sid"])
+                home[n] = backend.node_for(store.backend_key(session.id))
+            on_victim = {n for n, node in home.items() if node == victim_address}
+            assert on_victim, "no acknowledged session on the node to be lost"
+            load = Load(url, users=6, fresh=3).start()
+            try:
+                time.sleep(1.0)
+                t_freeze = time.monotonic()
+                victim.freeze()
+                try:
+                    time.sleep(FREEZE)
+                finally:
+                    victim.thaw()
+                t_thaw = time.monotonic()
+                time.sleep(DEAD_TIMEOUT + 0.5)  # the node taken back
+                t_kill = time.monotonic()
+                victim.kill()
+                time.sleep(1.0)
+                new = {n for n, c in enumerate(clients) if _retrying(c, url).text == "1"}
+                kept = len(clients) - len(new)
+                victim.restart()
+                time.sleep(DEAD_TIMEOUT + 0.5)
+                t_back = time.monotonic()
+                time.sleep(2.0)
+            finally:
+                load.stop()
+            back = load.since(t_back)
+            for client in clients:
+                client.close()
+    finally:
+        backend.close()
+
+    every = load.seen
+    frozen = [s for s in every if s[0] < t_thaw and s[0] + s[2] > t_freeze]
+    killed = [s for s in every if t_kill <= s[0] < t_back]
+    slowest = max((s[2] for s in frozen), default=0.0)
+    print(
+        f"\nFAULT MATRIX | memcached, 3 nodes | frozen: {_statuses(frozen)}, slowest"
+        f" {slowest:.1f} s | one killed: {_statuses(killed)}; its {len(on_victim)} of {ACKED}"
+        f" sessions new: {sorted(new) == sorted(on_victim)}, the other {kept} kept"
+        f" | restarted: {_statuses(back)} | any 500: {any(s[1] not in (200, 503) for s in every)}"
+    )
+    assert not [s for s in every if s[1] not in (200, 503)], _statuses(every)
+    assert 503 in {s[1] for s in frozen}, "nothing noticed the freeze"
+    assert 200 in {s[1] for s in frozen if s[0] > t_freeze + 2.5}, "the frozen node was kept"
+    assert slowest < HANG, f"a request waited {slowest:.1f} s on a frozen node"
+    assert new == on_victim, "only the lost node's sessions start anew"
+    assert kept == ACKED - len(on_victim)
+    assert back, "no answers after the restart"
+    assert {s[1] for s in back} == {200}, _statuses(back)

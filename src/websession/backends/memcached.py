@@ -8,9 +8,16 @@ concurrent saves never fail each other). Only ``if_version`` (optimistic mode) r
 
 Several servers: each key goes to one server, picked by rendezvous hashing (pymemcache's
 ``RendezvousHash``, the same mapping as pymemcache's ``HashClient``), identically by the sync
-(pymemcache) and async (aiomcache) sides, so both see the same records. Unlike ``HashClient``,
-a server that is down is never silently skipped (which would remap its sessions, log users out
-and lose writes): its keys raise :class:`websession.StoreUnavailable` until it is back.
+(pymemcache) and async (aiomcache) sides, so both see the same records. A server that fails a
+call (refused, reset, or silent past the timeout) makes that call raise
+:class:`websession.StoreUnavailable` (a 503) and is then left out for ``dead_timeout`` seconds
+(30 by default), as ``HashClient``'s ``dead_timeout`` does: its keys go to their next server in
+the rendezvous order, so its users get new sessions while every other server's sessions keep
+working; then it is tried again. Nothing is split or brought back by this: a session unknown
+to the server a key now goes to is a new session with a new key, and a save of a session
+loaded before the failure is a ``must_exist`` write that fails there (``replace``), so the
+store ends it instead of writing it to a second server. ``dead_timeout=0`` never leaves a
+server out: its keys raise StoreUnavailable until it is back.
 
 Memcached reads an expiry above 30 days as a Unix timestamp; longer TTLs are sent that way.
 """
@@ -105,6 +112,9 @@ class MemcachedBackend:
         timeout: seconds before a call gives up (raising StoreUnavailable).
         connect_timeout: seconds before connecting gives up (default: ``timeout``).
         max_pool_size: connections per server (sync and async each).
+        dead_timeout: seconds a server that failed a call is left out of the key mapping
+            (its keys go to the next server meanwhile); 0 keeps it in (its keys raise
+            StoreUnavailable until it is back). Only with several servers.
     """
 
     def __init__(
@@ -115,6 +125,7 @@ class MemcachedBackend:
         timeout: float = 2.0,
         connect_timeout: float | None = None,
         max_pool_size: int = 16,
+        dead_timeout: float = 30.0,
     ) -> None:
         if _IMPORT_ERROR is not None:
             raise ImportError(
@@ -129,13 +140,19 @@ class MemcachedBackend:
         # Node names as pymemcache's HashClient makes them, so keys map the same way.
         self._names = [f"{host}:{port}" for host, port in self.servers]
         self._hasher = _RendezvousHash(nodes=list(self._names)) if len(self.servers) > 1 else None
+        self.dead_timeout = dead_timeout
+        #: node -> time.monotonic() until which it is left out
+        self._dead: dict[str, float] = {}
+        #: the mapping over the nodes left in, by the set of nodes left out
+        self._hashers: dict[frozenset[str], Any] = {}
         self._sync: dict[str, Any] = {}
         self._async: dict[str, Any] = {}
         self._async_loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> MemcachedBackend:
-        """``memcached://host:port[,host:port...][?key_prefix=&timeout=&connect_timeout=]``."""
+        """``memcached://host:port[,host:port...][?key_prefix=&timeout=&connect_timeout=&
+        dead_timeout=&max_pool_size=]``."""
         parts = urlsplit(url)
         if parts.scheme != "memcached":
             raise ValueError(f"not a memcached:// URL: {url!r}")
@@ -143,7 +160,7 @@ class MemcachedBackend:
         for name, value in parse_qsl(parts.query):
             if name == "key_prefix":
                 options.setdefault("key_prefix", value)
-            elif name in ("timeout", "connect_timeout"):
+            elif name in ("timeout", "connect_timeout", "dead_timeout"):
                 options.setdefault(name, float(value))
             elif name == "max_pool_size":
                 options.setdefault("max_pool_size", int(value))
@@ -158,8 +175,25 @@ class MemcachedBackend:
     def _node(self, full_key: bytes) -> str:
         if self._hasher is None:
             return self._names[0]
-        node: str = self._hasher.get_node(full_key.decode("ascii"))
+        hasher = self._hasher if not self._dead else self._live_hasher()
+        node: str = hasher.get_node(full_key.decode("ascii"))
         return node
+
+    def _live_hasher(self) -> Any:
+        """The rendezvous mapping over the servers not left out (those whose time is up are
+        back in; with every server out, all of them: there is nowhere better to go)."""
+        now = time.monotonic()
+        for node, until in list(self._dead.items()):
+            if until <= now:
+                self._dead.pop(node, None)
+        out = frozenset(self._dead)
+        if not out or len(out) == len(self._names):
+            return self._hasher
+        hasher = self._hashers.get(out)
+        if hasher is None:
+            hasher = _RendezvousHash(nodes=[n for n in self._names if n not in out])
+            self._hashers[out] = hasher
+        return hasher
 
     def node_for(self, key: str) -> str:
         """The ``host:port`` of the server that holds ``key``."""
@@ -193,6 +227,9 @@ class MemcachedBackend:
         return client
 
     def _unavailable(self, node: str, exc: BaseException) -> StoreUnavailable:
+        """The error for a call ``node`` failed; the node is left out for ``dead_timeout``."""
+        if self._hasher is not None and self.dead_timeout > 0:
+            self._dead[node] = time.monotonic() + self.dead_timeout
         return unavailable(f"memcached {node}", exc)
 
     # -- sync ----------------------------------------------------------------------------------
