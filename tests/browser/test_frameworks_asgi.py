@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from tests.examples.test_aiohttp import run_app_script
 from tests.support.browser import (
     assert_http_only_cookie,
     cookies_by_name,
@@ -25,7 +24,7 @@ from tests.support.browser import (
     log_out,
     switch_to_the_dark_theme,
 )
-from tests.support.example_cases import example_env
+from tests.support.example_cases import example_env, run_app_script
 from tests.support.live import uvicorn
 
 pytestmark = pytest.mark.browser

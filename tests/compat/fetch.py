@@ -10,10 +10,7 @@ from __future__ import annotations
 import sys
 
 from tests.compat.harness import sdist
-from tests.compat.test_aiohttp_session_suite import AIOHTTP_SESSION
-from tests.compat.test_django_suite import DJANGO
-from tests.compat.test_flask_suite import FLASK
-from tests.compat.test_starlette_suite import STARLETTE
+from tests.compat.suites import AIOHTTP_SESSION, DJANGO, FLASK, STARLETTE
 
 
 def main() -> int:

@@ -9,18 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.compat.harness import Suite, check, check_pin, prepare, run_pytest
-
-AIOHTTP_SESSION = Suite(
-    name="aiohttp-session",
-    dist="aiohttp-session",
-    version="2.12.1",
-    remove=["tests/conftest.py"],
-    shims={
-        "aiohttp_session_conftest.py": "tests/conftest.py",
-        "aiohttp_session_shim.py": "aiohttp_session/__init__.py",
-    },
-)
+from tests.compat.harness import check, check_pin, prepare, run_pytest
+from tests.compat.suites import AIOHTTP_SESSION
 
 FILES = ["tests/test_cookie_storage.py", "tests/test_encrypted_cookie_storage.py",
          "tests/test_get_session.py", "tests/test_http_exception.py",

@@ -7,18 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.compat.harness import Suite, check, check_pin, prepare, run_pytest
+from tests.compat.harness import check, check_pin, prepare, run_pytest
+from tests.compat.suites import DJANGO
 from tests.support.servers import server_url
-
-DJANGO = Suite(
-    name="django",
-    dist="django",
-    version="5.2.19",
-    shims={
-        "django_conftest.py": "tests/conftest.py",
-        "django_sessions_tests.py": "tests/sessions_tests/test_websession.py",
-    },
-)
 
 
 def store_url(kind: str, tmp_path: Path) -> str:

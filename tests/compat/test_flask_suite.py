@@ -7,27 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.compat.harness import Edit, Suite, check, check_pin, prepare, run_pytest
-
-FLASK = Suite(
-    name="flask",
-    dist="flask",
-    version="3.1.3",
-    edits=[
-        # Not about sessions: Flask 3.1.3's conftest predates pytest 9, which renamed
-        # _pytest.monkeypatch.notset to NOTSET.
-        Edit("tests/conftest.py", "monkeypatch.notset", "monkeypatch.NOTSET", count=6),
-        # The one construction line: the app fixture of Flask's conftest.
-        Edit(
-            "tests/conftest.py",
-            '        SECRET_KEY="test key",\n    )\n    return app\n',
-            '        SECRET_KEY="test key",\n    )\n'
-            "    from websession.flask import SessionInterface\n\n"
-            "    app.session_interface = SessionInterface()\n"
-            "    return app\n",
-        ),
-    ],
-)
+from tests.compat.harness import check, check_pin, prepare, run_pytest
+from tests.compat.suites import FLASK
 
 # The tests that use the session: those named for it, and flashing (stored in the session).
 SELECTION = ["tests/test_basic.py", "tests/test_testing.py", "-k", "session or flash"]

@@ -7,27 +7,10 @@ Started two ways: ``python -m aiohttp.web ... aiohttp_app:create_app`` and the e
 from __future__ import annotations
 
 import contextlib
-import sys
 from pathlib import Path
 
-from tests.examples.test_starlette import AsgiExampleCases
-from tests.support.example_cases import EXAMPLES, example_env
-from tests.support.live import HOST, Browser, free_port, serve
-
-
-def aiohttp_web(app_factory: str, env: dict[str, str]) -> contextlib.AbstractContextManager[str]:
-    """``python -m aiohttp.web`` serving ``module:factory`` on a free 127.0.0.1 port."""
-    port = free_port()
-    argv = [sys.executable, "-m", "aiohttp.web", "-H", HOST, "-P", str(port), app_factory]
-    return serve(argv, port, env)
-
-
-def run_app_script(env: dict[str, str]) -> contextlib.AbstractContextManager[str]:
-    """The example's ``__main__`` (``web.run_app``) on a free 127.0.0.1 port."""
-    port = free_port()
-    argv = [sys.executable, str(EXAMPLES / "aiohttp_app.py"), "--host", HOST,
-            "--port", str(port)]  # fmt: skip
-    return serve(argv, port, env)
+from tests.support.example_cases import AsgiExampleCases, aiohttp_web, example_env, run_app_script
+from tests.support.live import Browser
 
 
 class TestAiohttpUnderItsOwnServer(AsgiExampleCases):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 
-from tests.examples.test_starlette import AsgiExampleCases
+from tests.support.example_cases import AsgiExampleCases
 from tests.support.live import uvicorn
 
 

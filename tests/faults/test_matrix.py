@@ -42,7 +42,7 @@ from typing import Any
 
 import pytest
 
-from tests.faults.test_redis_outage import counter_app
+from tests.support.apps.counter import counter_app
 from tests.support.faults import kill_spawned, load_testenv
 from tests.support.live import free_port
 from tests.support.servers import require

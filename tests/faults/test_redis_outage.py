@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.apps.counter import counter_app
 from tests.support.live import free_port
 from tests.support.servers import in_ci
 
@@ -97,23 +98,6 @@ def redis_server() -> Iterator[RedisProcess]:
     finally:
         server.kill()
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-async def counter_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Counts requests in the session; answers the count."""
-    if scope["type"] != "http":
-        return
-    session = scope["session"]
-    session["n"] = session.get("n", 0) + 1
-    body = str(session["n"]).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(body))],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 @pytest.fixture

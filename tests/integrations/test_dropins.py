@@ -71,7 +71,7 @@ def test_flask_drop_in_without_a_secret_key_serves_flasks_null_session() -> None
 
 
 def test_starlette_drop_in_max_age_zero_sends_a_cookie_the_browser_drops_at_once() -> None:
-    from tests.integrations.test_vary import asgi_request, starlette_app
+    from tests.support.asgi_calls import asgi_request, starlette_app
     from websession import generate_random_key
     from websession.starlette import SessionMiddleware
 

@@ -9,43 +9,13 @@ cover what the example does not provoke (5xx, Secure, the store's own options).
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Iterator
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
 
-from tests.support.example_cases import FOURTEEN_DAYS, ExampleCases, example_env
-from tests.support.live import Browser, free_port, gunicorn, serve, set_cookies
-
-
-class FlaskLikeCases(ExampleCases):
-    """The Flask and Quart examples: :class:`ExampleCases`, plus Flask's cookie settings."""
-
-    REDIRECT = 302  # flask.redirect / quart.redirect
-
-    def test_cookie_attributes_follow_the_flask_settings(self, browser: Browser) -> None:
-        response = browser.get("/api")
-        cookie = set_cookies(response)["session"]
-        # Not permanent: a browser-session cookie (no Max-Age, no Expires), as in Flask.
-        assert cookie.attributes == {"path": "/", "httponly": "", "samesite": "Lax"}
-        assert "secure" not in cookie.attributes  # SESSION_COOKIE_SECURE=False here
-        assert response.headers["vary"] == "Cookie"
-
-    def test_remember_me_makes_the_cookie_last_permanent_session_lifetime(
-        self, browser: Browser
-    ) -> None:
-        response = browser.post("/login", {"user": "dave", "remember": "1"})
-        cookie = set_cookies(response)["session"]
-        assert cookie.attributes["max-age"] == str(FOURTEEN_DAYS)
-        expires = parsedate_to_datetime(cookie.attributes["expires"]).timestamp()
-        assert abs(expires - (time.time() + FOURTEEN_DAYS)) < 60
-        assert {"httponly", "samesite", "path"} <= set(cookie.attributes)
-        # SESSION_REFRESH_EACH_REQUEST: a permanent session's cookie is sent again each time.
-        again = set_cookies(browser.get("/whoami"))
-        assert again["session"].attributes["max-age"] == str(FOURTEEN_DAYS)
-        assert browser.get("/api").json()["remembered"] is True
+from tests.support.example_cases import FlaskLikeCases, example_env
+from tests.support.live import Browser, free_port, gunicorn, serve
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integrations.test_flask import FlaskLikeCases
-from tests.support.example_cases import example_env
+from tests.support.example_cases import FlaskLikeCases, example_env
 from tests.support.live import hypercorn, uvicorn
 
 

@@ -10,10 +10,10 @@ request varies without a Set-Cookie. (Django's engine: tests/integrations/test_d
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from tests.support.asgi_calls import Seen, asgi_request, starlette_app
 from websession import CookieOptions, CookieStore, generate_random_key
 
 SECRET = generate_random_key()
@@ -21,19 +21,6 @@ SECRET = generate_random_key()
 
 def store() -> CookieStore:
     return CookieStore(SECRET, options=CookieOptions(secure=False, max_age=3600))
-
-
-class Seen:
-    """One response as the checks need it."""
-
-    def __init__(self, set_cookies: list[str], vary: str | None, body: str = "") -> None:
-        self.set_cookies = set_cookies
-        self.vary = vary
-        self.body = body
-
-    @property
-    def varies(self) -> bool:
-        return self.vary is not None and "cookie" in self.vary.lower()
 
 
 def check_vary(request: Callable[[str, str | None], Seen]) -> None:
@@ -87,45 +74,6 @@ def test_wsgi() -> None:
 
 
 # -- ASGI (and the Starlette drop-in) ---------------------------------------------------------
-def asgi_request(app: Any, path: str, cookie: str | None) -> Seen:
-    messages: list[dict[str, Any]] = []
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-             "root_path": "", "server": ("testserver", 80), "client": ("127.0.0.1", 1),
-             "headers": [(b"cookie", cookie.encode())] if cookie else []}  # fmt: skip
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        messages.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    headers = [(k.decode().lower(), v.decode()) for k, v in messages[0].get("headers", [])]
-    body = b"".join(m.get("body", b"") for m in messages[1:]).decode()
-    vary = [v for k, v in headers if k == "vary"]
-    return Seen([v for k, v in headers if k == "set-cookie"], vary[0] if vary else None, body)
-
-
-def starlette_app() -> Any:
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import PlainTextResponse
-    from starlette.routing import Route
-
-    async def set_(request: Request) -> PlainTextResponse:
-        request.session["n"] = 1
-        return PlainTextResponse("")
-
-    async def read(request: Request) -> PlainTextResponse:
-        return PlainTextResponse(str(request.session.get("n")))
-
-    async def plain(request: Request) -> PlainTextResponse:
-        return PlainTextResponse("")
-
-    return Starlette(routes=[Route("/set", set_), Route("/read", read), Route("/plain", plain)])
-
-
 def test_asgi() -> None:
     from websession.asgi import SessionMiddleware
 

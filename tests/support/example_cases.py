@@ -10,13 +10,17 @@ posted (Django: with its CSRF token), what the JSON calls the flashes.
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import time
 from collections.abc import Iterator, Mapping
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.live import ROOT, Browser, set_cookies
+from tests.support.live import HOST, ROOT, Browser, free_port, serve, set_cookies
 
 EXAMPLES = ROOT / "examples"
 FOURTEEN_DAYS = 14 * 86400
@@ -208,3 +212,86 @@ class ExampleCases:
         assert response.json() == {"user": None, "new": False}
         assert response.headers.get_list("set-cookie") == []
         assert response.headers["vary"] == "Cookie"
+
+
+class FlaskLikeCases(ExampleCases):
+    """The Flask and Quart examples: :class:`ExampleCases`, plus Flask's cookie settings."""
+
+    REDIRECT = 302  # flask.redirect / quart.redirect
+
+    def test_cookie_attributes_follow_the_flask_settings(self, browser: Browser) -> None:
+        response = browser.get("/api")
+        cookie = set_cookies(response)["session"]
+        # Not permanent: a browser-session cookie (no Max-Age, no Expires), as in Flask.
+        assert cookie.attributes == {"path": "/", "httponly": "", "samesite": "Lax"}
+        assert "secure" not in cookie.attributes  # SESSION_COOKIE_SECURE=False here
+        assert response.headers["vary"] == "Cookie"
+
+    def test_remember_me_makes_the_cookie_last_permanent_session_lifetime(
+        self, browser: Browser
+    ) -> None:
+        response = browser.post("/login", {"user": "dave", "remember": "1"})
+        cookie = set_cookies(response)["session"]
+        assert cookie.attributes["max-age"] == str(FOURTEEN_DAYS)
+        expires = parsedate_to_datetime(cookie.attributes["expires"]).timestamp()
+        assert abs(expires - (time.time() + FOURTEEN_DAYS)) < 60
+        assert {"httponly", "samesite", "path"} <= set(cookie.attributes)
+        # SESSION_REFRESH_EACH_REQUEST: a permanent session's cookie is sent again each time.
+        again = set_cookies(browser.get("/whoami"))
+        assert again["session"].attributes["max-age"] == str(FOURTEEN_DAYS)
+        assert browser.get("/api").json()["remembered"] is True
+
+
+class AsgiExampleCases(ExampleCases):
+    """The ASGI-served examples (and aiohttp's); subclasses say how to start the server."""
+
+    @classmethod
+    def launch(cls, env: dict[str, str]) -> contextlib.AbstractContextManager[str]:
+        raise NotImplementedError
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def files(cls, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return tmp_path_factory.mktemp("sessions")
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def base(cls, files: Path) -> Iterator[str]:
+        with cls.launch(example_env(files)) as url:
+            yield url
+
+    def test_cookie_attributes(self, browser: Browser) -> None:
+        response = browser.get("/api")
+        cookie = set_cookies(response)["session"]
+        assert set(cookie.attributes) == {"path", "expires", "max-age", "httponly", "samesite"}
+        assert cookie.attributes["path"] == "/"
+        assert cookie.attributes["samesite"] == "Lax"
+        assert cookie.attributes["max-age"] == str(FOURTEEN_DAYS)
+        expires = parsedate_to_datetime(cookie.attributes["expires"]).timestamp()
+        assert abs(expires - (time.time() + FOURTEEN_DAYS)) < 60
+        assert "secure" not in cookie.attributes  # WEBSESSION_SECURE=0 here
+        assert "Cookie" in response.headers["vary"]
+
+    def test_cookies_are_secure_unless_turned_off(self, tmp_path: Path) -> None:
+        with self.launch(example_env(tmp_path, secure=True)) as url:
+            response = Browser(url).post("/prefs", {"theme": "dark"})
+            cookies = set_cookies(response)
+            assert sorted(cookies) == ["prefs", "session"]
+            for cookie in cookies.values():
+                assert {"secure", "httponly", "samesite", "max-age"} <= set(cookie.attributes)
+
+
+# -- the aiohttp example's two ways to start ----------------------------------------------------
+def aiohttp_web(app_factory: str, env: dict[str, str]) -> contextlib.AbstractContextManager[str]:
+    """``python -m aiohttp.web`` serving ``module:factory`` on a free 127.0.0.1 port."""
+    port = free_port()
+    argv = [sys.executable, "-m", "aiohttp.web", "-H", HOST, "-P", str(port), app_factory]
+    return serve(argv, port, env)
+
+
+def run_app_script(env: dict[str, str]) -> contextlib.AbstractContextManager[str]:
+    """The example's ``__main__`` (``web.run_app``) on a free 127.0.0.1 port."""
+    port = free_port()
+    argv = [sys.executable, str(EXAMPLES / "aiohttp_app.py"), "--host", HOST,
+            "--port", str(port)]  # fmt: skip
+    return serve(argv, port, env)
