@@ -1,49 +1,13 @@
-"""examples/flask_app.py under gunicorn (two workers sharing a FilesystemStore), over HTTP.
+"""websession.flask.SessionInterface in a Flask app, in process (Flask's test client).
 
-The cases every example shares are in tests/support/example_cases.py; :class:`FlaskLikeCases`
-adds what Flask's session settings decide and is run again against the Quart example under
-hypercorn and uvicorn by tests/integrations/test_quart.py. A few in-process tests at the end
-cover what the example does not provoke (5xx, Secure, the store's own options).
+What the example app does not provoke: a 5xx, ``save_on_error``, the cookie settings from
+Flask's config or from the store. The example itself runs under gunicorn in
+tests/examples/test_flask.py.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from tests.support.example_cases import FlaskLikeCases, example_env
-from tests.support.live import Browser, free_port, gunicorn, serve
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("flask-sessions")
-
-
-@pytest.fixture(scope="module")
-def base(files: Path) -> Iterator[str]:
-    # Two workers: requests land on either, and share the sessions through the files.
-    port = free_port()
-    argv = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-            "--graceful-timeout", "2", "flask_app:app"]  # fmt: skip
-    with serve(argv, port, example_env(files)) as url:
-        yield url
-
-
-class TestFlaskUnderGunicorn(FlaskLikeCases):
-    pass
-
-
-def test_the_example_runs_with_one_worker_too(tmp_path: Path) -> None:
-    with gunicorn("flask_app:app", example_env(tmp_path)) as url:
-        browser = Browser(url)
-        assert [browser.get("/api").json()["visits"] for _ in range(2)] == [1, 2]
-
-
-# -- in process: what the example does not show ---------------------------------------------
 def make_app(store: object, **config: object) -> object:
     from flask import Flask, session
 

@@ -1,38 +1,12 @@
-"""examples/quart_app.py under hypercorn and uvicorn, over HTTP.
+"""websession.quart.SessionInterface in a Quart app, in process (Quart's test client).
 
-The same cases as the Flask example (tests/integrations/test_flask.py's
-:class:`FlaskLikeCases`): the two examples serve the same pages, one sync, one async. In-process
-tests at the end cover the async-only paths (5xx, a store that is down).
+The async-only paths the example does not provoke: a 5xx, a store that is down. The example
+itself runs under hypercorn and uvicorn in tests/examples/test_quart.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from tests.support.example_cases import FlaskLikeCases, example_env
-from tests.support.live import hypercorn, uvicorn
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("quart-sessions")
-
-
-@pytest.fixture(scope="module", params=["hypercorn", "uvicorn"])
-def base(request: pytest.FixtureRequest, files: Path) -> Iterator[str]:
-    runner = hypercorn if request.param == "hypercorn" else uvicorn
-    with runner("quart_app:app", example_env(files)) as url:
-        yield url
-
-
-class TestQuart(FlaskLikeCases):
-    pass
-
-
-# -- in process -------------------------------------------------------------------------------
 async def test_nothing_is_saved_with_a_5xx_response() -> None:
     from quart import Quart, session
 
