@@ -221,7 +221,7 @@ def _check_driver_query(scheme: str, url: str) -> None:
     elif scheme in ("redis", "rediss", "unix"):
         from redis import connection as rc
 
-        from .backends.redis import _OWN_URL_OPTIONS, _TIMEOUT_ALIASES
+        from .backends._rediscore import _OWN_URL_OPTIONS, _TIMEOUT_ALIASES
 
         known = {"cluster", *_OWN_URL_OPTIONS, *_TIMEOUT_ALIASES, *rc.URL_QUERY_ARGUMENT_PARSERS}
         for cls in (rc.AbstractConnection, rc.Connection, rc.SSLConnection):

@@ -1,0 +1,104 @@
+"""RedisBackend's operations, written once: ``make generate`` makes _sync/ from _async/redis.py.
+
+Every command goes through the redis-py client: its connection pool (fork-safe, bounded by
+``max_connections``), its one retry of a broken connection (set up in ``_rediscore``), and its
+disconnect of a connection that timed out or was interrupted mid-reply, so none is ever reused
+half-read.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .._rediscore import UNAVAILABLE, NoScriptError, RedisCore, live_entries, parse_record
+from ..base import PurgeProgress, Record
+
+__all__ = ["AsyncRedisOps"]
+
+
+class AsyncRedisOps(RedisCore):
+    """The store's backend protocol on Redis: async methods (``aget``, ``aset``, ...)."""
+
+    async def _acommand(self, *args: Any, wait: bool = False) -> Any:
+        """Run one command; with ``wait`` and ``min_replicas``, a ``WAIT`` right behind it.
+
+        The ``WAIT`` shares the command's round trip (a pipeline), and the command's result is
+        returned only if enough replicas acknowledged it (else StoreUnavailable).
+        """
+        client = self._aclient()
+        then = self._wait_args(wait)
+        if then is None:
+            return await client.execute_command(*args)
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.execute_command(*args)
+            pipe.execute_command(*then)
+            result, acked = await pipe.execute()
+        return self._acked(result, acked)
+
+    async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
+        try:
+            if touch:
+                value = await self._acommand("GETEX", self._key(key), "PX", touch * 1000)
+            else:
+                value = await self._acommand("GET", self._key(key))
+        except UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+        return None if value is None else parse_record(value, touch)
+
+    async def aset(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        version, command, fallback = self._write(key, data, ttl, must_exist, if_version)
+        try:
+            try:
+                result = await self._acommand(*command, wait=True)
+            except NoScriptError:
+                assert fallback is not None
+                result = await self._acommand(*fallback, wait=True)  # EVAL caches the script
+        except UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+        return None if result is None else version
+
+    async def adelete(self, key: str) -> None:
+        try:
+            await self._acommand("DEL", self._key(key), wait=True)
+        except UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+
+    async def apurge(self, progress: PurgeProgress | None = None) -> int:
+        return 0  # Redis expires keys itself
+
+    # -- the owner index (see _INDEX in _rediscore) ---------------------------------------------
+    async def aindex(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        command, fallback = self._index_commands(owner, key, entry, ttl)
+        try:
+            try:
+                await self._acommand(*command)
+            except NoScriptError:
+                await self._acommand(*fallback)
+        except UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+
+    async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
+        k = self._owner_key(owner)
+        try:
+            reply = await self._acommand("HGETALL", k)
+            live, dead = live_entries(reply, int(time.time() * 1000))
+            if dead:
+                await self._acommand("HDEL", k, *dead)
+        except UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
+        return live
+
+    async def aunindex(self, owner: str, key: str) -> None:
+        try:
+            await self._acommand("HDEL", self._owner_key(owner), key)
+        except UNAVAILABLE as exc:
+            raise self._unavailable(exc) from exc
