@@ -25,7 +25,8 @@ from tests.support.backends import (
 from tests.support.live import free_port
 from tests.support.servers import in_ci, server_url
 from websession import ServerStore, StoreUnavailable
-from websession.backends.memcached import MemcachedBackend, _exptime
+from websession.backends._memcachedcore import exptime as _exptime
+from websession.backends.memcached import MemcachedBackend
 
 SECRET = "memcached-test-secret-0123456789-abcd"
 

@@ -21,7 +21,15 @@ if TYPE_CHECKING:  # pragma: no cover
     import redis as redis_lib
     import redis.asyncio as aredis_lib
 
-__all__ = ["UNAVAILABLE", "NoScriptError", "RedisCore", "live_entries", "parse_record"]
+__all__ = [
+    "UNAVAILABLE",
+    "NoScriptError",
+    "RedisConnectionError",
+    "RedisCore",
+    "RedisResponseError",
+    "live_entries",
+    "parse_record",
+]
 
 try:
     import redis as _redis
@@ -32,15 +40,16 @@ try:
     from redis.backoff import NoBackoff as _NoBackoff
     from redis.cluster import RedisCluster as _RedisCluster
     from redis.exceptions import ClusterError as _ClusterError
-    from redis.exceptions import ConnectionError as _ConnectionError
+    from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import NoScriptError
     from redis.exceptions import ReadOnlyError as _ReadOnlyError
+    from redis.exceptions import ResponseError as RedisResponseError
     from redis.exceptions import TimeoutError as _TimeoutError
     from redis.retry import Retry as _Retry
     from redis.sentinel import Sentinel as _Sentinel
 
     UNAVAILABLE: tuple[type[BaseException], ...] = (
-        _ConnectionError,  # includes BusyLoadingError, MaxConnectionsError...
+        RedisConnectionError,  # includes BusyLoadingError, MaxConnectionsError...
         _TimeoutError,
         _ClusterError,  # ClusterDownError, MasterDownError...
         _ReadOnlyError,  # a replica answers during failover
@@ -52,8 +61,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without redis in
     _IMPORT_ERROR = exc
     UNAVAILABLE = (OSError,)
 
+    # stand-ins for redis-py's, never raised: RedisBackend needs redis-py
     class NoScriptError(Exception):  # type: ignore[no-redef]
-        """Stands in for redis-py's (never raised: RedisBackend needs redis-py)."""
+        pass
+
+    RedisConnectionError = RedisResponseError = NoScriptError  # type: ignore[misc, assignment]
 
 
 # KEYS[1] = key; ARGV = new value, ttl_ms, expected version (compared as text: Lua numbers are
@@ -306,7 +318,7 @@ class RedisCore:
         ``socket_timeout`` bounds a call to a frozen Redis.
         """
         retry_class: Any = _Retry if is_sync else _AsyncRetry
-        retry = retry_class(_NoBackoff(), 1, supported_errors=(_ConnectionError,))
+        retry = retry_class(_NoBackoff(), 1, supported_errors=(RedisConnectionError,))
         if self.sentinels:
             manager_class: Any = _Sentinel if is_sync else _AsyncSentinel
             manager: Any = manager_class(self.sentinels, sentinel_kwargs=self._sentinel_options)

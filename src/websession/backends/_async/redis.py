@@ -11,7 +11,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .._rediscore import UNAVAILABLE, NoScriptError, RedisCore, live_entries, parse_record
+from .._rediscore import (
+    UNAVAILABLE,
+    NoScriptError,
+    RedisConnectionError,
+    RedisCore,
+    RedisResponseError,
+    live_entries,
+    parse_record,
+)
 from ..base import PurgeProgress, Record
 
 __all__ = ["AsyncRedisOps"]
@@ -23,18 +31,39 @@ class AsyncRedisOps(RedisCore):
     async def _acommand(self, *args: Any, wait: bool = False) -> Any:
         """Run one command; with ``wait`` and ``min_replicas``, a ``WAIT`` right behind it.
 
-        The ``WAIT`` shares the command's round trip (a pipeline), and the command's result is
-        returned only if enough replicas acknowledged it (else StoreUnavailable).
+        On a single node (or a Sentinel's primary) the command goes straight onto a connection
+        of the client's pool: its generic command path (retry wrapper, metrics, response
+        callbacks) costs more than the round trip itself on a fast local Redis, and for the few
+        commands used here the raw reply is the answer. The ``WAIT`` shares the command's round
+        trip, and the result is returned only if enough replicas acknowledged it. A connection
+        that broke (Redis restarted, or failed over) is tried once more, reconnected; redis-py
+        disconnects one whose reply was cut short (a timeout, a cancellation), so no connection
+        is ever reused half-read.
         """
         client = self._aclient()
         then = self._wait_args(wait)
-        if then is None:
+        if self.cluster:  # the cluster client routes each command to its slot's node
             return await client.execute_command(*args)
-        async with client.pipeline(transaction=False) as pipe:
-            pipe.execute_command(*args)
-            pipe.execute_command(*then)
-            result, acked = await pipe.execute()
-        return self._acked(result, acked)
+        pool = client.connection_pool
+        for attempt in (0, 1):
+            conn = await pool.get_connection()
+            try:
+                await conn.send_command(*args)
+                if then is None:
+                    return await conn.read_response()
+                await conn.send_command(*then)
+                try:
+                    result = await conn.read_response()
+                except RedisResponseError:
+                    await conn.read_response()  # WAIT's reply: the connection stays clean
+                    raise
+                return self._acked(result, await conn.read_response())
+            except RedisConnectionError:
+                if attempt:
+                    raise
+            finally:
+                await pool.release(conn)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
         try:

@@ -12,7 +12,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .._rediscore import UNAVAILABLE, NoScriptError, RedisCore, live_entries, parse_record
+from .._rediscore import (
+    UNAVAILABLE,
+    NoScriptError,
+    RedisConnectionError,
+    RedisCore,
+    RedisResponseError,
+    live_entries,
+    parse_record,
+)
 from ..base import PurgeProgress, Record
 
 __all__ = ["RedisOps"]
@@ -24,18 +32,39 @@ class RedisOps(RedisCore):
     def _command(self, *args: Any, wait: bool = False) -> Any:
         """Run one command; with ``wait`` and ``min_replicas``, a ``WAIT`` right behind it.
 
-        The ``WAIT`` shares the command's round trip (a pipeline), and the command's result is
-        returned only if enough replicas acknowledged it (else StoreUnavailable).
+        On a single node (or a Sentinel's primary) the command goes straight onto a connection
+        of the client's pool: its generic command path (retry wrapper, metrics, response
+        callbacks) costs more than the round trip itself on a fast local Redis, and for the few
+        commands used here the raw reply is the answer. The ``WAIT`` shares the command's round
+        trip, and the result is returned only if enough replicas acknowledged it. A connection
+        that broke (Redis restarted, or failed over) is tried once more, reconnected; redis-py
+        disconnects one whose reply was cut short (a timeout, a cancellation), so no connection
+        is ever reused half-read.
         """
         client = self._client()
         then = self._wait_args(wait)
-        if then is None:
+        if self.cluster:  # the cluster client routes each command to its slot's node
             return client.execute_command(*args)
-        with client.pipeline(transaction=False) as pipe:
-            pipe.execute_command(*args)
-            pipe.execute_command(*then)
-            result, acked = pipe.execute()
-        return self._acked(result, acked)
+        pool = client.connection_pool
+        for attempt in (0, 1):
+            conn = pool.get_connection()
+            try:
+                conn.send_command(*args)
+                if then is None:
+                    return conn.read_response()
+                conn.send_command(*then)
+                try:
+                    result = conn.read_response()
+                except RedisResponseError:
+                    conn.read_response()  # WAIT's reply: the connection stays clean
+                    raise
+                return self._acked(result, conn.read_response())
+            except RedisConnectionError:
+                if attempt:
+                    raise
+            finally:
+                pool.release(conn)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
         try:
