@@ -23,6 +23,7 @@ __all__ = [
     "Backend",
     "OwnerIndex",
     "PurgeProgress",
+    "PurgeStep",
     "Record",
     "apurge_in_batches",
     "new_version",
@@ -102,8 +103,18 @@ class _Batches:
         self.size = max(10, min(int(self.size * scale), 50_000))
 
 
+#: a purge step: delete at most ``limit`` expired records and return how many, or return
+#: ``(removed, more)`` when a short batch does not mean the end (a scan's page, records saved
+#: anew between finding and deleting them, a database's own cap on one batch)
+PurgeStep = Callable[[int], int | tuple[int, bool]]
+
+
+def _counted(result: int | tuple[int, bool], limit: int) -> tuple[int, bool]:
+    return result if isinstance(result, tuple) else (result, result >= limit)
+
+
 def purge_in_batches(
-    step: Callable[[int], int],
+    step: PurgeStep,
     *,
     batch: int,
     pause: float,
@@ -111,7 +122,8 @@ def purge_in_batches(
     total: int | None = None,
 ) -> int:
     """Run ``step(limit)`` (delete at most ``limit`` expired records, return how many) until a
-    batch comes back short, pausing between batches; return the total removed.
+    batch comes back short (or the step says there is no more), pausing between batches;
+    return the total removed.
 
     Batches start at ``batch`` records and are then sized to take about :data:`PURGE_TARGET`
     seconds each, with ``pause`` seconds between two. ``total``
@@ -121,17 +133,17 @@ def purge_in_batches(
     while True:
         limit = sizing.size
         started = time.monotonic()
-        count = step(limit)
+        count, more = _counted(step(limit), limit)
         sizing.took(time.monotonic() - started)
         removed += count
         _report(progress, removed, total)
-        if count < limit:
+        if not more:
             return removed
         time.sleep(sizing.pause)
 
 
 async def apurge_in_batches(
-    step: Callable[[int], Awaitable[int]],
+    step: Callable[[int], Awaitable[int | tuple[int, bool]]],
     *,
     batch: int,
     pause: float,
@@ -143,11 +155,11 @@ async def apurge_in_batches(
     while True:
         limit = sizing.size
         started = time.monotonic()
-        count = await step(limit)
+        count, more = _counted(await step(limit), limit)
         sizing.took(time.monotonic() - started)
         removed += count
         _report(progress, removed, total)
-        if count < limit:
+        if not more:
             return removed
         await asyncio.sleep(sizing.pause)
 
