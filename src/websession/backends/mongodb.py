@@ -3,8 +3,13 @@
 Each record is one document ``{_id: key, d: Binary(data), e: expires_at (a date), v: version}``.
 A TTL index on ``e`` (``expireAfterSeconds=0``, created on first use) lets MongoDB delete expired
 documents by itself; as its TTL monitor runs only every 60 seconds, reads also filter
-``e > now``, so an expired session is never returned. :meth:`MongoBackend.purge` deletes expired
-documents at once and returns how many (harmless where the TTL monitor runs too).
+``e > now``, so an expired session is never returned. ``now`` is the backend's ``clock`` (the
+store's, through :func:`websession.open_store`), which decides every expiry and writes every
+``e``; the TTL index follows the server's clock and stays the safety net for what nobody
+purges. :meth:`MongoBackend.purge` deletes expired documents in short batches, with a pause
+between two: a batch is one ``bulk_write`` of ``limit`` ``DeleteOne({e: {$lte: now}})``, each
+finding its document through the index on ``e`` (one round trip, and no window between
+finding a document and deleting it in which it could be saved anew).
 
 Every operation is one round trip: a load is one ``find_one`` (``find_one_and_update`` with
 sliding expiry), a save one ``find_one_and_update`` whose filter carries the condition
@@ -23,7 +28,8 @@ operation: a pool of connections to a SIGSTOPped server made concurrent requests
 The MongoDB store is tested against a wire-compatible server (nx-27017, a MongoDB wire-protocol
 server backed by SQLite), not MongoDB itself: no ``mongod`` could be installed where the test
 suite runs. It uses only plain operations (``find_one``, ``find_one_and_update`` with ``$set``,
-``$inc`` and upsert, ``delete_one``, ``delete_many``, a TTL index) so that it runs unchanged on
+``$inc`` and upsert, ``delete_one``, a ``bulk_write`` of ``DeleteOne``, ``count_documents``, a
+TTL index) so that it runs unchanged on
 MongoDB, and it reads expiry dates back whether the server returns them as dates or (as
 nx-27017 does after a ``$set``) as ISO strings.
 """
@@ -34,16 +40,24 @@ import asyncio
 import contextlib
 import datetime as dt
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bson.binary import Binary
-from pymongo import AsyncMongoClient, MongoClient, ReturnDocument
+from pymongo import AsyncMongoClient, DeleteOne, MongoClient, ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure, PyMongoError
 
 from ._errors import translate
-from .base import PurgeProgress, Record
+from .base import (
+    PURGE_BATCH,
+    PURGE_PAUSE,
+    PurgeProgress,
+    Record,
+    apurge_in_batches,
+    purge_in_batches,
+)
 
 __all__ = ["MongoBackend"]
 
@@ -80,10 +94,6 @@ def _entries(docs: list[Mapping[str, Any]]) -> list[tuple[str, bytes]]:
     return [(str(doc["k"]), bytes(doc["x"])) for doc in docs]
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(_UTC)
-
-
 def _expiry(ttl: float, now: dt.datetime) -> dt.datetime:
     return now + dt.timedelta(seconds=ttl)
 
@@ -109,10 +119,9 @@ def _record(doc: Mapping[str, Any] | None, now: dt.datetime) -> Record | None:
 
 
 def _write(
-    key: str, data: bytes, ttl: int, must_exist: bool, if_version: int | None
+    key: str, data: bytes, ttl: int, must_exist: bool, if_version: int | None, now: dt.datetime
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The filter, update and options of one save's ``find_one_and_update``."""
-    now = _now()
+    """The filter, update and options of one save's ``find_one_and_update`` at ``now``."""
     update = {"$set": {"d": Binary(bytes(data)), "e": _expiry(ttl, now)}, "$inc": {"v": 1}}
     if if_version is not None:
         return {"_id": key, "v": if_version, "e": {"$gt": now}}, update, _CONDITIONAL_WRITE
@@ -144,6 +153,8 @@ class MongoBackend:
             for the running event loop; a backend given only a sync client runs the sync
             methods in a worker thread.
         create_index: create the TTL index on first use.
+        clock: the time source (seconds since the epoch) for every expiry the backend decides
+            or writes; MongoDB's TTL monitor deletes by the server's clock.
 
     Use :meth:`from_url` to let the backend make (and close) its clients.
     """
@@ -156,8 +167,10 @@ class MongoBackend:
         collection: str = "sessions",
         async_client: AsyncMongoClient[Any] | None = None,
         create_index: bool = True,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.client = client
+        self._clock = clock if clock is not None else time.time
         self.database = database
         self.collection_name = collection
         self.collection = client[database][collection]
@@ -179,6 +192,7 @@ class MongoBackend:
         database: str | None = None,
         collection: str = "sessions",
         create_index: bool = True,
+        clock: Callable[[], float] | None = None,
         **client_options: Any,
     ) -> MongoBackend:
         """A backend with its own clients for ``url`` (``mongodb://`` or ``mongodb+srv://``).
@@ -215,6 +229,7 @@ class MongoBackend:
             database=database,
             collection=collection,
             create_index=create_index,
+            clock=clock,
         )
         backend._url = url
         backend._client_options = options
@@ -223,6 +238,14 @@ class MongoBackend:
 
     def __repr__(self) -> str:
         return f"MongoBackend({self.database}.{self.collection_name})"
+
+    #: expired documents the first purge batch deletes (later ones are sized by time)
+    purge_batch: int = PURGE_BATCH
+    #: seconds between two purge batches
+    purge_pause: float = PURGE_PAUSE
+
+    def _now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self._clock(), _UTC)
 
     # -- setup -------------------------------------------------------------------------------
     def _ensure_index(self) -> None:
@@ -263,7 +286,7 @@ class MongoBackend:
     # -- the Backend protocol ----------------------------------------------------------------
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
         self._ensure_index()
-        now = _now()
+        now = self._now()
         live = {"_id": key, "e": {"$gt": now}}
         with _errors():
             if touch is None:
@@ -283,7 +306,7 @@ class MongoBackend:
         if_version: int | None = None,
     ) -> int | None:
         self._ensure_index()
-        filter_, update, options = _write(key, data, ttl, must_exist, if_version)
+        filter_, update, options = _write(key, data, ttl, must_exist, if_version, self._now())
         with _errors():
             for attempt in range(2):
                 try:
@@ -300,20 +323,34 @@ class MongoBackend:
             self.collection.delete_one({"_id": key})
 
     def purge(self, progress: PurgeProgress | None = None) -> int:
-        """Delete expired documents now; return how many (the TTL monitor may beat it to it)."""
+        """Delete expired documents in short batches; return how many (the TTL monitor may
+        beat it to some). ``progress(removed, fraction)`` is called after each batch."""
         self._ensure_index()
+        expired = {"e": {"$lte": self._now()}}
+
+        def step(limit: int) -> int:
+            result = self.collection.bulk_write([DeleteOne(expired)] * limit)
+            return int(result.deleted_count)
+
         with _errors():
-            return int(self.collection.delete_many({"e": {"$lte": _now()}}).deleted_count)
+            # an index range count: cheap next to the deletes
+            total = self.collection.count_documents(expired) if progress is not None else None
+            return purge_in_batches(
+                step,
+                batch=self.purge_batch,
+                pause=self.purge_pause,
+                progress=progress,
+                total=total,
+            )
 
     # -- the owner index ---------------------------------------------------------------------
     # One small document per (owner, session) in the same collection: ``{_id: "o:<owner>:
     # <key>", o: owner, k: key, x: entry, e: expiry}``, found through a sparse index on ``o``
     # and expired by the same TTL index (and read filter) as the records.
-    @staticmethod
     def _index_update(
-        owner: str, key: str, entry: bytes, ttl: float
+        self, owner: str, key: str, entry: bytes, ttl: float
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        expiry = _expiry(ttl, _now())
+        expiry = _expiry(ttl, self._now())
         doc = {"o": owner, "k": key, "x": Binary(bytes(entry)), "e": expiry}
         return {"_id": _owner_id(owner, key)}, {"$set": doc}
 
@@ -326,7 +363,7 @@ class MongoBackend:
     def owned(self, owner: str) -> list[tuple[str, bytes]]:
         self._ensure_index()
         with _errors():
-            docs = list(self.collection.find({"o": owner, "e": {"$gt": _now()}}))
+            docs = list(self.collection.find({"o": owner, "e": {"$gt": self._now()}}))
         return _entries(docs)
 
     def unindex(self, owner: str, key: str) -> None:
@@ -348,7 +385,7 @@ class MongoBackend:
             if collection is None:
                 return await asyncio.to_thread(self.owned, owner)
             await self._aensure_index(collection)
-            cursor = collection.find({"o": owner, "e": {"$gt": _now()}})
+            cursor = collection.find({"o": owner, "e": {"$gt": self._now()}})
             docs = [doc async for doc in cursor]
         return _entries(docs)
 
@@ -375,7 +412,7 @@ class MongoBackend:
             if collection is None:
                 return await asyncio.to_thread(self.get, key, touch=touch)
             await self._aensure_index(collection)
-            now = _now()
+            now = self._now()
             live = {"_id": key, "e": {"$gt": now}}
             if touch is None:
                 doc = await collection.find_one(live, _PROJECTION)
@@ -399,7 +436,7 @@ class MongoBackend:
                 return await asyncio.to_thread(
                     self.set, key, data, ttl, must_exist=must_exist, if_version=if_version
                 )
-            filter_, update, options = _write(key, data, ttl, must_exist, if_version)
+            filter_, update, options = _write(key, data, ttl, must_exist, if_version, self._now())
             await self._aensure_index(collection)
             for attempt in range(2):  # the DuplicateKeyError retry of set(), awaited
                 try:
@@ -418,13 +455,26 @@ class MongoBackend:
             await collection.delete_one({"_id": key})
 
     async def apurge(self, progress: PurgeProgress | None = None) -> int:
+        """Async twin of :meth:`purge`."""
         with _errors():
             collection = self._acollection()
             if collection is None:
-                return await asyncio.to_thread(self.purge)
+                return await asyncio.to_thread(self.purge, progress)
             await self._aensure_index(collection)
-            result = await collection.delete_many({"e": {"$lte": _now()}})
-        return int(result.deleted_count)
+            expired = {"e": {"$lte": self._now()}}
+
+            async def step(limit: int) -> int:
+                result = await collection.bulk_write([DeleteOne(expired)] * limit)
+                return int(result.deleted_count)
+
+            total = await collection.count_documents(expired) if progress is not None else None
+            return await apurge_in_batches(
+                step,
+                batch=self.purge_batch,
+                pause=self.purge_pause,
+                progress=progress,
+                total=total,
+            )
 
     async def aclose(self) -> None:
         """Close the clients the backend made."""
