@@ -32,13 +32,24 @@ then needs no credentials.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
 
 from . import _google
 from ._google import stamp
-from .base import AsyncFromSync, PurgeProgress, Record, new_version, next_version
+from .base import (
+    PURGE_BATCH,
+    PURGE_PAUSE,
+    AsyncFromSync,
+    PurgeProgress,
+    Record,
+    new_version,
+    next_version,
+    purge_in_batches,
+)
 
 try:
     from google.cloud import datastore as _datastore
@@ -49,9 +60,15 @@ except ImportError as exc:  # pragma: no cover - exercised only without the clie
 
 __all__ = ["DatastoreBackend"]
 
-#: entities per purge transaction
-_PURGE_BATCH = 100
+#: entities per purge transaction at most: Datastore commits up to 500 mutations at once
+_PURGE_MAX = 500
 _SERVICE = "Datastore"
+
+
+def _expired(entity: Any, now: float) -> bool:
+    """Whether an entity (a record or an owner-index entry) has an ``e`` that has passed."""
+    expires = None if entity is None else entity.get("e")
+    return isinstance(expires, dt.datetime) and expires.timestamp() <= now
 
 
 def _record(entity: Any) -> Record | None:
@@ -214,35 +231,59 @@ class DatastoreBackend(AsyncFromSync):
         with _google.unavailable(_SERVICE):
             self.client.delete(self._key(key), **self._call())
 
-    def purge(self, progress: PurgeProgress | None = None) -> int:
-        """Delete the entities whose ``e`` has passed; return how many.
+    #: entities the first purge batch deletes (later ones are sized by time, up to 500)
+    purge_batch: int = PURGE_BATCH
+    #: seconds between two purge batches
+    purge_pause: float = PURGE_PAUSE
 
-        The query finds candidates by the indexed ``e``; each batch is then deleted in a
-        transaction that reads the entities again and keeps any saved anew in the meantime.
+    def _expired_query(self, now: float) -> Any:
+        query = self.client.query(kind=self.kind)
+        query.add_filter(filter=_datastore.query.PropertyFilter("e", "<=", stamp(now)))
+        query.keys_only()
+        return query
+
+    def _count(self, query: Any) -> int | None:
+        """How many entities ``query`` finds (a count aggregation: an index scan), or None
+        where the server has no aggregation queries (the Datastore emulator)."""
+        try:
+            pages = self.client.aggregation_query(query).count().fetch(**self._call())
+            return sum(int(result.value) for page in pages for result in page)
+        except _google.gexc.MethodNotImplemented:
+            return None
+
+    def purge(self, progress: PurgeProgress | None = None) -> int:
+        """Delete the entities whose ``e`` has passed (records and owner-index entries) in
+        short batches; return how many.
+
+        Each batch is a keys-only query on the indexed ``e`` for at most a batch of them, then
+        one transaction that reads those entities again and deletes the ones still expired
+        (one saved anew in the meantime is kept), with a pause before the next batch.
+        ``progress`` gets a fraction from a count query made first, where the server can
+        count (the Datastore emulator cannot: the fraction is then None).
         """
         now = self._clock()
+
+        def sweep(keys: list[Any], transaction: Any) -> int:
+            entities = self.client.get_multi(keys, transaction=transaction, **self._call())
+            expired = [entity.key for entity in entities if _expired(entity, now)]
+            for key in expired:
+                transaction.delete(key)
+            return len(expired)
+
+        def step(limit: int) -> tuple[int, bool]:
+            limit = min(limit, _PURGE_MAX)
+            found = self._expired_query(now).fetch(limit=limit, **self._call())
+            keys = [entity.key for entity in found]
+            if not keys:
+                return 0, False
+            removed: int = self._transact(functools.partial(sweep, keys))
+            return removed, len(keys) == limit
+
         with _google.unavailable(_SERVICE):
-            query = self.client.query(kind=self.kind)
-            query.add_filter(filter=_datastore.query.PropertyFilter("e", "<=", stamp(now)))
-            query.keys_only()
-            keys = [entity.key for entity in query.fetch(**self._call())]
-            removed = 0
-            for start in range(0, len(keys), _PURGE_BATCH):
-                batch = keys[start : start + _PURGE_BATCH]
-
-                def sweep(transaction: Any, batch: list[Any] = batch) -> int:
-                    entities = self.client.get_multi(batch, transaction=transaction, **self._call())
-                    expired = [
-                        entity.key
-                        for entity in entities
-                        if (record := _record(entity)) is not None and record.expires_at <= now
-                    ]
-                    for expired_key in expired:
-                        transaction.delete(expired_key)
-                    return len(expired)
-
-                removed += self._transact(sweep)
-        return removed
+            total = self._count(self._expired_query(now)) if progress is not None else None
+            return purge_in_batches(
+                step, batch=self.purge_batch, pause=self.purge_pause, progress=progress, total=total
+            )
 
     # -- the owner index ---------------------------------------------------------------------
     # One small entity per (owner, session) of the same kind, named ``o:<owner>:<key>``, with

@@ -8,7 +8,7 @@ record key, with three fields:
   (``gcloud firestore fields ttls update e --collection-group=websession``), so Google deletes
   expired documents by itself in production, within a day or so of expiry. Every read also
   checks ``e`` and never returns an expired session, and :meth:`FirestoreBackend.purge` deletes
-  expired documents at once (a query on ``e``, which Firestore indexes by default);
+  expired documents in short batches (a query on ``e``, which Firestore indexes by default);
 - ``v``: the record version (an integer).
 
 A load is one document read. A plain save is one blind ``set`` with a fresh random version
@@ -39,7 +39,16 @@ from typing import Any, TypeVar
 
 from . import _google
 from ._google import stamp
-from .base import PurgeProgress, Record, new_version, next_version
+from .base import (
+    PURGE_BATCH,
+    PURGE_PAUSE,
+    PurgeProgress,
+    Record,
+    apurge_in_batches,
+    new_version,
+    next_version,
+    purge_in_batches,
+)
 
 try:
     from google.cloud import firestore as _firestore
@@ -51,6 +60,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the clie
 __all__ = ["FirestoreBackend"]
 
 _SERVICE = "Firestore"
+#: documents per purge batch at most: one commit carries up to 500 writes
+_PURGE_MAX = 500
 T = TypeVar("T")
 
 
@@ -237,28 +248,60 @@ class FirestoreBackend:
         with _google.unavailable(_SERVICE):
             self._doc(key).delete(**self._call())
 
+    #: documents the first purge batch deletes (later ones are sized by time, up to 500)
+    purge_batch: int = PURGE_BATCH
+    #: seconds between two purge batches
+    purge_pause: float = PURGE_PAUSE
+
     def _expired_query(self, client: Any, now: float) -> Any:
         collection = client.collection(self.collection_name)
-        condition = _firestore.FieldFilter("e", "<=", stamp(now))
-        return collection.where(filter=condition).select([])
+        return collection.where(filter=_firestore.FieldFilter("e", "<=", stamp(now)))
+
+    @staticmethod
+    def _purge_batch(client: Any, snapshots: list[Any]) -> Any:
+        batch = client.batch()
+        for snapshot in snapshots:
+            option = client.write_option(last_update_time=snapshot.update_time)
+            batch.delete(snapshot.reference, option=option)
+        return batch
 
     def purge(self, progress: PurgeProgress | None = None) -> int:
-        """Delete the documents whose ``e`` has passed; return how many.
+        """Delete the documents whose ``e`` has passed (records and owner-index entries) in
+        short batches; return how many.
 
-        Each delete carries the document's ``last_update_time`` as a precondition, so a session
-        saved anew while the purge runs is kept.
+        Each batch queries the indexed ``e`` for at most a batch of them and deletes them in
+        one commit, each delete carrying the document's ``last_update_time`` as a
+        precondition, so a session saved anew while the purge runs is kept: a commit refused
+        for one such document is done again one document at a time. A pause follows each
+        batch. ``progress`` gets a fraction from a count query made first.
         """
-        client = self.client
-        removed = 0
+        client, now = self.client, self._clock()
+
+        def step(limit: int) -> tuple[int, bool]:
+            limit = min(limit, _PURGE_MAX)
+            query = self._expired_query(client, now).select([]).limit(limit)
+            snapshots = list(query.stream(**self._call()))
+            if not snapshots:
+                return 0, False
+            try:
+                self._purge_batch(client, snapshots).commit(**self._call())
+                removed = len(snapshots)
+            except _changed():
+                removed = 0
+                for snapshot in snapshots:
+                    with contextlib.suppress(*_changed()):
+                        self._purge_batch(client, [snapshot]).commit(**self._call())
+                        removed += 1
+            return removed, len(snapshots) == limit
+
         with _google.unavailable(_SERVICE):
-            for snapshot in self._expired_query(client, self._clock()).stream(**self._call()):
-                option = client.write_option(last_update_time=snapshot.update_time)
-                try:
-                    snapshot.reference.delete(option=option, **self._call())
-                except _changed():
-                    continue
-                removed += 1
-        return removed
+            total = None
+            if progress is not None:
+                counted = self._expired_query(client, now).count().get(**self._call())
+                total = sum(int(result.value) for results in counted for result in results)
+            return purge_in_batches(
+                step, batch=self.purge_batch, pause=self.purge_pause, progress=progress, total=total
+            )
 
     # -- the owner index ---------------------------------------------------------------------
     # One small document per (owner, session) in the same collection, id ``o:<owner>:<key>``,
@@ -376,18 +419,34 @@ class FirestoreBackend:
             await self._adoc(key).delete(**self._acall())
 
     async def apurge(self, progress: PurgeProgress | None = None) -> int:
-        client = self._aclient()
-        removed = 0
+        """Async twin of :meth:`purge`."""
+        client, now = self._aclient(), self._clock()
+
+        async def step(limit: int) -> tuple[int, bool]:
+            limit = min(limit, _PURGE_MAX)
+            query = self._expired_query(client, now).select([]).limit(limit)
+            snapshots = [snapshot async for snapshot in query.stream(**self._acall())]
+            if not snapshots:
+                return 0, False
+            try:
+                await self._purge_batch(client, snapshots).commit(**self._acall())
+                removed = len(snapshots)
+            except _changed():
+                removed = 0
+                for snapshot in snapshots:
+                    with contextlib.suppress(*_changed()):
+                        await self._purge_batch(client, [snapshot]).commit(**self._acall())
+                        removed += 1
+            return removed, len(snapshots) == limit
+
         with _google.unavailable(_SERVICE):
-            query = self._expired_query(client, self._clock())
-            async for snapshot in query.stream(**self._acall()):
-                option = client.write_option(last_update_time=snapshot.update_time)
-                try:
-                    await snapshot.reference.delete(option=option, **self._acall())
-                except _changed():
-                    continue
-                removed += 1
-        return removed
+            total = None
+            if progress is not None:
+                counted = await self._expired_query(client, now).count().get(**self._acall())
+                total = sum(int(result.value) for results in counted for result in results)
+            return await apurge_in_batches(
+                step, batch=self.purge_batch, pause=self.purge_pause, progress=progress, total=total
+            )
 
     async def aclose(self) -> None:
         client, self._async_client = self._async_client, None
