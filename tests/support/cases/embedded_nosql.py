@@ -8,6 +8,9 @@ within about 15 seconds here), so purge() may find nothing left: True. nx-27017 
 background TTL monitor; it deletes expired documents only when the collection is next read, so
 the contract can (and does) check that purge() removes them: False. Reads of either never
 return an expired record.
+
+Both follow an injected clock (the contract's fake one, in 2027: ahead of real time, so neither
+server's own TTL deletes what the fake clock still calls live).
 """
 
 from __future__ import annotations
@@ -36,12 +39,15 @@ def _lmdb_cleanup(backend: Backend) -> None:
     shutil.rmtree(backend.path, ignore_errors=True)
 
 
-def _mongo() -> Backend:
+def _mongo(clock: Callable[[], float] | None = None) -> Backend:
     from websession.backends.mongodb import MongoBackend
 
     # A collection of its own per backend: the server is shared by every test of the run.
     return MongoBackend.from_url(
-        server_url("mongodb"), database="websession_test", collection=f"s_{uuid.uuid4().hex[:12]}"
+        server_url("mongodb"),
+        database="websession_test",
+        collection=f"s_{uuid.uuid4().hex[:12]}",
+        clock=clock,
     )
 
 
@@ -56,7 +62,7 @@ def _mongo_cleanup(backend: Backend) -> None:
         client[backend.database].drop_collection(backend.collection_name)
 
 
-def _dynamo() -> Backend:
+def _dynamo(clock: Callable[[], float] | None = None) -> Backend:
     from websession.backends.dynamodb import DynamoDBBackend
 
     return DynamoDBBackend(
@@ -64,6 +70,7 @@ def _dynamo() -> Backend:
         endpoint_url=server_url("dynamodb"),
         region="us-east-1",
         read_timeout=10.0,  # a JVM on a busy test machine; tests/faults/test_timeouts.py checks 1 s
+        clock=clock,
     )
 
 
@@ -84,6 +91,20 @@ CASES = [
         follows_clock=True,
         make_with_clock=_lmdb,
     ),
-    BackendCase(id="mongodb", make=_mongo, cleanup=_mongo_cleanup, native_ttl=False),
-    BackendCase(id="dynamodb", make=_dynamo, cleanup=_dynamo_cleanup, native_ttl=True),
+    BackendCase(
+        id="mongodb",
+        make=_mongo,
+        cleanup=_mongo_cleanup,
+        native_ttl=False,
+        follows_clock=True,
+        make_with_clock=_mongo,
+    ),
+    BackendCase(
+        id="dynamodb",
+        make=_dynamo,
+        cleanup=_dynamo_cleanup,
+        native_ttl=True,
+        follows_clock=True,
+        make_with_clock=_dynamo,
+    ),
 ]

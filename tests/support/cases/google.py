@@ -11,6 +11,7 @@ records, and the contract checks that it does.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from tests.support.contract import BackendCase
 from tests.support.servers import server_url
@@ -22,11 +23,13 @@ PROJECT = "websession-test"
 TIMEOUT = 10.0
 
 
-def _datastore() -> Backend:
+def _datastore(clock: Callable[[], float] | None = None) -> Backend:
     from websession.backends.datastore import DatastoreBackend
 
     server_url("datastore")  # skip (locally) or fail (CI) without the emulator
-    return DatastoreBackend(PROJECT, namespace=f"t{uuid.uuid4().hex[:12]}", timeout=TIMEOUT)
+    return DatastoreBackend(
+        PROJECT, namespace=f"t{uuid.uuid4().hex[:12]}", timeout=TIMEOUT, clock=clock
+    )
 
 
 def _datastore_cleanup(backend: Backend) -> None:
@@ -44,11 +47,13 @@ def _datastore_cleanup(backend: Backend) -> None:
     client.close()
 
 
-def _firestore() -> Backend:
+def _firestore(clock: Callable[[], float] | None = None) -> Backend:
     from websession.backends.firestore import FirestoreBackend
 
     server_url("firestore")  # skip (locally) or fail (CI) without the emulator
-    return FirestoreBackend(PROJECT, collection=f"t{uuid.uuid4().hex[:12]}", timeout=TIMEOUT)
+    return FirestoreBackend(
+        PROJECT, collection=f"t{uuid.uuid4().hex[:12]}", timeout=TIMEOUT, clock=clock
+    )
 
 
 def _firestore_cleanup(backend: Backend) -> None:
@@ -63,6 +68,18 @@ def _firestore_cleanup(backend: Backend) -> None:
 
 
 CASES = [
-    BackendCase(id="datastore", make=_datastore, cleanup=_datastore_cleanup),
-    BackendCase(id="firestore", make=_firestore, cleanup=_firestore_cleanup),
+    BackendCase(
+        id="datastore",
+        make=_datastore,
+        cleanup=_datastore_cleanup,
+        follows_clock=True,
+        make_with_clock=_datastore,
+    ),
+    BackendCase(
+        id="firestore",
+        make=_firestore,
+        cleanup=_firestore_cleanup,
+        follows_clock=True,
+        make_with_clock=_firestore,
+    ),
 ]
