@@ -1,4 +1,4 @@
-"""Visibility (issue 9): the websession logger, the on_event hook, and Prometheus metrics.
+"""Visibility (issue 9): the websession logger and the on_event hook (Prometheus: test_metrics.py).
 
 A botched key rotation used to log everyone out without a trace; outages and Secure cookies
 sent over plain HTTP were silent too.
@@ -146,53 +146,6 @@ def test_a_failing_hook_never_breaks_a_request(caplog_ws: pytest.LogCaptureFixtu
     assert any("on_event hook failed" in r.getMessage() for r in caplog_ws.records)
     with pytest.raises(TypeError, match="on_event"):
         CookieStore(NEW, on_event="not callable")  # type: ignore[arg-type]
-
-
-def test_prometheus_counts_events_into_a_real_registry() -> None:
-    from prometheus_client import CollectorRegistry, generate_latest
-
-    registry = CollectorRegistry()
-    hook = websession.metrics.prometheus(registry)
-    assert websession.metrics.prometheus(registry) is hook  # one set of series per registry
-    store = MemoryStore(NEW, on_event=hook)
-    cookie_store = CookieStore(NEW, on_event=hook)
-    cookie = _cookie(store, user="alice")
-    for _ in range(3):
-        store.new("session", cookie)
-    store.new("session", _cookie(MemoryStore(OTHER)))  # foreign: rejected
-    cookie_store.new("session", "garbage")
-
-    def sample(metric: str, **labels: str) -> float | None:
-        return registry.get_sample_value(metric, labels)
-
-    assert sample("websession_sessions_loaded_total", store="MemoryStore", name="session") == 3
-    assert (
-        sample(
-            "websession_sessions_saved_total", store="MemoryStore", name="session", deleted="false"
-        )
-        == 1
-    )
-    assert (
-        sample(
-            "websession_cookies_rejected_total",
-            store="MemoryStore",
-            name="session",
-            reason="invalid_signature",
-        )
-        == 1
-    )
-    assert (
-        sample(
-            "websession_cookies_rejected_total",
-            store="CookieStore",
-            name="session",
-            reason="malformed",
-        )
-        == 1
-    )
-    count = sample("websession_operation_seconds_count", store="MemoryStore", operation="load")
-    assert count == 3
-    assert b"websession_operation_seconds_bucket" in generate_latest(registry)
 
 
 # -- a Secure cookie on a plain-HTTP request --------------------------------------------------
