@@ -32,6 +32,7 @@ from websession import (
     encode_multi,
 )
 from websession.backends.filesystem import FilesystemBackend
+from websession.stores.owners import owner_key
 
 SECRET = "filesystem-tests-secret-0123456789abcd"
 HASH_KEY = bytes.fromhex("93e1b7c5a2f04d6e8b1c3a5f7d9e0b2c4a6e8f1d3b5c7a9e2f4d6b8c0a1e3f5d")
@@ -624,3 +625,24 @@ def test_a_gorilla_directory_follows_no_symlinked_file(tmp_path: Path) -> None:
     record.symlink_to(outside)
     with pytest.raises(StoreUnavailable, match="symbolic link"):
         store.new("s", value)
+
+
+# -- the owner index (log out everywhere): what the contract cannot see ----------
+def test_filesystem_index_refuses_a_planted_symlink(tmp_path: Path) -> None:
+    backend = FilesystemBackend(tmp_path / "store")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.symlink(outside, tmp_path / "store" / ".owners")
+    with pytest.raises(StoreUnavailable, match="symbolic link"):
+        backend.index(owner_key("u"), "k" * 43, b"entry", 60)
+    assert list(outside.iterdir()) == []
+
+
+def test_filesystem_purge_removes_expired_entries_and_empty_owner_dirs(tmp_path: Path) -> None:
+    now = [1_800_000_000.0]
+    backend = FilesystemBackend(tmp_path / "store", clock=lambda: now[0])
+    for i in range(5):
+        backend.index(owner_key(f"u{i}"), f"key{i:040d}", b"e", 60)
+    now[0] += 61
+    backend.purge()
+    assert list((tmp_path / "store" / ".owners").iterdir()) == []

@@ -6,6 +6,7 @@ import pytest
 
 from websession import MemoryStore, open_store
 from websession.backends.memory import MemoryBackend
+from websession.stores.owners import owner_key
 
 SECRET = "vh2BMW1p6oJkZjqXwtUYOmv6H5276l3KpRL-yYwa8rQ"
 
@@ -65,3 +66,14 @@ def test_a_store_keeps_the_sessions_in_use(make) -> None:  # type: ignore[no-unt
 def test_max_entries_must_not_be_negative() -> None:
     with pytest.raises(ValueError, match="max_entries"):
         MemoryBackend(max_entries=-1)
+
+
+# -- the owner index (log out everywhere): what the contract cannot see ----------
+def test_memory_index_does_not_keep_expired_entries() -> None:
+    now = [1_800_000_000.0]
+    backend = MemoryBackend(clock=lambda: now[0])
+    owner = owner_key("busy")
+    for i in range(1000):  # a thousand short sessions, never listed
+        backend.index(owner, f"key{i:040d}", b"e", 60)
+        now[0] += 1
+    assert len(backend._owners[owner]) <= 61  # pruned as it goes: bounded by the live ones
