@@ -93,3 +93,17 @@ def test_every_module_of_the_package_has_its_test_file() -> None:
         if not (TESTS / _mirror(m)).is_file()
     ]
     assert missing == []
+
+
+def test_the_suite_reads_nothing_outside_the_repository() -> None:
+    """A copy of the repository runs as it is: the gorilla and Go vectors are in tests/data/,
+    never read from a sibling checkout (``../shared`` was, once)."""
+    assert (TESTS / "data" / "gorilla-vectors.json").is_file()
+    assert (TESTS / "data" / "go-vectors.json").is_file()
+    outside = [
+        str(path.relative_to(TESTS.parent))
+        for path in sorted(TESTS.rglob("*.py"))
+        if path != Path(__file__).resolve()
+        and any(p in path.read_text("utf-8") for p in ("../shared", "/work/"))
+    ]
+    assert outside == []
