@@ -21,7 +21,6 @@ ADAPTERS = {"wsgi", "asgi", "flask", "quart", "django", "aiohttp", "starlette", 
 #: modules tested somewhere other than their mirrored path, and where
 ELSEWHERE = {
     "__main__.py": "cli/test_cli.py",  # ``python -m websession``
-    "aiohttp.py": "integrations/test_dropins.py",  # with test_vary.py and compat's aiohttp-session
     "backends/base.py": "stores/test_contract.py",  # the Backend protocol: the contract
     "backends/datastore.py": "support/cases/google.py",  # the contract, on Google's emulator
     "backends/firestore.py": "support/cases/google.py",
