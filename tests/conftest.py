@@ -1,4 +1,7 @@
-"""The one conftest of the suite: the backend contract's parametrization and fixtures.
+"""The one conftest of the suite: the test servers, the backend contract's fixtures.
+
+Servers start on first use (:func:`tests.support.servers.server_url`), once per session (per
+pytest-xdist worker), and the session fixture ``test_servers`` stops them at the end.
 
 The contract (``tests/stores/test_contract.py``, ``test_contract_revocation.py``) runs on every
 case of ``tests/support/cases/``; the machinery is in :mod:`tests.support.contract`. It is
@@ -18,10 +21,13 @@ Fixtures:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.support import servers
 
 if TYPE_CHECKING:
     from tests.support.contract import Api, BackendCase, FakeClock
@@ -77,3 +83,40 @@ def api(request: pytest.FixtureRequest, backend: Backend) -> Iterator[Api]:
         yield runner
     finally:
         runner.close()
+
+
+def _hinted(items: list[pytest.Item]) -> set[str]:
+    """The servers the collected tests name (in their file, function or parameter ids)."""
+    names = sorted(servers.SERVERS, key=len, reverse=True)  # "redis-cluster" before "redis"
+    found: set[str] = set()
+    for item in items:
+        text = item.nodeid.lower().replace("_", "-")
+        for name in names:
+            if name in text:
+                found.add(name)
+                text = text.replace(name, "")
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_servers(request: pytest.FixtureRequest) -> Iterator[servers.Pool]:
+    """The servers of this session (each pytest-xdist worker has its own).
+
+    ``WEBSESSION_TEST_PRESTART=1`` (``make test``) starts, in parallel and in the background,
+    every server the collected tests name, so the first test of each does not wait alone;
+    otherwise each starts when a test first asks for it.
+    """
+    pool = servers.pool()
+    if os.environ.get("WEBSESSION_TEST_PRESTART") == "1" and not servers.serverless():
+        pool.prestart(_hinted(request.session.items))
+    try:
+        yield pool
+    finally:
+        pool.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    timings = servers.pool().timings if servers._pool is not None else {}
+    if timings:
+        took = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in sorted(timings.items()))
+        terminalreporter.write_line(f"test servers started: {took}")

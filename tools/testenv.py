@@ -1,10 +1,17 @@
-"""The test environment: install the database servers, run them privately around a command.
+"""The test environment: install the database servers, start them, run commands privately.
 
-Stdlib only. Used by ``make test``::
+The one process launcher of the test suite and the benchmarks. Used by ``make test``::
 
     python tools/testenv.py install            # apt/npm: what is missing (fast when nothing is)
+    python tools/testenv.py isolate -- CMD     # CMD in the namespace; the tests start servers
     python tools/testenv.py run -- CMD ARGS... # servers up, CMD runs with their URLs, all down
     python tools/testenv.py services           # servers up, print ``export`` lines, wait for ^C
+
+The tests start what they use themselves, lazily, through :class:`Services` (one session
+fixture, ``tests/servers.py``); ``run`` starts everything up front for the benchmarks. Each
+process is a mirakuru executor (its own process group, stopped by signal, its children found
+and killed too, leftovers killed at exit); ports come from port-for (outside the ephemeral
+range, so a client socket cannot take a server's port between choosing and binding).
 
 ``run`` re-executes itself inside a loopback-only network namespace (``unshare -n``) because
 DynamoDB Local cannot be told to bind 127.0.0.1 only. Inside, every server listens on
@@ -23,6 +30,7 @@ import contextlib
 import glob
 import os
 import random
+import shlex
 import shutil
 import signal
 import socket
@@ -37,6 +45,10 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+import port_for
+from mirakuru import SimpleExecutor
+from mirakuru.exceptions import ProcessFinishedWithError
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".testenv"  # gitignored: DynamoDB Local from npm
@@ -54,12 +66,16 @@ APT_PACKAGES = [
     "google-cloud-cli-firestore-emulator",
     "galera-4",  # MariaDB Galera Cluster (with mariadb-server), and rsync for its state transfers
     "rsync",
+    "socat",  # DynamoDB Local outside the test namespace: a namespace of its own, bridged
 ]
 GCLOUD_PLATFORM = Path("/usr/lib/google-cloud-sdk/platform")
 GOOGLE_PROJECT = "websession-test"
 PGBIN = Path("/usr/lib/postgresql/15/bin")
 START_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
 IN_NETNS_FLAG = "--in-netns"
+#: set to "1" for the command ``run`` and ``isolate`` run inside the private network namespace
+NETNS_VAR = "WEBSESSION_TESTENV_NETNS"
 
 
 def log(message: str) -> None:
@@ -142,9 +158,11 @@ def install() -> int:
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port on 127.0.0.1, outside the ephemeral range (port-for)."""
+    return int(port_for.select_random(set(_GOOD_PORTS)))
+
+
+_GOOD_PORTS = frozenset(port_for.available_good_ports())
 
 
 def _port_is_free(port: int) -> bool:
@@ -242,20 +260,28 @@ class Services:
         cwd: str | None = None,
         env: dict[str, str] | None = None,
     ) -> subprocess.Popen[bytes]:
+        """Start ``cmd``, its output to ``logfile``; then :meth:`wait`, and :meth:`stop_all`.
+
+        mirakuru's executor starts it in a process group of its own (so Ctrl-C in the
+        terminal is not its) and marks it and its children by an environment variable, so
+        stopping it also stops what it forked, and whatever is left is killed at exit.
+        """
         out = open(logfile, "ab")  # noqa: SIM115 - the child owns it
         try:
-            proc = subprocess.Popen(
+            executor = SimpleExecutor(
                 cmd,
+                cwd=cwd,
+                timeout=STOP_TIMEOUT,  # mirakuru: how long stop() waits before SIGKILL
+                envvars=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C in the terminal is not theirs
-                cwd=cwd,
-                env=env,
-            )
+            ).start()
         finally:
             out.close()
-        self.on_stop(name, lambda: _terminate(proc))
+        self.on_stop(name, lambda: _stop(executor))
+        assert executor.process is not None
+        proc: subprocess.Popen[bytes] = executor.process
         self.procs[name] = proc
         self._spawned[name] = (cmd, logfile, cwd, env)
         return proc
@@ -686,10 +712,17 @@ class Services:
         )
 
     def dynamodb(self) -> None:
-        if not self.netns:
+        """DynamoDB Local, which binds every interface: only ever where nothing else sees it.
+
+        Inside the private namespace it runs as it is. Outside (``pytest FILE`` by hand), it
+        runs in a network namespace of its own, reached through a Unix socket that socat
+        bridges on both sides (127.0.0.1:PORT here, the JVM's port there).
+        """
+        bridged = not self.netns
+        if bridged and not (_netns_permitted() and shutil.which("socat")):
             raise StartError(
                 "not started: DynamoDB Local binds all interfaces and there is no private "
-                f"network namespace ({self.no_netns_reason})"
+                f"network namespace ({self.no_netns_reason}; or socat is missing)"
             )
         jar = _dynamodb_jar()
         if jar is None:
@@ -714,6 +747,15 @@ class Services:
             "-disableTelemetry",
         ]
         env = dict(os.environ, DDB_LOCAL_TELEMETRY="0")
+        if bridged:
+            sock = d / "dynamodb.sock"
+            inside = (
+                f"ip link set lo up && {{ socat UNIX-LISTEN:{sock},fork,unlink-early "
+                f"TCP:127.0.0.1:{port} & }} && exec {shlex.join(cmd)}"
+            )
+            cmd = ["unshare", "-n", "--", "sh", "-c", inside]
+            bridge = ["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr"]
+            self.spawn("dynamodb-bridge", [*bridge, f"UNIX-CONNECT:{sock}"], d / "bridge.log")
         proc = self.spawn("dynamodb-local", cmd, logfile, cwd=str(jar.parent), env=env)
 
         def answers() -> bool:
@@ -726,6 +768,7 @@ class Services:
             return True
 
         self.wait(answers, "DynamoDB Local", logfile, proc)
+        self.env.update(AWS_ENV)
         self.env["WEBSESSION_TEST_DYNAMODB_URL"] = f"http://127.0.0.1:{port}"
 
     def google_emulator(self, name: str, jar: Path, main_class: str, args: list[str]) -> str:
@@ -791,31 +834,22 @@ class Services:
 
     # -- all of them
 
+    def start(self, name: str) -> dict[str, str]:
+        """Start server ``name`` (a key of :data:`STARTERS`); return the variables it sets.
+
+        Raises :class:`StartError` (with the log's tail) when it does not come up.
+        """
+        before = dict(self.env)
+        try:
+            getattr(self, STARTERS[name])()
+        except StartError as exc:
+            raise StartError(_with_tail(str(exc), exc.logfile), exc.logfile) from None
+        return {k: v for k, v in self.env.items() if before.get(k) != v}
+
     def start_all(self) -> None:
         started = time.monotonic()
-        self.env.update(
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION="us-east-1",
-            AWS_EC2_METADATA_DISABLED="true",
-        )
-        self.env.pop("AWS_SESSION_TOKEN", None)
-        if Path("/usr/bin/chromium").exists():
-            self.env["WEBSESSION_TEST_CHROMIUM"] = "/usr/bin/chromium"
-        starters: dict[str, Callable[[], None]] = {
-            "dynamodb": self.dynamodb,  # slowest first (JVMs)
-            "datastore": self.datastore,
-            "firestore": self.firestore,
-            "galera": self.galera,  # the slowest: three nodes, two state transfers
-            "postgresql": self.postgresql,
-            "mysql": self.mysql,
-            "redis-cluster": self.redis_cluster,
-            "redis": self.redis,
-            "redis-sentinel": self.redis_sentinel,
-            "memcached": self.memcached,
-            "mongodb": self.mongodb,
-        }
-
+        self.env.update(base_env())
+        starters = dict(STARTERS)
         # WEBSESSION_TESTENV_ONLY=redis,postgresql starts only those (benchmarks: fewer JVMs
         # competing for the CPU)
         only = [n for n in os.environ.get("WEBSESSION_TESTENV_ONLY", "").split(",") if n]
@@ -825,10 +859,10 @@ class Services:
         if only:
             starters = {n: s for n, s in starters.items() if n in only}
 
-        def run(name: str, start: Callable[[], None]) -> None:
+        def run(name: str) -> None:
             t0 = time.monotonic()
             try:
-                start()
+                getattr(self, starters[name])()
             except StartError as exc:
                 self._report_failure(name, str(exc), exc.logfile)
             except Exception as exc:  # one server's failure must not stop the rest
@@ -836,8 +870,8 @@ class Services:
             self.timings[name] = time.monotonic() - t0
 
         threads = [
-            threading.Thread(target=run, args=(n, s), name=f"start-{n}", daemon=True)
-            for n, s in starters.items()
+            threading.Thread(target=run, args=(n,), name=f"start-{n}", daemon=True)
+            for n in starters
         ]
         for t in threads:
             t.start()
@@ -856,12 +890,7 @@ class Services:
     def _report_failure(self, name: str, message: str, logfile: Path | None) -> None:
         with self.lock:
             self.failed.append(name)
-            lines = [f"{name}: FAILED to start: {message}"]
-            if logfile is not None and logfile.exists():
-                tail = logfile.read_text(errors="replace").splitlines()[-20:]
-                lines.append(f"--- last lines of {logfile.name} ---")
-                lines.extend("    " + line for line in tail)
-            for line in lines:
+            for line in _with_tail(f"{name}: FAILED to start: {message}", logfile).splitlines():
                 log(line)
 
     def stop_all(self) -> None:
@@ -884,6 +913,49 @@ class Services:
         shutil.rmtree(self.base, ignore_errors=True)
         if stops:
             log(f"stopped {len(stops)} server process(es) in {time.monotonic() - started:.1f} s")
+
+
+#: server name -> the :class:`Services` method that starts it (slowest first: JVMs, Galera)
+STARTERS = {
+    "dynamodb": "dynamodb",
+    "datastore": "datastore",
+    "firestore": "firestore",
+    "galera": "galera",  # the slowest: three nodes, two state transfers
+    "postgresql": "postgresql",
+    "mysql": "mysql",
+    "redis-cluster": "redis_cluster",
+    "redis": "redis",
+    "redis-sentinel": "redis_sentinel",
+    "memcached": "memcached",
+    "mongodb": "mongodb",
+}
+
+
+#: DynamoDB Local wants credentials, any: these, never the machine's
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def base_env() -> dict[str, str]:
+    """What every test run gets besides the servers: fake AWS credentials, Chromium's path."""
+    env = dict(AWS_ENV)
+    if Path("/usr/bin/chromium").exists():
+        env["WEBSESSION_TEST_CHROMIUM"] = "/usr/bin/chromium"
+    return env
+
+
+def _with_tail(message: str, logfile: Path | None) -> str:
+    """``message`` and the last 20 lines of ``logfile`` (why a server did not start)."""
+    lines = [message]
+    if logfile is not None and logfile.exists():
+        tail = logfile.read_text(errors="replace").splitlines()[-20:]
+        lines.append(f"--- last lines of {logfile.name} ---")
+        lines.extend("    " + line for line in tail)
+    return "\n".join(lines)
 
 
 def _tmpdir_env(d: Path) -> dict[str, str]:
@@ -918,17 +990,17 @@ def _redis_cli(port: int, *args: str) -> str:
     return result.stdout
 
 
-def _terminate(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        proc.terminate()
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
+def _stop(executor: SimpleExecutor) -> None:
+    """SIGTERM to the process group, SIGKILL after STOP_TIMEOUT; whatever code it exits with.
+
+    A test may have killed or frozen the server on purpose: thaw it first, and do not report
+    the exit code of a process stopped here (mirakuru raises when it is not the signal's).
+    """
+    if executor.process is not None:
         with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        proc.wait(timeout=5)
+            os.killpg(executor.process.pid, signal.SIGCONT)
+    with contextlib.suppress(ProcessFinishedWithError):
+        executor.stop()
 
 
 # --------------------------------------------------------------------------------------- netns
@@ -959,13 +1031,17 @@ class _Stop(Exception):
     pass
 
 
-def run(cmd: list[str], *, in_netns: bool) -> int:
+def run(cmd: list[str], *, in_netns: bool, command: str = "run") -> int:
+    """``run``: start the servers, run ``cmd`` with their variables, stop them.
+
+    ``isolate``: only the namespace; ``cmd`` (the tests) starts the servers it uses itself.
+    """
     if not cmd:
-        print("usage: testenv.py run -- COMMAND...", file=sys.stderr)
+        print(f"usage: testenv.py {command} -- COMMAND...", file=sys.stderr)
         return 2
     if not in_netns:
         if _netns_permitted():
-            _enter_netns(["run", IN_NETNS_FLAG, "--", *cmd])
+            _enter_netns([command, IN_NETNS_FLAG, "--", *cmd])
         log(
             "unshare -n is not permitted: running WITHOUT a private network namespace; "
             "DynamoDB Local will not be started (it would bind all interfaces)"
@@ -983,9 +1059,14 @@ def run(cmd: list[str], *, in_netns: bool) -> int:
 
     old_term = signal.signal(signal.SIGTERM, on_term)
     try:
-        services.start_all()
         env = dict(os.environ)
+        if command == "run":
+            services.start_all()
+        else:
+            env.update(base_env())
         env.update(services.env)
+        if in_netns:  # tests/servers.py: DynamoDB Local may be started (nothing else sees it)
+            env[NETNS_VAR] = "1"
         for var in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
             env.pop(var, None)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the command's to handle
@@ -1046,18 +1127,19 @@ def services_cmd(args: list[str]) -> int:
 
 def main(argv: list[str]) -> int:
     if not argv:
-        print("usage: testenv.py install | run -- COMMAND... | services [--netns]", file=sys.stderr)
+        usage = "install | isolate -- COMMAND... | run -- COMMAND... | services [--netns]"
+        print(f"usage: testenv.py {usage}", file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     if command == "install":
         return install()
-    if command == "run":
+    if command in ("run", "isolate"):
         in_netns = False
         if rest[:1] == [IN_NETNS_FLAG]:
             in_netns, rest = True, rest[1:]
         if rest[:1] == ["--"]:
             rest = rest[1:]
-        return run(rest, in_netns=in_netns)
+        return run(rest, in_netns=in_netns, command=command)
     if command == "services":
         # ^C and SIGTERM both stop the servers (even when started in the background, where a
         # shell hands Python an ignored SIGINT)

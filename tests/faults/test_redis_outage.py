@@ -1,6 +1,7 @@
 """Fault test: Redis goes away under a running ASGI application, and comes back.
 
 The test starts its OWN redis-server on a free port (so stopping it disturbs no other test),
+with the suite's one launcher (``tools/testenv.py``, through ``tests.support.servers.launcher``),
 serves a small ASGI app wrapped in ``websession.asgi.SessionMiddleware`` over a
 ``ServerStore(RedisBackend)`` with uvicorn on 127.0.0.1, and drives it with httpx carrying the
 session cookie:
@@ -16,21 +17,20 @@ session cookie:
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.apps.counter import counter_app
 from tests.support.live import free_port
-from tests.support.servers import in_ci
+from tests.support.servers import launcher, require
 
 httpx = pytest.importorskip("httpx")
 uvicorn = pytest.importorskip("uvicorn")
@@ -43,61 +43,42 @@ BOUND = 2 * SOCKET_TIMEOUT + 1.5
 pytestmark = pytest.mark.slow
 
 
-def _ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 class RedisProcess:
-    def __init__(self, port: int, workdir: str) -> None:
-        self.port = port
-        self.workdir = workdir
-        self.proc: subprocess.Popen[bytes] | None = None
+    """A redis-server of this test's own, started (and restarted) by the test launcher."""
+
+    def __init__(self) -> None:
+        self.services = launcher().Services(netns=False)
+        self.port = 0
 
     def start(self) -> None:
-        exe = shutil.which("redis-server")
-        if exe is None:
-            if in_ci():
-                pytest.fail("redis-server is not installed (run tools/testenv.py install)")
-            pytest.skip("redis-server is not installed")
-        self.proc = subprocess.Popen(
-            [exe, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self.workdir,
-             "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while not _ping(self.port):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError(f"redis-server on {self.port} did not start")
-            time.sleep(0.02)
+        if not self.port:  # the first start: a free port
+            require(shutil.which("redis-server") is not None, "redis-server is not installed")
+            url = self.services.start("redis")["WEBSESSION_TEST_REDIS_URL"]
+            self.port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+            return
+        proc = self.services.respawn("redis")  # the same port, empty (no persistence)
+        ping = launcher().redis_ping
+        self.services.wait(lambda: ping(self.port), "redis-server", Path(os.devnull), proc)
 
     def signal(self, signum: int) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signum)
+        self.services.procs["redis"].send_signal(signum)
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc = None
+        proc = self.services.procs["redis"]
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 @pytest.fixture
 def redis_server() -> Iterator[RedisProcess]:
-    workdir = tempfile.mkdtemp(prefix="ws-fault-redis-")
-    server = RedisProcess(free_port(), workdir)
-    server.start()
+    server = RedisProcess()
     try:
+        server.start()
         yield server
     finally:
-        server.kill()
-        shutil.rmtree(workdir, ignore_errors=True)
+        server.services.stop_all()
 
 
 @pytest.fixture

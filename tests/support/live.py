@@ -12,61 +12,46 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from tests.support.servers import launcher
+
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with status {process.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"the server did not listen on {HOST}:{port} within {timeout}s")
+    return int(launcher().free_port())
 
 
 @contextlib.contextmanager
 def serve(argv: list[str], port: int, env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """Run ``argv`` (a server listening on ``port``); yield ``http://127.0.0.1:<port>``."""
+    """Run ``argv`` (a server listening on ``port``); yield ``http://127.0.0.1:<port>``.
+
+    Started, waited for and stopped by the suite's one launcher (``tools/testenv.py``).
+    """
+    testenv = launcher()
     environment = {**os.environ, **(env or {})}
     environment["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ROOT), environment.get("PYTHONPATH", "")) if p
     )
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(argv, cwd=ROOT, env=environment, stdout=log, stderr=log)
+    services = testenv.Services(netns=False)
+    logfile = services.dir("app") / "output.log"
+    try:
+        process = services.spawn("app", argv, logfile, cwd=str(ROOT), env=environment)
         try:
-            try:
-                wait_until_listening(port, process, timeout=30)
-            except RuntimeError as exc:
-                log.seek(0)
-                output = log.read().decode(errors="replace")
-                raise RuntimeError(f"{exc}: {' '.join(argv)}\n{output}") from None
-            yield f"http://{HOST}:{port}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            services.wait(lambda: testenv.tcp_ready(port), "the server", logfile, process)
+        except testenv.StartError as exc:
+            output = logfile.read_text(errors="replace")
+            raise RuntimeError(f"{exc}: {' '.join(argv)}\n{output}") from None
+        yield f"http://{HOST}:{port}"
+    finally:
+        services.stop_all()
 
 
 def gunicorn(

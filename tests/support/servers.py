@@ -1,14 +1,33 @@
-"""Where the test servers are: URLs exported by ``tools/testenv.py run``.
+"""Where the test servers are: started on first use, once per test session (or pytest-xdist worker).
 
-A test that needs a server calls :func:`server_url`. Without the server it is skipped when
-running locally, and FAILS under ``CI=true``: CI must never pass by skipping.
+A test that needs a server calls :func:`server_url`. The first call starts the server on a free
+port of 127.0.0.1 with ``tools/testenv.py`` (the one process launcher) and exports its variable
+(so processes the test starts, apps under gunicorn or uvicorn, find it too); later calls return
+the same URL. The session fixture in ``tests/conftest.py`` stops what was started at the end.
+``pytest tests/backends/test_redis.py`` therefore starts Redis and nothing else.
+
+A variable already set is used as it is (``tools/testenv.py run`` or ``services`` started the
+servers). A server that cannot start skips its tests locally and FAILS them under ``CI=true``:
+CI must never pass by skipping. ``WEBSESSION_TEST_SERVERLESS=1`` (``tools/pythons.py``) starts
+nothing: those runs take only what needs no server.
 """
 
 from __future__ import annotations
 
+import atexit
+import importlib.util
 import os
+import sys
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 #: name -> environment variable that ``tools/testenv.py`` exports
 SERVERS = {
@@ -32,23 +51,121 @@ SERVERS = {
 
 def in_ci() -> bool:
     """Under CI a missing server fails the test, except in a server-less run (see below)."""
-    if os.environ.get("WEBSESSION_TEST_SERVERLESS") == "1":
+    if serverless():
         # tools/pythons.py: the other Python versions run only what needs no server, while
         # the same `make test` runs every test with its servers on the main version
         return False
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def serverless() -> bool:
+    return os.environ.get("WEBSESSION_TEST_SERVERLESS") == "1"
+
+
+def in_netns() -> bool:
+    """True inside ``tools/testenv.py``'s loopback-only network namespace (DynamoDB Local may
+    run: it binds every interface, and there is only loopback)."""
+    return os.environ.get("WEBSESSION_TESTENV_NETNS") == "1"
+
+
+def launcher() -> ModuleType:
+    """``tools/testenv.py``, the launcher (loaded once, as module ``testenv``)."""
+    module = sys.modules.get("testenv")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("testenv", ROOT / "tools" / "testenv.py")
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["testenv"] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+class Pool:
+    """The servers this process started: each at most once, started in a worker thread so that
+    several can come up at once (:meth:`prestart`); :meth:`stop` stops them all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._services: Any = None
+        self._futures: dict[str, Future[dict[str, str]]] = {}
+        self._threads = ThreadPoolExecutor(max_workers=len(SERVERS), thread_name_prefix="server")
+        #: name -> seconds it took to start (the terminal summary prints them)
+        self.timings: dict[str, float] = {}
+
+    def _start(self, name: str) -> dict[str, str]:
+        t0 = time.monotonic()
+        try:
+            return dict(self._services.start(name))
+        finally:
+            self.timings[name] = time.monotonic() - t0
+
+    def future(self, name: str) -> Future[dict[str, str]]:
+        with self._lock:
+            if name not in self._futures:
+                if self._services is None:
+                    self._services = launcher().Services(netns=in_netns())
+                self._futures[name] = self._threads.submit(self._start, name)
+            return self._futures[name]
+
+    def prestart(self, names: set[str]) -> None:
+        """Start ``names`` in the background now (each is still waited for on first use)."""
+        for name in sorted(names):
+            if name in launcher().STARTERS and not os.environ.get(SERVERS[name]):
+                self.future(name)
+
+    def get(self, name: str) -> str:
+        """Start ``name`` (or wait for its start); its URL. Skips or fails when it cannot."""
+        try:
+            env = self.future(name).result()
+        except launcher().StartError as exc:
+            message = f"{name} did not start: {exc}"
+            if in_ci():
+                pytest.fail(message)
+            pytest.skip(message)
+        if "AWS_ACCESS_KEY_ID" in env:  # DynamoDB Local: the fake credentials, alone
+            for var in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+                os.environ.pop(var, None)
+        os.environ.update(env)
+        return env[SERVERS[name]]
+
+    def stop(self) -> None:
+        with self._lock:
+            services, self._services = self._services, None
+            futures, self._futures = list(self._futures.values()), {}
+        for future in futures:  # a start still under way is waited for, then stopped
+            future.exception()
+        if services is not None:
+            services.stop_all()
+
+
+_pool: Pool | None = None
+_pool_lock = threading.Lock()
+
+
+def pool() -> Pool:
+    """This process's servers (one pool per pytest session, or per xdist worker)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = Pool()
+            atexit.register(_pool.stop)  # the session fixture stops it first; this is a net
+        return _pool
+
+
 def server_url(name: str) -> str:
-    """The URL of test server ``name``; skip (locally) or fail (CI) when it is not running."""
+    """The URL of test server ``name``, started on first use; skip (locally) or fail (CI)."""
     var = SERVERS[name]
     value = os.environ.get(var)
     if value:
         return value
-    message = f"{name} is not available: {var} is not set (run the tests with `make test`)"
-    if in_ci():
-        pytest.fail(message)
-    pytest.skip(message)
+    if name == "chromium":
+        path = "/usr/bin/chromium"
+        require(os.path.exists(path), f"Chromium is not installed at {path}")
+        return path
+    if serverless():
+        pytest.skip(f"{name}: not started in a server-less run (WEBSESSION_TEST_SERVERLESS)")
+    return pool().get(name)
 
 
 def require(available: bool, message: str) -> None:
