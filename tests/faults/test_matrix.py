@@ -45,7 +45,7 @@ import pytest
 from tests.support.apps.counter import counter_app
 from tests.support.faults import kill_spawned, load_testenv
 from tests.support.live import free_port
-from tests.support.servers import require
+from tests.support.servers import in_netns, require
 
 httpx = pytest.importorskip("httpx")
 uvicorn = pytest.importorskip("uvicorn")
@@ -343,7 +343,7 @@ def _installed(server: str) -> bool:
         "mysql": Path("/usr/sbin/mariadbd").exists(),
         "mongodb": shutil.which("nx-27017") is not None
         or (Path(sys.executable).parent / "nx-27017").exists(),
-        "dynamodb": bool(os.environ.get("WEBSESSION_TEST_DYNAMODB_URL")),  # needs the netns
+        "dynamodb": load_testenv()._dynamodb_jar() is not None,
         "datastore": Path("/usr/lib/google-cloud-sdk/platform/cloud-datastore-emulator").exists(),
         "firestore": Path("/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator").exists(),
     }[server]
@@ -352,7 +352,7 @@ def _installed(server: str) -> bool:
 @pytest.fixture
 def services() -> Iterator[Any]:
     testenv = load_testenv()
-    made = testenv.Services(netns=bool(os.environ.get("WEBSESSION_TEST_DYNAMODB_URL")))
+    made = testenv.Services(netns=in_netns())
     saved = {k: os.environ.get(k) for k in ("DATASTORE_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST")}
     try:
         yield made

@@ -14,9 +14,7 @@ Tests that kill a server start servers of their own with ``tools/testenv.py``'s 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
+from tests.support.servers import launcher
 from websession import StoreUnavailable
 
 HOST = "127.0.0.1"
@@ -34,16 +33,7 @@ T = TypeVar("T")
 def load_testenv() -> ModuleType:
     """``tools/testenv.py`` as a module (one instance per process): its ``Services`` start
     servers exactly as ``make test`` does, for a test that must not disturb the shared ones."""
-    loaded = sys.modules.get("testenv")
-    if loaded is not None:
-        return loaded
-    spec = importlib.util.spec_from_file_location("testenv", ROOT / "tools" / "testenv.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["testenv"] = module
-    spec.loader.exec_module(module)
-    return module
+    return launcher()
 
 
 def kill_spawned(services: Any, name: str) -> None:
