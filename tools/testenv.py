@@ -48,6 +48,7 @@ from typing import Any
 
 import port_for
 from mirakuru import SimpleExecutor
+from mirakuru.base_env import processes_with_env
 from mirakuru.exceptions import ProcessFinishedWithError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +77,8 @@ STOP_TIMEOUT = 15.0
 IN_NETNS_FLAG = "--in-netns"
 #: set to "1" for the command ``run`` and ``isolate`` run inside the private network namespace
 NETNS_VAR = "WEBSESSION_TESTENV_NETNS"
+#: marks every process started under ``run`` or ``isolate`` (see :func:`_kill_marked`)
+RUN_VAR = "WEBSESSION_TESTENV_RUN"
 
 
 def log(message: str) -> None:
@@ -1058,6 +1061,7 @@ def run(cmd: list[str], *, in_netns: bool, command: str = "run") -> int:
             raise _Stop
 
     old_term = signal.signal(signal.SIGTERM, on_term)
+    run_id = ""
     try:
         env = dict(os.environ)
         if command == "run":
@@ -1067,6 +1071,9 @@ def run(cmd: list[str], *, in_netns: bool, command: str = "run") -> int:
         env.update(services.env)
         if in_netns:  # tests/servers.py: DynamoDB Local may be started (nothing else sees it)
             env[NETNS_VAR] = "1"
+        # every process the command starts inherits this mark: what it leaves behind (a test
+        # worker killed before its fixtures stopped its servers) is found and killed below
+        env[RUN_VAR] = run_id = f"{os.getpid()}-{random.getrandbits(64):x}"
         for var in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
             env.pop(var, None)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the command's to handle
@@ -1083,7 +1090,19 @@ def run(cmd: list[str], *, in_netns: bool, command: str = "run") -> int:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=10)
         services.stop_all()
+        if run_id:
+            _kill_marked(run_id)
         signal.signal(signal.SIGTERM, old_term)
+
+
+def _kill_marked(run_id: str) -> None:
+    """SIGKILL every process still carrying this run's mark (mirakuru's search, by psutil)."""
+    leftovers = processes_with_env(RUN_VAR, run_id)
+    for pid in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if leftovers:
+        log(f"killed {len(leftovers)} process(es) the command left behind")
 
 
 def _default_sigint() -> None:
