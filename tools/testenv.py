@@ -8,7 +8,7 @@ The one process launcher of the test suite and the benchmarks. Used by ``make te
     python tools/testenv.py services           # servers up, print ``export`` lines, wait for ^C
 
 The tests start what they use themselves, lazily, through :class:`Services` (one session
-fixture, ``tests/servers.py``); ``run`` starts everything up front for the benchmarks. Each
+fixture, ``tests/support/servers.py``); ``run`` starts everything up front for the benchmarks. Each
 process is a mirakuru executor (its own process group, stopped by signal, its children found
 and killed too, leftovers killed at exit); ports come from port-for (outside the ephemeral
 range, so a client socket cannot take a server's port between choosing and binding).
@@ -1069,7 +1069,7 @@ def run(cmd: list[str], *, in_netns: bool, command: str = "run") -> int:
         else:
             env.update(base_env())
         env.update(services.env)
-        if in_netns:  # tests/servers.py: DynamoDB Local may be started (nothing else sees it)
+        if in_netns:  # tests/support/servers.py: DynamoDB Local may start (no one else sees it)
             env[NETNS_VAR] = "1"
         # every process the command starts inherits this mark: what it leaves behind (a test
         # worker killed before its fixtures stopped its servers) is found and killed below
