@@ -24,6 +24,10 @@ from typing import Any
 
 #: the stores this knows how to fill and measure
 KINDS = ("memory", "file", "sqlite", "lmdb", "postgresql", "mysql")
+#: network stores filled one ``set`` at a time (so measured at smaller N): ``url`` is the
+#: MongoDB URL or DynamoDB endpoint; the Google emulators are found by their environment
+#: variables
+REMOTE_KINDS = ("mongodb", "dynamodb", "datastore", "firestore")
 LIVE = 50
 DATA = os.urandom(300)  # about what a small sealed session weighs
 
@@ -91,7 +95,42 @@ def make_factory(kind: str, where: str, clock: Clock, url: str | None = None) ->
         assert url is not None
         table = "purge_" + secrets.token_hex(4)
         return lambda: MySQLBackend.from_url(url, table=table, clock=clock)
+    name = "purge_" + secrets.token_hex(4)
+    if kind == "mongodb":
+        from websession.backends.mongodb import MongoBackend
+
+        assert url is not None
+        return lambda: MongoBackend.from_url(url, collection=name, clock=clock)
+    if kind == "dynamodb":
+        from websession.backends.dynamodb import DynamoDBBackend
+
+        assert url is not None
+        return lambda: DynamoDBBackend(
+            name, endpoint_url=url, region="us-east-1", read_timeout=10.0, clock=clock
+        )
+    if kind == "datastore":
+        from websession.backends.datastore import DatastoreBackend
+
+        return lambda: DatastoreBackend(
+            "websession-purge", namespace=name, timeout=10.0, clock=clock
+        )
+    if kind == "firestore":
+        from websession.backends.firestore import FirestoreBackend
+
+        return lambda: FirestoreBackend(
+            "websession-purge", collection=name, timeout=10.0, clock=clock
+        )
     raise ValueError(f"unknown store kind {kind!r}")
+
+
+def _drop(kind: str, backend: Any) -> None:
+    """Remove what a run of a network store left on its server."""
+    if kind in ("postgresql", "mysql"):
+        backend.drop_schema()
+    elif kind == "dynamodb":
+        backend.drop_table()
+    elif kind == "mongodb":
+        backend.collection.drop()
 
 
 def fill_expired(kind: str, backend: Any, n: int, clock: Clock, where: str) -> None:
@@ -139,13 +178,16 @@ def fill_expired(kind: str, backend: Any, n: int, clock: Clock, where: str) -> N
         finally:
             backend._pool.release(conn)
         return
-    # the store's own writes, an hour ago, with a minute to live
-    clock.offset = -3600
+    # the store's own writes, an hour ago, with a minute to live. MongoDB and DynamoDB also
+    # expire records by real time on the server (nx-27017 when the collection is read,
+    # DynamoDB Local's sweep): for them the whole run is a day ahead, so only purge removes.
+    ahead = 86400.0 if kind in ("mongodb", "dynamodb") else 0.0
+    clock.offset = ahead - 3600
     try:
         for _ in range(n):
             backend.set(_key(), DATA, 60)
     finally:
-        clock.offset = 0.0
+        clock.offset = ahead
 
 
 def _size(kind: str, where: str) -> int | None:
@@ -161,16 +203,27 @@ def _size(kind: str, where: str) -> int | None:
     return None
 
 
-def measure(kind: str, n: int, *, where: str | None = None, url: str | None = None) -> Result:
-    """Fill ``n`` expired records, purge them under a concurrent load/save loop, measure."""
+def measure(
+    kind: str,
+    n: int,
+    *,
+    where: str | None = None,
+    url: str | None = None,
+    batch: int | None = None,
+) -> Result:
+    """Fill ``n`` expired records, purge them under a concurrent load/save loop, measure.
+
+    ``batch`` sets the purge's first batch (``purge_batch``) where the backend has one."""
     with tempfile.TemporaryDirectory(prefix="purge-", dir=where) as tmp:
-        return _measure(kind, n, tmp, url)
+        return _measure(kind, n, tmp, url, batch)
 
 
-def _measure(kind: str, n: int, where: str, url: str | None) -> Result:
+def _measure(kind: str, n: int, where: str, url: str | None, batch: int | None) -> Result:
     clock = Clock()
     factory = make_factory(kind, where, clock, url)
     purger, other = factory(), factory()
+    if batch is not None:
+        purger.purge_batch = batch
     result = Result(kind, n)
     try:
         fill_expired(kind, purger, n, clock, where)
@@ -225,8 +278,7 @@ def _measure(kind: str, n: int, where: str, url: str | None) -> Result:
             purger._run("PRAGMA wal_checkpoint(TRUNCATE)", (), True)
         result.bytes_after = _size(kind, where)
     finally:
-        if kind in ("postgresql", "mysql"):
-            purger.drop_schema()
+        _drop(kind, purger)
         for backend in {id(purger): purger, id(other): other}.values():
             backend.close()
     return result
