@@ -60,8 +60,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without the clie
 
 __all__ = ["DatastoreBackend"]
 
-#: entities per purge transaction at most: Datastore commits up to 500 mutations at once
+#: keys one purge batch queries at most
 _PURGE_MAX = 500
+#: entities per purge transaction: the Datastore emulator (like Datastore's legacy limit)
+#: refuses more than 25 entity groups in one transaction
+_TRANSACTION_MAX = 25
 _SERVICE = "Datastore"
 
 
@@ -256,8 +259,9 @@ class DatastoreBackend(AsyncFromSync):
         short batches; return how many.
 
         Each batch is a keys-only query on the indexed ``e`` for at most a batch of them, then
-        one transaction that reads those entities again and deletes the ones still expired
-        (one saved anew in the meantime is kept), with a pause before the next batch.
+        transactions (25 entities each) that read those entities again and delete the ones
+        still expired (one saved anew in the meantime is kept), with a pause before the next
+        batch.
         ``progress`` gets a fraction from a count query made first, where the server can
         count (the Datastore emulator cannot: the fraction is then None).
         """
@@ -276,7 +280,10 @@ class DatastoreBackend(AsyncFromSync):
             keys = [entity.key for entity in found]
             if not keys:
                 return 0, False
-            removed: int = self._transact(functools.partial(sweep, keys))
+            removed = 0
+            for start in range(0, len(keys), _TRANSACTION_MAX):
+                chunk = keys[start : start + _TRANSACTION_MAX]
+                removed += int(self._transact(functools.partial(sweep, chunk)))
             return removed, len(keys) == limit
 
         with _google.unavailable(_SERVICE):
