@@ -16,7 +16,7 @@ import time
 import pytest
 
 from tests.support.backends import cookie_value
-from tests.support.purge_load import DATA, REMOTE_KINDS, Clock, describe, measure
+from tests.support.purge_load import DATA, REMOTE_KINDS, Clock, describe, drop, measure
 from tests.support.servers import server_url
 from websession import open_store
 from websession.backends.base import PURGE_BATCH
@@ -136,7 +136,7 @@ def test_sqlite_vacuum_turns_an_old_database_incremental(tmp_path):
     backend.close()
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "file", "memory", "postgresql", "mysql"])
+@pytest.mark.parametrize("kind", ["sqlite", "file", "memory", "postgresql", "mysql", *REMOTE_KINDS])
 def test_open_store_gives_its_clock_to_the_backend(kind, tmp_path):
     """A session the store's clock says has expired is expired for the backend too: the
     purge removes it and the load misses it (issue 14: PostgreSQL's backend used to ignore it)."""
@@ -146,8 +146,17 @@ def test_open_store_gives_its_clock_to_the_backend(kind, tmp_path):
         "memory": "memory://?max_entries=100",
     }
     url = urls[kind] if kind in urls else server_url(kind)
+    name = "clocked" + os.urandom(3).hex()
     if kind in ("postgresql", "mysql"):
-        url += ("&" if "?" in url else "?") + "table=clocked_" + os.urandom(3).hex()
+        url += ("&" if "?" in url else "?") + "table=" + name
+    elif kind == "mongodb":
+        url += ("&" if "?" in url else "?") + "collection=" + name
+    elif kind == "dynamodb":
+        url = f"dynamodb://{name}?endpoint_url={url}&region=us-east-1&timeout=10"
+    elif kind == "datastore":
+        url = f"datastore://websession-test?namespace={name}&timeout=10"
+    elif kind == "firestore":
+        url = f"firestore://websession-test?collection={name}&timeout=10"
     clock = Clock()
     store = open_store(url, SECRET, clock=clock)
     try:
@@ -159,6 +168,5 @@ def test_open_store_gives_its_clock_to_the_backend(kind, tmp_path):
         assert store.purge() == 1
         assert dict(store.new("s", cookie)) == {}
     finally:
-        if kind in ("postgresql", "mysql"):
-            store.backend.drop_schema()
+        drop(kind, store.backend)
         store.close()

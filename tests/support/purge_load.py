@@ -123,7 +123,7 @@ def make_factory(kind: str, where: str, clock: Clock, url: str | None = None) ->
     raise ValueError(f"unknown store kind {kind!r}")
 
 
-def _drop(kind: str, backend: Any) -> None:
+def drop(kind: str, backend: Any) -> None:
     """Remove what a run of a network store left on its server."""
     if kind in ("postgresql", "mysql"):
         backend.drop_schema()
@@ -278,7 +278,7 @@ def _measure(kind: str, n: int, where: str, url: str | None, batch: int | None) 
             purger._run("PRAGMA wal_checkpoint(TRUNCATE)", (), True)
         result.bytes_after = _size(kind, where)
     finally:
-        _drop(kind, purger)
+        drop(kind, purger)
         for backend in {id(purger): purger, id(other): other}.values():
             backend.close()
     return result
