@@ -137,6 +137,27 @@ def test_purge_in_batches_keeps_live_records(tmp_path: Path) -> None:
     backend.close()
 
 
+def test_purge_counts_exactly_when_the_last_key_has_expired(tmp_path: Path) -> None:
+    """The last record in key order is expired: the purge counts what it deleted, not one
+    more (py-lmdb's cursor delete() answers True past the last record)."""
+    clock = Clock()
+    backend = LMDBBackend(tmp_path / "env", purge_batch=4, clock=clock)
+    for i in range(3):
+        backend.set(f"a-live{i}", b"l", 1000)
+        backend.index("alice", f"a-live{i}", b"entry", 1000)
+    for i in range(9):
+        backend.set(f"z-dead{i}", b"d", 10)  # the last keys, in batches of 4, 4 and 1
+        backend.index("alice", f"z-dead{i}", b"entry", 10)
+    clock.now += 11
+    reports: list[int] = []
+    assert backend.purge(lambda removed, _fraction: reports.append(removed)) == 9
+    assert reports[-1] == 9
+    assert backend.count() == 3
+    assert sorted(key for key, _ in backend.owned("alice")) == ["a-live0", "a-live1", "a-live2"]
+    assert backend.purge_owners() == 0
+    backend.close()
+
+
 def test_purge_while_reading_and_writing_does_not_hang(tmp_path: Path) -> None:
     """Go's boltstore deadlocked deleting in a write txn nested in a read txn (issue #6)."""
     backend = LMDBBackend(tmp_path / "env", purge_batch=10, map_size=1 << 16)

@@ -103,6 +103,15 @@ _ENVS: dict[str, _Env] = {}
 _ENVS_LOCK = threading.Lock()
 
 
+def _delete(cursor: Any) -> bool:
+    """Delete the cursor's record and move to the next one; False when there is none.
+
+    py-lmdb's ``delete()`` still returns True after deleting the last record, leaving the
+    cursor unpositioned (an empty key: LMDB keys are never empty). Taken as a record, that
+    position was counted as one more deletion."""
+    return bool(cursor.delete()) and cursor.key() != b""
+
+
 class LMDBBackend(AsyncFromSync):
     """Session records in an LMDB environment at ``path`` (a directory, created if missing).
 
@@ -342,7 +351,7 @@ class LMDBBackend(AsyncFromSync):
                 return cursor.key(), removed  # resume here in a new transaction
             record = self._unpack(cursor.value())
             if record is None or record.expires_at <= now:
-                more = cursor.delete()  # moves to the next record
+                more = _delete(cursor)
                 removed += 1
             else:
                 more = cursor.next()
@@ -431,7 +440,7 @@ class LMDBBackend(AsyncFromSync):
             while more:
                 raw = bytes(cursor.value())
                 if len(raw) < _EXPIRY.size or _EXPIRY.unpack_from(raw)[0] <= now:
-                    more = cursor.delete()
+                    more = _delete(cursor)
                     removed += 1
                 else:
                     more = cursor.next()
