@@ -117,6 +117,39 @@ def test_purge_follows_an_injected_clock(url: str) -> None:
         backend.close()
 
 
+def test_purge_keeps_an_item_saved_anew_after_its_page_was_read(url: str) -> None:
+    """Each delete is conditional on the item still being expired: one saved again between the
+    Scan page that found it and its delete is kept; the purge goes on page after page."""
+    now = [time.time()]
+    backend = _make(url, clock=lambda: now[0])
+    backend.purge_batch = 3  # pages of 3, then sized by time (at least 10)
+    scan = backend.client.scan
+    pages: list[int] = []
+
+    def scan_then_save_the_first_found(**kwargs: Any) -> Any:
+        page = scan(**kwargs)
+        if not pages and page["Items"]:
+            backend.set(page["Items"][0]["k"]["S"], b"saved anew", 6000)
+        pages.append(len(page["Items"]))
+        return page
+
+    try:
+        for i in range(20):
+            backend.set(f"dead{i:02}", b"d", 60)
+        now[0] += 61
+        backend.client.scan = scan_then_save_the_first_found  # a hook; the server is real
+        assert backend.purge() == 19
+        assert len(pages) >= 2, pages
+        assert len(raw_keys(backend)) == 1
+        (kept,) = raw_keys(backend)
+        record = backend.get(kept)
+        assert record is not None
+        assert record.data == b"saved anew"
+    finally:
+        backend.drop_table()
+        backend.close()
+
+
 @pytest.mark.slow
 def test_native_ttl(backend: DynamoDBBackend) -> None:
     """DynamoDB Local deletes expired items by itself (its sweep took about 10-15 s here).

@@ -22,8 +22,6 @@ ADAPTERS = {"wsgi", "asgi", "flask", "quart", "django", "aiohttp", "starlette", 
 ELSEWHERE = {
     "__main__.py": "cli/test_cli.py",  # ``python -m websession``
     "backends/base.py": "stores/test_contract.py",  # the Backend protocol: the contract
-    "backends/datastore.py": "support/cases/google.py",  # the contract, on Google's emulator
-    "backends/firestore.py": "support/cases/google.py",
     "cli/demo.py": "demo/test_demo.py",
     "codecs/base.py": "codecs/test_sealed.py",  # the Codec protocol, through both codecs
     "serializers/base.py": "serializers/test_msgpack.py",  # the protocol, through each one
