@@ -61,7 +61,10 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\baowned\b", "owned"),
     (r"\baunindex\b", "unindex"),
     # helpers of the backends, by the same rule (an async helper ``_afoo`` is the sync ``_foo``)
-    (r"\b_a(command|client|call|execute|fetch|connect|transaction|cursor)\b", r"_\1"),
+    (
+        r"\b_a(command|client|call|execute|fetch|connect|transaction|cursor|checkout|checkin)\b",
+        r"_\1",
+    ),
     # classes: AsyncRedisOps -> RedisOps, redis.asyncio.Redis -> redis.Redis
     (r"\bAsync([A-Z]\w*)", r"\1"),
     (r"\bredis\.asyncio\b", "redis"),

@@ -1,9 +1,7 @@
 """RedisBackend's operations, written once: ``make generate`` makes _sync/ from _async/redis.py.
 
-Every command goes through the redis-py client: its connection pool (fork-safe, bounded by
-``max_connections``), its one retry of a broken connection (set up in ``_rediscore``), and its
-disconnect of a connection that timed out or was interrupted mid-reply, so none is ever reused
-half-read.
+Commands run on redis-py's connections (see ``_acommand``); where those come from and go back
+to is ``RedisCore._acheckout``/``_acheckin``.
 """
 
 from __future__ import annotations
@@ -32,22 +30,23 @@ class AsyncRedisOps(RedisCore):
         """Run one command; with ``wait`` and ``min_replicas``, a ``WAIT`` right behind it.
 
         On a single node (or a Sentinel's primary) the command goes straight onto a connection
-        of the client's pool: its generic command path (retry wrapper, metrics, response
-        callbacks) costs more than the round trip itself on a fast local Redis, and for the few
-        commands used here the raw reply is the answer. The ``WAIT`` shares the command's round
-        trip, and the result is returned only if enough replicas acknowledged it. A connection
-        that broke (Redis restarted, or failed over) is tried once more, reconnected; redis-py
-        disconnects one whose reply was cut short (a timeout, a cancellation), so no connection
-        is ever reused half-read.
+        (from ``_acheckout``): the client's generic command path (retry wrapper, metrics,
+        response callbacks) costs more than the round trip itself on a fast local Redis, and
+        for the few commands used here the raw reply is the answer. The ``WAIT`` shares the
+        command's round trip, and the result is returned only if enough replicas acknowledged
+        it. A connection that broke (Redis restarted, or failed over) is tried once more,
+        reconnected; redis-py disconnects one whose reply was cut short (a timeout, a
+        cancellation), so no connection is ever reused half-read.
         """
         client = self._aclient()
         then = self._wait_args(wait)
         if self.cluster:  # the cluster client routes each command to its slot's node
             return await client.execute_command(*args)
-        pool = client.connection_pool
         for attempt in (0, 1):
-            conn = await pool.get_connection()
+            conn = await self._acheckout(client)
             try:
+                # a no-op on a live connection; a Sentinel-managed one finds the primary here
+                await conn.connect()
                 await conn.send_command(*args)
                 if then is None:
                     return await conn.read_response()
@@ -62,7 +61,7 @@ class AsyncRedisOps(RedisCore):
                 if attempt:
                     raise
             finally:
-                await pool.release(conn)
+                await self._acheckin(client, conn)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def aget(self, key: str, *, touch: int | None = None) -> Record | None:

@@ -1,10 +1,8 @@
 # GENERATED from _async/redis.py by tools/unasync.py (make generate): do not edit.
 """RedisBackend's operations, written once: ``make generate`` makes _sync/ from _async/redis.py.
 
-Every command goes through the redis-py client: its connection pool (fork-safe, bounded by
-``max_connections``), its one retry of a broken connection (set up in ``_rediscore``), and its
-disconnect of a connection that timed out or was interrupted mid-reply, so none is ever reused
-half-read.
+Commands run on redis-py's connections (see ``_command``); where those come from and go back
+to is ``RedisCore._checkout``/``_checkin``.
 """
 
 from __future__ import annotations
@@ -33,22 +31,23 @@ class RedisOps(RedisCore):
         """Run one command; with ``wait`` and ``min_replicas``, a ``WAIT`` right behind it.
 
         On a single node (or a Sentinel's primary) the command goes straight onto a connection
-        of the client's pool: its generic command path (retry wrapper, metrics, response
-        callbacks) costs more than the round trip itself on a fast local Redis, and for the few
-        commands used here the raw reply is the answer. The ``WAIT`` shares the command's round
-        trip, and the result is returned only if enough replicas acknowledged it. A connection
-        that broke (Redis restarted, or failed over) is tried once more, reconnected; redis-py
-        disconnects one whose reply was cut short (a timeout, a cancellation), so no connection
-        is ever reused half-read.
+        (from ``_checkout``): the client's generic command path (retry wrapper, metrics,
+        response callbacks) costs more than the round trip itself on a fast local Redis, and
+        for the few commands used here the raw reply is the answer. The ``WAIT`` shares the
+        command's round trip, and the result is returned only if enough replicas acknowledged
+        it. A connection that broke (Redis restarted, or failed over) is tried once more,
+        reconnected; redis-py disconnects one whose reply was cut short (a timeout, a
+        cancellation), so no connection is ever reused half-read.
         """
         client = self._client()
         then = self._wait_args(wait)
         if self.cluster:  # the cluster client routes each command to its slot's node
             return client.execute_command(*args)
-        pool = client.connection_pool
         for attempt in (0, 1):
-            conn = pool.get_connection()
+            conn = self._checkout(client)
             try:
+                # a no-op on a live connection; a Sentinel-managed one finds the primary here
+                conn.connect()
                 conn.send_command(*args)
                 if then is None:
                     return conn.read_response()
@@ -63,7 +62,7 @@ class RedisOps(RedisCore):
                 if attempt:
                     raise
             finally:
-                pool.release(conn)
+                self._checkin(client, conn)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
