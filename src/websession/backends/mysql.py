@@ -1,5 +1,7 @@
 """MySQLBackend: records in a MySQL or MariaDB table, with PyMySQL (sync) and aiomysql (async).
 
+The operations are written once (``_async/mysql.py``; the sync twin is generated from it).
+
 One round trip per operation except a sliding-expiry load (``SELECT`` then ``UPDATE``):
 ``INSERT ... ON DUPLICATE KEY UPDATE`` for a plain write, a conditional ``UPDATE`` for
 ``must_exist``/``if_version``. MySQL has no ``RETURNING``: the new version comes back through
@@ -17,24 +19,23 @@ it. asyncmy is used for the async path instead when ``async_driver="asyncmy"``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .base import PurgeProgress, Record, apurge_in_batches, purge_in_batches
+from ._async.mysql import AsyncMySQL
+from ._sync.mysql import SyncMySQL
 from .sqlbase import (
     DEFAULT_TABLE,
-    FETCH_ALL,
     AsyncPool,
     PooledSQL,
     SyncPool,
     coerce,
     missing_client,
-    mysql_version,
     owner_table,
-    row_record,
     validate_table,
 )
 
@@ -49,7 +50,11 @@ __all__ = ["MySQLBackend"]
 _OPTIONS = ("table", "create_schema", "pool_size", "async_driver", "connect_timeout", "timeout")
 
 
-class MySQLBackend(PooledSQL):
+class _StatementTimeout(Exception):
+    """A statement that did not answer within the backend's timeout."""
+
+
+class MySQLBackend(PooledSQL, SyncMySQL, AsyncMySQL):
     """Session records in a MySQL/MariaDB table.
 
     Args:
@@ -82,6 +87,7 @@ class MySQLBackend(PooledSQL):
         pymysql.err.InterfaceError,
         OSError,
         asyncio.TimeoutError,
+        _StatementTimeout,
     )
 
     def __init__(
@@ -269,117 +275,40 @@ class MySQLBackend(PooledSQL):
             raise error
         raise pymysql.err.OperationalError(2003, f"no MySQL host answered: {error}") from error
 
-    def _execute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: Any) -> Any:
-        """Run one statement: its first row (``fetch``), every row (``FETCH_ALL``), else
-        ``(rowcount, lastrowid)``."""
-        with conn.cursor() as cursor:
-            if not self._ready:
-                for statement in self._ddl:
-                    cursor.execute(statement)
-                self._ready = True
-            cursor.execute(query, params)
-            if fetch == FETCH_ALL:
-                return cursor.fetchall()
-            return cursor.fetchone() if fetch else (cursor.rowcount, cursor.lastrowid)
+    # -- timeouts: PyMySQL has read and write timeouts, the async drivers none -----------------
+    def _bounded(self, conn: Any, result: Any) -> Any:
+        """The sync twin of :meth:`_abounded`: PyMySQL's own timeouts bounded the statement."""
+        return result
 
-    async def _aexecute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: Any) -> Any:
-        async with conn.cursor() as cursor:
-            if not self._ready:
-                for statement in self._ddl:
-                    await cursor.execute(statement)
-                self._ready = True
-            await cursor.execute(query, params)
-            if fetch == FETCH_ALL:
-                return await cursor.fetchall()
-            if fetch:
-                return await cursor.fetchone()
-            return (cursor.rowcount, cursor.lastrowid)
+    async def _abounded(self, conn: Any, statement: Awaitable[Any]) -> Any:
+        """Await ``statement`` for at most ``timeout`` seconds.
 
-    # -- the Backend protocol (delete, close and the schema methods come from PooledSQL) ----------
-    def get(self, key: str, *, touch: int | None = None) -> Record | None:
-        now = self._clock()
-        row = self._run(self._q_get, (key, now), True)
-        if row is None:
-            return None
-        if touch is None:
-            return row_record(row)
-        self._run(self._q_touch, (now + touch, key, now), False)
-        return Record(bytes(row[0]), now + touch, int(row[2]))
+        Not ``asyncio.wait_for``: cancelling a driver mid-statement may make it talk to the
+        frozen server. Here the connection is first abandoned (its socket closed, no I/O), so
+        the cancelled statement ends at once, and the caller gets StoreUnavailable on time.
+        """
+        task = asyncio.ensure_future(statement)
+        try:
+            done, _ = await asyncio.wait((task,), timeout=self._timeout)
+        except BaseException:  # our caller was cancelled: so is the statement
+            task.cancel()
+            raise
+        if done:
+            return task.result()
+        with contextlib.suppress(Exception):  # best effort: it is unusable anyway
+            _abandon(conn)
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise _StatementTimeout(f"no answer within {self._timeout:g} s")
 
-    def set(
-        self,
-        key: str,
-        data: bytes,
-        ttl: int,
-        *,
-        must_exist: bool = False,
-        if_version: int | None = None,
-    ) -> int | None:
-        now = self._clock()
-        if if_version is not None:
-            args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
-            return mysql_version(*self._run(self._q_update_version, args, False, False))
-        if must_exist:
-            return mysql_version(*self._run(self._q_update, (data, now + ttl, key, now), False))
-        return mysql_version(*self._run(self._q_upsert, (key, data, now + ttl), False))
+    def close(self) -> None:
+        self._pool.close()
+        self._apool.close()
 
-    def purge(self, progress: PurgeProgress | None = None) -> int:
-        now, batch = self._clock(), self.purge_batch
-        total = None
-        if progress is not None:
-            total = int(self._run(self._q_count_expired, (now,), True)[0])
-        removed = purge_in_batches(
-            lambda limit: int(self._run(self._q_purge, (now, limit), False)[0]),
-            batch=batch,
-            pause=self.purge_pause,
-            progress=progress,
-            total=total,
-        )
-        self.purge_owners()
-        return removed
-
-    async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
-        now = self._clock()
-        row = await self._arun(self._q_get, (key, now), True)
-        if row is None:
-            return None
-        if touch is None:
-            return row_record(row)
-        await self._arun(self._q_touch, (now + touch, key, now), False)
-        return Record(bytes(row[0]), now + touch, int(row[2]))
-
-    async def aset(
-        self,
-        key: str,
-        data: bytes,
-        ttl: int,
-        *,
-        must_exist: bool = False,
-        if_version: int | None = None,
-    ) -> int | None:
-        now = self._clock()
-        if if_version is not None:
-            args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
-            return mysql_version(*await self._arun(self._q_update_version, args, False, False))
-        if must_exist:
-            args = (data, now + ttl, key, now)
-            return mysql_version(*await self._arun(self._q_update, args, False))
-        return mysql_version(*await self._arun(self._q_upsert, (key, data, now + ttl), False))
-
-    async def apurge(self, progress: PurgeProgress | None = None) -> int:
-        now, batch = self._clock(), self.purge_batch
-        total = None
-        if progress is not None:
-            total = int((await self._arun(self._q_count_expired, (now,), True))[0])
-
-        async def step(limit: int) -> int:
-            return int((await self._arun(self._q_purge, (now, limit), False))[0])
-
-        removed = await apurge_in_batches(
-            step, batch=batch, pause=self.purge_pause, progress=progress, total=total
-        )
-        await self.apurge_owners()
-        return removed
+    async def aclose(self) -> None:
+        self._pool.close()
+        await self._apool.aclose()
 
 
 def _hosts(netloc: str) -> list[tuple[str, int]]:

@@ -24,16 +24,17 @@ read. Entries are rows of their own, not columns of the session row, because a
 passed as a parameter: every statement carries its own "now", so an injected clock works the
 same on every database, and no statement depends on the server's time zone.
 
-The pools here are deliberately small: a LIFO list of idle connections. A connection is taken
-(or opened, failing fast when the server is down), used for one statement and put back; one
-that failed with a connection error is closed and every idle one is dropped with it (after a
-server restart they are all dead), so the next call reconnects.
+What the backends do the same way lives here once: :class:`SQLBackend` (the owner index's
+statements; schema, delete and the owner index over a backend's ``_run``), :class:`ReturningSQL`
+(the statements of the databases with ``UPDATE ... RETURNING``: PostgreSQL, SQLite),
+:class:`PooledSQL` (one statement on a pooled connection: PostgreSQL, MySQL) and
+:func:`mysql_version` (the version MySQL reports through ``LAST_INSERT_ID``). The operations
+themselves are written once, as asyncio code in ``_async/sqlbase.py``; ``_sync/sqlbase.py`` is
+generated from it (``make generate``).
 
-What the backends do the same way lives here once: :class:`SQLBackend` (schema and delete over
-a backend's ``_run``), :class:`ReturningSQL` (the statements and the sync ``get``/``set``/``purge``
-of the databases with ``UPDATE ... RETURNING``: PostgreSQL, SQLite), :class:`PooledSQL` (running
-one statement on a pooled connection, sync and async: PostgreSQL, MySQL) and
-:func:`mysql_version` (the version MySQL reports through ``LAST_INSERT_ID``).
+:class:`SyncPool` and :class:`AsyncPool` are small pools for PyMySQL and the async MySQL
+drivers (a LIFO list of idle connections; one that failed with a connection error is closed
+and every idle one is dropped with it). PostgreSQL uses ``psycopg_pool``.
 """
 
 # The SQL is built once from a table name checked by validate_table (identifiers only).
@@ -43,21 +44,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from ..errors import StoreUnavailable
+from ._async.sqlbase import FETCH_ALL, AsyncPooledSQL
 from ._errors import unavailable
-from .base import (
-    PURGE_BATCH,
-    PURGE_PAUSE,
-    PurgeProgress,
-    Record,
-    apurge_in_batches,
-    purge_in_batches,
-)
+from ._sync.sqlbase import SyncPooledSQL, SyncReturningSQL, SyncSQL
+from .base import PURGE_BATCH, PURGE_PAUSE, Record
 
 __all__ = [
     "DEFAULT_TABLE",
@@ -169,6 +164,10 @@ class SyncPool(Generic[C]):
         self._quietly_close(conn)
         self.clear()
 
+    def drain(self) -> None:
+        """Close every idle connection (after a server restart they are all dead)."""
+        self.clear()
+
     def clear(self) -> None:
         while True:
             try:
@@ -229,6 +228,10 @@ class AsyncPool(Generic[C]):
         self._quietly_abandon(conn)
         self.abandon_all()
 
+    async def drain(self) -> None:
+        """Drop every idle connection (after a server restart they are all dead)."""
+        self.abandon_all()
+
     async def aclose(self) -> None:
         self.closed = True
         idle, self._idle = self._idle, []
@@ -273,33 +276,19 @@ def row_record(row: Any) -> Record:
     return Record(bytes(row[0]), float(row[1]), int(row[2]))
 
 
-#: ``fetch`` value for ``_run``: every row, not only the first
-FETCH_ALL = "all"
-
-
 def owner_table(name: str) -> str:
     """The owner index table's name for the sessions table ``name`` (schema kept)."""
     return name + "_owners"
 
 
-class SQLBackend:
-    """Schema, delete and the owner index, the same on every SQL backend over its own ``_run``.
+class SQLBackend(SyncSQL):
+    """The owner index's statements, and (from ``SyncSQL``) schema, delete and the owner index
+    over the backend's ``_run``, the same on every SQL backend.
 
     ``_run(query, params, fetch, retry)`` runs one statement (creating the table first while
     ``_ready`` is false) and returns its first row (``fetch``), every row
     (``fetch=FETCH_ALL``) or the driver's result.
     """
-
-    _ready: bool
-    _drop: str
-    _q_delete: str
-    _clock: Callable[[], float]
-    _q_index: str
-    _q_owned: str
-    _q_prune_owner: str
-    _q_unindex: str
-    _q_purge_owners: str
-    _drop_owners: str
 
     #: expired rows one purge statement deletes (each its own short transaction), and the
     #: seconds between two: a purge of a million rows never holds the table's locks for long
@@ -321,63 +310,14 @@ class SQLBackend:
         head = f"INSERT INTO {o} (owner, {k}, entry, expires_at) VALUES ({p}, {p}, {p}, {p}) "
         return head
 
-    def _run(self, query: str, params: tuple[Any, ...], fetch: Any, retry: bool = True) -> Any:
-        raise NotImplementedError
 
-    def create_schema(self) -> None:
-        """Create the tables and their indexes now (if they do not exist)."""
-        self._ready = False
-        self._run("SELECT 1", (), True)
-
-    def drop_schema(self) -> None:
-        """Drop the tables (every session is lost); they are created again on next use."""
-        self._ready = True
-        self._run(self._drop, (), False)
-        self._run(self._drop_owners, (), False)
-        self._ready = False
-
-    def delete(self, key: str) -> None:
-        self._run(self._q_delete, (key,), False)
-
-    # -- the owner index -----------------------------------------------------------------------
-    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
-        self._run(self._q_index, (owner, key, bytes(entry), self._clock() + ttl), False)
-
-    def owned(self, owner: str) -> list[tuple[str, bytes]]:
-        now = self._clock()
-        self._run(self._q_prune_owner, (owner, now), False)  # lazily, this owner's dead ones
-        rows = self._run(self._q_owned, (owner, now), FETCH_ALL)
-        return [(str(row[0]), bytes(row[1])) for row in rows]
-
-    def unindex(self, owner: str, key: str) -> None:
-        self._run(self._q_unindex, (owner, key), False)
-
-    def purge_owners(self) -> int:
-        """Remove expired owner-index entries (called by ``purge``), in bounded batches."""
-        now = self._clock()
-
-        def step(limit: int) -> int:
-            result = self._run(self._q_purge_owners, (now, limit), False)
-            return int(result[0] if isinstance(result, tuple) else result)
-
-        return purge_in_batches(step, batch=self.purge_batch, pause=self.purge_pause)
-
-
-class ReturningSQL(SQLBackend):
+class ReturningSQL(SQLBackend, SyncReturningSQL):
     """PostgreSQL and SQLite: one statement per operation, ``UPDATE/INSERT ... RETURNING``.
 
     The statements are the same on both but for the driver's placeholder (``%s``, ``?``); the
-    non-fetching ``_run`` returns the row count.
+    non-fetching ``_run`` returns the row count. ``get``/``set``/``purge`` come from
+    ``SyncReturningSQL`` (and ``AsyncReturningSQL`` for the async twins).
     """
-
-    _clock: Callable[[], float]
-    _q_get: str
-    _q_touch: str
-    _q_upsert: str
-    _q_update: str
-    _q_update_version: str
-    _q_purge: str
-    _q_count_expired: str
 
     def _build_statements(self, t: str, p: str) -> None:
         """The statements for the quoted table name ``t`` and the placeholder ``p``."""
@@ -414,215 +354,14 @@ class ReturningSQL(SQLBackend):
             "expires_at = EXCLUDED.expires_at"
         )
 
-    def get(self, key: str, *, touch: int | None = None) -> Record | None:
-        now = self._clock()
-        if touch is None:
-            row = self._run(self._q_get, (key, now), True)
-        else:
-            row = self._run(self._q_touch, (now + touch, key, now), True)
-        return None if row is None else Record(row[0], row[1], row[2])
 
-    def set(
-        self,
-        key: str,
-        data: bytes,
-        ttl: int,
-        *,
-        must_exist: bool = False,
-        if_version: int | None = None,
-    ) -> int | None:
-        now = self._clock()
-        if if_version is not None:
-            # never retried: it may have been applied before the connection died
-            row = self._run(
-                self._q_update_version, (data, now + ttl, key, now, if_version), True, False
-            )
-        elif must_exist:
-            row = self._run(self._q_update, (data, now + ttl, key, now), True)
-        else:
-            row = self._run(self._q_upsert, (key, data, now + ttl), True)
-        return None if row is None else int(row[0])
-
-    def purge(self, progress: PurgeProgress | None = None) -> int:
-        now, batch = self._clock(), self.purge_batch
-        total = None
-        if progress is not None:  # an index range count: cheap next to the deletes
-            total = int(self._run(self._q_count_expired, (now,), True)[0])
-        removed = purge_in_batches(
-            lambda limit: int(self._run(self._q_purge, (now, limit), False)),
-            batch=batch,
-            pause=self.purge_pause,
-            progress=progress,
-            total=total,
-        )
-        self.purge_owners()
-        return removed
-
-
-#: a pooled connection that fails faster than this was dead already (see _died_idle)
-_IDLE_DEATH = 0.25
-
-
-class _StatementTimeout(Exception):
-    """A statement that did not answer within the backend's timeout."""
-
-
-class PooledSQL(SQLBackend):
-    """One statement on a pooled connection, sync (``_run``) and async (``_arun``).
-
-    A backend gives ``_execute``/``_aexecute`` (run the statement on a connection, creating the
-    table first while ``_ready`` is false), its connection errors and its name. A connection
-    error raises :class:`StoreUnavailable`; on a reused connection (it may have died idle: a
-    server restart) the statement is first tried once more on a fresh one, unless ``retry`` is
-    false. After any other error the connection is put back only if ``_reusable`` says so.
-    """
+class PooledSQL(SQLBackend, SyncPooledSQL, AsyncPooledSQL):
+    """One statement on a pooled connection, sync (``_run``) and async (``_arun``): see
+    ``AsyncPooledSQL`` for the rules; a backend gives its pool's ``_connection``/``_aconnection``,
+    ``_drain``/``_adrain``, ``_execute``/``_aexecute``, its connection errors and its name."""
 
     #: for the messages: "<name> is unavailable: ..."
     _name: ClassVar[str]
-    #: seconds one statement may take (None: no limit); a statement that has not answered by
-    #: then raises StoreUnavailable and its connection is dropped (a frozen server must not
-    #: hang the request)
-    _timeout: float | None = None
-    #: the errors that mean the connection (or the server) is gone
-    _connection_errors: ClassVar[tuple[type[BaseException], ...]]
-    _pool: SyncPool[Any]
-    _apool: AsyncPool[Any]
-
-    def _execute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: Any) -> Any:
-        raise NotImplementedError
-
-    async def _aexecute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: Any) -> Any:
-        raise NotImplementedError
-
-    def _reusable(self, conn: Any) -> bool:
-        """Whether ``conn`` may go back to the pool after a statement failed (not by default)."""
-        return False
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailable:
         return unavailable(self._name, exc)
-
-    def _died_idle(self, reused: bool, started: float) -> bool:
-        """Whether a connection error means a pooled connection died while idle (a server
-        restart): it was reused and failed at once. One that failed by timing out is not
-        tried again, so a frozen server costs one timeout, not two."""
-        return reused and time.monotonic() - started < _IDLE_DEATH
-
-    def _run(self, query: str, params: tuple[Any, ...], fetch: Any, retry: bool = True) -> Any:
-        pool = self._pool
-        try:
-            conn, reused = pool.acquire()
-        except self._connection_errors as exc:
-            raise self._unavailable(exc) from exc
-        started = time.monotonic()
-        try:
-            result = self._execute(conn, query, params, fetch)
-        except self._connection_errors as exc:
-            pool.discard(conn)
-            if retry and self._died_idle(reused, started):  # once more, on a fresh connection
-                return self._run(query, params, fetch, retry=False)
-            raise self._unavailable(exc) from exc
-        except BaseException:
-            if self._reusable(conn):
-                pool.release(conn)
-            else:
-                pool.discard(conn)
-            raise
-        pool.release(conn)
-        return result
-
-    async def _arun(
-        self, query: str, params: tuple[Any, ...], fetch: Any, retry: bool = True
-    ) -> Any:
-        pool = self._apool
-        try:
-            conn, reused = await pool.acquire()
-        except self._connection_errors as exc:
-            raise self._unavailable(exc) from exc
-        except OSError as exc:  # asyncio's own connect errors
-            raise self._unavailable(exc) from exc
-        started = time.monotonic()
-        try:
-            if self._timeout is None:
-                result = await self._aexecute(conn, query, params, fetch)
-            else:
-                result = await self._abounded(conn, self._aexecute(conn, query, params, fetch))
-        except self._connection_errors as exc:
-            await pool.discard(conn)
-            if retry and self._died_idle(reused, started):
-                return await self._arun(query, params, fetch, retry=False)
-            raise self._unavailable(exc) from exc
-        except _StatementTimeout as exc:
-            await pool.discard(conn)  # abandoned already: mid-statement, never reused
-            raise self._unavailable(exc) from exc
-        except BaseException:
-            if self._reusable(conn):
-                await pool.release(conn)
-            else:
-                await pool.discard(conn)
-            raise
-        await pool.release(conn)
-        return result
-
-    async def _abounded(self, conn: Any, statement: Awaitable[Any]) -> Any:
-        """Await ``statement`` for at most ``_timeout`` seconds.
-
-        Not ``asyncio.wait_for``: cancelling a driver mid-statement makes it talk to the
-        server (psycopg sends a cancel request and waits up to 10 s for a frozen server to
-        answer it). Here the connection is first abandoned (its socket closed, no I/O), so the
-        cancelled statement ends at once, and the caller gets StoreUnavailable on time.
-        """
-        task = asyncio.ensure_future(statement)
-        try:
-            done, _ = await asyncio.wait((task,), timeout=self._timeout)
-        except BaseException:  # our caller was cancelled: so is the statement
-            task.cancel()
-            raise
-        if done:
-            return task.result()
-        self._apool._quietly_abandon(conn)
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-        raise _StatementTimeout(f"no answer within {self._timeout:g} s")
-
-    async def acreate_schema(self) -> None:
-        self._ready = False
-        await self._arun("SELECT 1", (), True)
-
-    async def adrop_schema(self) -> None:
-        self._ready = True
-        await self._arun(self._drop, (), False)
-        await self._arun(self._drop_owners, (), False)
-        self._ready = False
-
-    async def adelete(self, key: str) -> None:
-        await self._arun(self._q_delete, (key,), False)
-
-    async def aindex(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
-        await self._arun(self._q_index, (owner, key, bytes(entry), self._clock() + ttl), False)
-
-    async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
-        now = self._clock()
-        await self._arun(self._q_prune_owner, (owner, now), False)
-        rows = await self._arun(self._q_owned, (owner, now), FETCH_ALL)
-        return [(str(row[0]), bytes(row[1])) for row in rows]
-
-    async def aunindex(self, owner: str, key: str) -> None:
-        await self._arun(self._q_unindex, (owner, key), False)
-
-    async def apurge_owners(self) -> int:
-        now = self._clock()
-
-        async def step(limit: int) -> int:
-            result = await self._arun(self._q_purge_owners, (now, limit), False)
-            return int(result[0] if isinstance(result, tuple) else result)
-
-        return await apurge_in_batches(step, batch=self.purge_batch, pause=self.purge_pause)
-
-    def close(self) -> None:
-        self._pool.close()
-        self._apool.close()
-
-    async def aclose(self) -> None:
-        self._pool.close()
-        await self._apool.aclose()

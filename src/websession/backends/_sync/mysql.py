@@ -1,0 +1,114 @@
+# Generated from _async/mysql.py by tools/unasync.py (make generate): do not edit.
+"""MySQL's and MariaDB's operations on a pooled connection, written once.
+
+The source of ``_sync/mysql.py`` (``tools/unasync.py``): PyMySQL and the async drivers
+(aiomysql, asyncmy) share PyMySQL's cursor API, so one body serves both. MySQL has no
+``RETURNING``: a write's new version comes back through ``LAST_INSERT_ID(version + 1)``
+(:func:`~websession.backends.sqlbase.mysql_version`), and a sliding-expiry load is a ``SELECT``
+then an ``UPDATE``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Iterator
+from typing import Any
+
+from ..base import PurgeProgress, Record, purge_in_batches
+from ..sqlbase import mysql_version, row_record
+from .sqlbase import FETCH_ALL, SyncPooledSQL
+
+__all__ = ["SyncMySQL"]
+
+
+class SyncMySQL(SyncPooledSQL):
+    """The statements of :class:`~websession.backends.mysql.MySQLBackend`, run."""
+
+    _ddl: tuple[str, ...]
+    _pool: Any
+    _q_get: str
+    _q_touch: str
+    _q_upsert: str
+    _q_update: str
+    _q_update_version: str
+    _q_purge: str
+    _q_count_expired: str
+
+    def _bounded(self, conn: Any, statement: Awaitable[Any]) -> Any:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[Any]:
+        conn, _ = self._pool.acquire()
+        try:
+            yield conn
+        except BaseException:
+            self._pool.discard(conn)  # never reused after a failed statement
+            raise
+        self._pool.release(conn)
+
+    def _drain(self) -> None:
+        self._pool.drain()
+
+    def _execute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: Any) -> Any:
+        return self._bounded(conn, self._statement(conn, query, params, fetch))
+
+    def _statement(self, conn: Any, query: str, params: tuple[Any, ...], fetch: Any) -> Any:
+        """Run one statement: its first row (``fetch``), every row (``FETCH_ALL``), else
+        ``(rowcount, lastrowid)``."""
+        with conn.cursor() as cursor:
+            if not self._ready:
+                for statement in self._ddl:
+                    cursor.execute(statement)
+                self._ready = True
+            cursor.execute(query, params)
+            if fetch == FETCH_ALL:
+                return cursor.fetchall()
+            if fetch:
+                return cursor.fetchone()
+            return (cursor.rowcount, cursor.lastrowid)
+
+    # -- the Backend protocol (delete and the owner index come from SyncSQL) -----------------
+    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+        now = self._clock()
+        row = self._run(self._q_get, (key, now), True)
+        if row is None:
+            return None
+        if touch is None:
+            return row_record(row)
+        self._run(self._q_touch, (now + touch, key, now), False)
+        return Record(bytes(row[0]), now + touch, int(row[2]))
+
+    def set(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        now = self._clock()
+        if if_version is not None:
+            # never retried: it may have been applied before the connection died
+            args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
+            return mysql_version(*self._run(self._q_update_version, args, False, False))
+        if must_exist:
+            args = (data, now + ttl, key, now)
+            return mysql_version(*self._run(self._q_update, args, False))
+        return mysql_version(*self._run(self._q_upsert, (key, data, now + ttl), False))
+
+    def purge(self, progress: PurgeProgress | None = None) -> int:
+        now = self._clock()
+        total = None
+        if progress is not None:
+            total = int((self._run(self._q_count_expired, (now,), True))[0])
+
+        def step(limit: int) -> int:
+            return int((self._run(self._q_purge, (now, limit), False))[0])
+
+        removed = purge_in_batches(
+            step, batch=self.purge_batch, pause=self.purge_pause, progress=progress, total=total
+        )
+        self.purge_owners()
+        return removed

@@ -1,0 +1,184 @@
+# Generated from _async/sqlbase.py by tools/unasync.py (make generate): do not edit.
+"""What every SQL backend does over its ``_run`` (run one statement), written once.
+
+The source of ``_sync/sqlbase.py`` (``tools/unasync.py``). :class:`SyncSQL`: schema, delete
+and the owner index; :class:`SyncReturningSQL`: ``get``/``set``/``purge`` where the database
+has ``UPDATE ... RETURNING`` (PostgreSQL, SQLite); :class:`SyncPooledSQL`: ``_run`` on a
+pooled connection (PostgreSQL, MySQL). The statements themselves are built in
+:mod:`websession.backends.sqlbase`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+from ...errors import StoreUnavailable
+from ..base import PurgeProgress, Record, purge_in_batches
+
+__all__ = ["FETCH_ALL", "SyncPooledSQL", "SyncReturningSQL", "SyncSQL"]
+
+#: ``fetch`` value for ``_run``: every row, not only the first
+FETCH_ALL = "all"
+
+#: a pooled connection that fails faster than this was dead already (a server restart)
+_IDLE_DEATH = 0.25
+
+
+class SyncSQL:
+    """Schema, delete and the owner index over ``_run(query, params, fetch, retry)``.
+
+    ``_run`` runs one statement (creating the tables first while ``_ready`` is false) and
+    returns its first row (``fetch``), every row (``fetch=FETCH_ALL``) or the driver's result.
+    """
+
+    _ready: bool
+    _clock: Callable[[], float]
+    purge_batch: int
+    purge_pause: float
+    _drop: str
+    _drop_owners: str
+    _q_delete: str
+    _q_index: str
+    _q_owned: str
+    _q_prune_owner: str
+    _q_unindex: str
+    _q_purge_owners: str
+
+    def _run(self, query: str, params: tuple[Any, ...], fetch: Any, retry: bool = True) -> Any:
+        raise NotImplementedError
+
+    def create_schema(self) -> None:
+        """Create the tables and their indexes now (if they do not exist)."""
+        self._ready = False
+        self._run("SELECT 1", (), True)
+
+    def drop_schema(self) -> None:
+        """Drop the tables (every session is lost); they are created again on next use."""
+        self._ready = True
+        self._run(self._drop, (), False)
+        self._run(self._drop_owners, (), False)
+        self._ready = False
+
+    def delete(self, key: str) -> None:
+        self._run(self._q_delete, (key,), False)
+
+    # -- the owner index -----------------------------------------------------------------------
+    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
+        self._run(self._q_index, (owner, key, bytes(entry), self._clock() + ttl), False)
+
+    def owned(self, owner: str) -> list[tuple[str, bytes]]:
+        now = self._clock()
+        self._run(self._q_prune_owner, (owner, now), False)  # lazily: this owner's dead
+        rows = self._run(self._q_owned, (owner, now), FETCH_ALL)
+        return [(str(row[0]), bytes(row[1])) for row in rows]
+
+    def unindex(self, owner: str, key: str) -> None:
+        self._run(self._q_unindex, (owner, key), False)
+
+    def purge_owners(self) -> int:
+        """Remove expired owner-index entries (called by ``purge``), in bounded batches."""
+        now = self._clock()
+
+        def step(limit: int) -> int:
+            result = self._run(self._q_purge_owners, (now, limit), False)
+            return int(result[0] if isinstance(result, tuple) else result)
+
+        return purge_in_batches(step, batch=self.purge_batch, pause=self.purge_pause)
+
+
+class SyncReturningSQL(SyncSQL):
+    """``get``, ``set`` and ``purge`` in one statement each, with ``... RETURNING``; the
+    non-fetching ``_run`` returns the row count."""
+
+    _q_get: str
+    _q_touch: str
+    _q_upsert: str
+    _q_update: str
+    _q_update_version: str
+    _q_purge: str
+    _q_count_expired: str
+
+    def get(self, key: str, *, touch: int | None = None) -> Record | None:
+        now = self._clock()
+        if touch is None:
+            row = self._run(self._q_get, (key, now), True)
+        else:
+            row = self._run(self._q_touch, (now + touch, key, now), True)
+        return None if row is None else Record(bytes(row[0]), float(row[1]), int(row[2]))
+
+    def set(
+        self,
+        key: str,
+        data: bytes,
+        ttl: int,
+        *,
+        must_exist: bool = False,
+        if_version: int | None = None,
+    ) -> int | None:
+        now = self._clock()
+        if if_version is not None:
+            # never retried: it may have been applied before the connection died
+            args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
+            row = self._run(self._q_update_version, args, True, False)
+        elif must_exist:
+            row = self._run(self._q_update, (data, now + ttl, key, now), True)
+        else:
+            row = self._run(self._q_upsert, (key, data, now + ttl), True)
+        return None if row is None else int(row[0])
+
+    def purge(self, progress: PurgeProgress | None = None) -> int:
+        now = self._clock()
+        total = None
+        if progress is not None:  # an index range count: cheap next to the deletes
+            total = int((self._run(self._q_count_expired, (now,), True))[0])
+
+        def step(limit: int) -> int:
+            return int(self._run(self._q_purge, (now, limit), False))
+
+        removed = purge_in_batches(
+            step, batch=self.purge_batch, pause=self.purge_pause, progress=progress, total=total
+        )
+        self.purge_owners()
+        return removed
+
+
+class SyncPooledSQL(SyncSQL):
+    """``_run``: one statement on a connection from the backend's pool.
+
+    A backend gives ``_connection()`` (a pooled connection for the block, put back after it;
+    the pool drops a broken one), ``_execute`` (run the statement, creating the tables first
+    while ``_ready`` is false), ``_drain`` (drop every idle connection) and its connection
+    errors. A connection error raises :class:`StoreUnavailable`; one that came at once (a
+    pooled connection that died idle: a server restart) drains the pool and tries once more on
+    a fresh connection, unless ``retry`` is false. One that took its time (a timeout) is not
+    tried again, so a frozen server costs one timeout, not two.
+    """
+
+    #: the errors that mean the connection (or the server) is gone
+    _connection_errors: tuple[type[BaseException], ...]
+
+    def _connection(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def _execute(self, conn: Any, query: str, params: tuple[Any, ...], fetch: Any) -> Any:
+        raise NotImplementedError
+
+    def _drain(self) -> None:
+        raise NotImplementedError
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        raise NotImplementedError
+
+    def _run(self, query: str, params: tuple[Any, ...], fetch: Any, retry: bool = True) -> Any:
+        started = time.monotonic()
+        try:
+            with self._connection() as conn:
+                return self._execute(conn, query, params, fetch)
+        except self._connection_errors as exc:
+            if retry and time.monotonic() - started < _IDLE_DEATH:
+                self._drain()  # after a restart every idle connection is dead
+                return self._run(query, params, fetch, retry=False)
+            raise self._unavailable(exc) from exc
