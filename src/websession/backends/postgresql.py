@@ -8,9 +8,10 @@ rights; then call :meth:`create_schema` once from a role that has them, or run t
 :meth:`schema_sql` yourself).
 
 Sync and async run the same code (``_async/postgresql.py``, the sync twin generated from it):
-``conn.execute`` with binary parameters and results, prepared on each connection the first
-time they run there (``prepare=False`` for PgBouncer in transaction mode: then each runs
-unnamed), on connections from ``psycopg_pool`` (a ``ConnectionPool`` for threads, an
+the session statements through psycopg's libpq layer with binary parameters and results
+(``_pq.py``), prepared on each connection the first time they run there (``prepare=False``
+for PgBouncer in transaction mode: then each runs unnamed), on connections from
+``psycopg_pool`` (a ``ConnectionPool`` for threads, an
 ``AsyncConnectionPool`` per event loop), every wait for the server bounded by ``timeout``.
 """
 
@@ -21,8 +22,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ._async.postgresql import AsyncBoundedConnection, AsyncPostgreSQL
-from ._sync.postgresql import SyncBoundedConnection, SyncPostgreSQL
 from .sqlbase import (
     DEFAULT_TABLE,
     PooledSQL,
@@ -37,6 +36,10 @@ try:
     import psycopg
     import psycopg_pool
     from psycopg.conninfo import conninfo_to_dict
+
+    from ._async.postgresql import AsyncBoundedConnection, AsyncPostgreSQL
+    from ._pq import statement
+    from ._sync.postgresql import SyncBoundedConnection, SyncPostgreSQL
 except ImportError as _exc:  # pragma: no cover - depends on the environment
     raise missing_client("postgresql", _exc) from _exc
 
@@ -124,6 +127,20 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL, SyncPostgreSQL, AsyncPostgreSQL
         )
         self._build_statements(t, "%s")
         self._build_owner_upsert(o, "%s")
+        self._prepare = prepare
+        self._statements = {
+            query: statement(name, query, kinds)
+            for name, query, kinds in (
+                ("get", self._q_get, "kf"),
+                ("touch", self._q_touch, "fkf"),
+                ("upsert", self._q_upsert, "kbf"),
+                ("update", self._q_update, "bfkf"),
+                ("update_version", self._q_update_version, "bfkfi"),
+                ("delete", self._q_delete, "k"),
+                ("purge", self._q_purge, "fi"),
+                ("count_expired", self._q_count_expired, "f"),
+            )
+        }
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> PostgreSQLBackend:

@@ -6,11 +6,13 @@ PostgreSQL and SQLite ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``, MySQL/
 ``UPDATE`` then, if no row matched, an ``INSERT``, in one transaction.
 
 Give it a URL (``postgresql+psycopg://...``, ``mysql+pymysql://...``, ``sqlite:///x.db``) and
-it makes both engines, the sync one and the asyncio one, on first use: the asyncio URL swaps the
+it makes both engines (with SQLAlchemy's own connection pools), the sync one and the asyncio
+one, on first use: the asyncio URL swaps the
 driver for its async sibling (pysqlite -> aiosqlite, pymysql -> aiomysql, psycopg2 -> psycopg,
 and back), or give ``async_url=``. Or pass your own ``Engine`` and/or ``AsyncEngine``. Engines
 it makes run in autocommit mode (each statement is its own transaction: no ``BEGIN``/``COMMIT``
-round trips); engines you pass are used in ordinary transactions.
+round trips); engines you pass are used in ordinary transactions. The operations are written
+once (``_async/sqlalchemy.py``; the sync twin is generated from it).
 """
 
 from __future__ import annotations
@@ -20,43 +22,27 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import StoreUnavailable
-from ._errors import unavailable
-from .base import (
-    PURGE_BATCH,
-    PURGE_PAUSE,
-    PurgeProgress,
-    Record,
-    apurge_in_batches,
-    purge_in_batches,
-)
+from .base import PURGE_BATCH, PURGE_PAUSE
 from .sqlbase import (
     DEFAULT_TABLE,
     missing_client,
-    mysql_version,
     owner_table,
-    row_record,
     split_options,
     validate_table,
 )
 
 try:
     import sqlalchemy as sa
-    from sqlalchemy import exc as sa_exc
     from sqlalchemy.dialects import mysql as sa_mysql
     from sqlalchemy.engine import URL, Engine, make_url
+
+    from ._async.sqlalchemy import AsyncSQLAlchemy
+    from ._sync.sqlalchemy import SyncSQLAlchemy
 except ImportError as _exc:  # pragma: no cover - depends on the environment
     raise missing_client("sqlalchemy", _exc) from _exc
 
 __all__ = ["SQLAlchemyBackend"]
 
-_CONNECTION_ERRORS = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.DisconnectionError,
-    sa_exc.TimeoutError,
-    OSError,
-)
 _OPTIONS = ("table", "schema", "create_schema", "async_url")
 _MYSQL = ("mysql", "mariadb")
 #: backend -> (sync driver -> async driver) and back
@@ -170,7 +156,7 @@ class _Statements:
         self.purge_owners = sa.delete(owners).where(o.expires_at <= p("p_now"))
 
 
-class SQLAlchemyBackend:
+class SQLAlchemyBackend(SyncSQLAlchemy, AsyncSQLAlchemy):
     """Session records in a table, through SQLAlchemy 2 (sync ``Engine``, ``AsyncEngine``).
 
     Args:
@@ -290,7 +276,11 @@ class SQLAlchemyBackend:
             options.setdefault("pool_reset_on_return", None)
         return options
 
-    def _sync(self) -> tuple[Engine, _Statements]:
+    def _autocommit(self, engine: Any, owned: bool) -> bool:
+        """Statements run one by one in autocommit mode on the engines this backend made."""
+        return owned and engine.dialect.name in ("postgresql", "sqlite", *_MYSQL)
+
+    def _prepared(self) -> tuple[Engine, _Statements, bool]:
         if self._engine is None:
             if self._url is None:
                 raise RuntimeError(
@@ -300,9 +290,9 @@ class SQLAlchemyBackend:
             self._owns_engine = True
         if self._stmts is None:
             self._stmts = _Statements(self.table, self.owners, self._engine.dialect)
-        return self._engine, self._stmts
+        return self._engine, self._stmts, self._autocommit(self._engine, self._owns_engine)
 
-    def _async(self) -> tuple[Any, _Statements]:
+    async def _aprepared(self) -> tuple[Any, _Statements, bool]:
         loop = asyncio.get_running_loop()
         if self._aengine is not None and self._owns_aengine and loop is not self._aloop:
             # connections belong to the loop that opened them: start a new pool
@@ -321,210 +311,17 @@ class SQLAlchemyBackend:
             self._owns_aengine = True
         if self._astmts is None:
             self._astmts = _Statements(self.table, self.owners, self._aengine.dialect)
-        return self._aengine, self._astmts
+        return self._aengine, self._astmts, self._autocommit(self._aengine, self._owns_aengine)
 
-    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
-        return unavailable("the database", exc)
+    def _schema(self, conn: Any, make: Callable[..., None]) -> None:
+        make(conn, checkfirst=True)
 
-    # -- sync execution ------------------------------------------------------------------------
-    def _call(self, work: Callable[[Any, _Statements], Any], retry: bool = True) -> Any:
-        engine, stmts = self._sync()
-        try:
-            if self._owns_engine and engine.dialect.name in ("postgresql", "sqlite", *_MYSQL):
-                with engine.connect() as conn:
-                    if not self._ready:
-                        self._setup(conn)
-                    return work(conn, stmts)
-            with engine.begin() as conn:
-                if not self._ready:
-                    self._setup(conn)
-                return work(conn, stmts)
-        except _CONNECTION_ERRORS as exc:
-            if retry and getattr(exc, "connection_invalidated", False):
-                return self._call(work, retry=False)
-            raise self._unavailable(exc) from exc
-
-    def _setup(self, conn: Any) -> None:
-        self.metadata.create_all(conn, checkfirst=True)
-        self._ready = True
-
-    async def _acall(self, work: Callable[[Any, _Statements], Any], retry: bool = True) -> Any:
-        engine, stmts = self._async()
-        try:
-            own = self._owns_aengine and engine.dialect.name in ("postgresql", "sqlite", *_MYSQL)
-            async with engine.connect() if own else engine.begin() as conn:
-                if not self._ready:
-                    await conn.run_sync(self.metadata.create_all, checkfirst=True)
-                    self._ready = True
-                return await work(conn, stmts)
-        except _CONNECTION_ERRORS as exc:
-            if retry and getattr(exc, "connection_invalidated", False):
-                return await self._acall(work, retry=False)
-            raise self._unavailable(exc) from exc
-
-    # -- schema --------------------------------------------------------------------------------
-    def create_schema(self) -> None:
-        """Create the table and its index now (if they do not exist)."""
-        self._ready = False
-        self._call(lambda conn, s: None)
-
-    async def acreate_schema(self) -> None:
-        """Async twin of :meth:`create_schema`."""
-        self._ready = False
-
-        async def nothing(conn: Any, s: _Statements) -> None:
-            return None
-
-        await self._acall(nothing)
-
-    def drop_schema(self) -> None:
-        """Drop the table (every session is lost); it is created again on next use."""
-        self._ready = True
-        self._call(lambda conn, s: self.metadata.drop_all(conn, checkfirst=True))
-        self._ready = not self._create_schema
-
-    async def adrop_schema(self) -> None:
-        """Async twin of :meth:`drop_schema`."""
-        self._ready = True
-
-        async def drop(conn: Any, s: _Statements) -> None:
-            await conn.run_sync(self.metadata.drop_all, checkfirst=True)
-
-        await self._acall(drop)
-        self._ready = not self._create_schema
-
-    # -- the Backend protocol ----------------------------------------------------------------
-    def _get_params(self, key: str, touch: int | None) -> dict[str, Any]:
-        now = self._clock()
-        if touch is None:
-            return {"p_key": key, "p_now": now}
-        return {"p_key": key, "p_now": now, "p_exp": now + touch}
-
-    def _set_params(
-        self, key: str, data: bytes, ttl: int, if_version: int | None
-    ) -> dict[str, Any]:
-        now = self._clock()
-        params = {"p_key": key, "p_data": data, "p_now": now, "p_exp": now + ttl}
-        if if_version is not None:
-            params["p_ver"] = if_version
-        return params
-
-    def get(self, key: str, *, touch: int | None = None) -> Record | None:
-        params = self._get_params(key, touch)
-        if touch is None:
-            row = self._call(lambda conn, s: conn.execute(s.get, params).first())
-        else:
-            row = self._call(lambda conn, s: _touch(conn, s, params))
-        return None if row is None else row_record(row)
-
-    def set(
-        self,
-        key: str,
-        data: bytes,
-        ttl: int,
-        *,
-        must_exist: bool = False,
-        if_version: int | None = None,
-    ) -> int | None:
-        params = self._set_params(key, data, ttl, if_version)
-        if if_version is not None:
-            return self._call(lambda conn, s: _update(conn, s, s.update_version, params), False)  # type: ignore[no-any-return]
-        if must_exist:
-            return self._call(lambda conn, s: _update(conn, s, s.update, params))  # type: ignore[no-any-return]
-        return self._call(lambda conn, s: _upsert(conn, s, params))  # type: ignore[no-any-return]
-
-    def delete(self, key: str) -> None:
-        self._call(lambda conn, s: conn.execute(s.delete, {"p_key": key}))
+    async def _aschema(self, conn: Any, make: Callable[..., None]) -> None:
+        await conn.run_sync(make, checkfirst=True)
 
     #: expired rows per purge batch, and the seconds between two (see :mod:`.base`)
     purge_batch: int = PURGE_BATCH
     purge_pause: float = PURGE_PAUSE
-
-    def purge(self, progress: PurgeProgress | None = None) -> int:
-        now, batch = self._clock(), self.purge_batch
-        total = None
-        if progress is not None:
-            total = int(
-                self._call(
-                    lambda conn, s: conn.execute(s.count_expired, {"p_now": now}).scalar_one()
-                )
-            )
-
-        def step(limit: int) -> int:
-            def work(conn: Any, s: _Statements) -> int:
-                found = conn.execute(s.expired_keys, {"p_now": now, "p_limit": limit})
-                keys = list(found.scalars())
-                if keys:
-                    conn.execute(s.purge, {"p_keys": keys, "p_now": now})
-                return len(keys)
-
-            return int(self._call(work))
-
-        removed = purge_in_batches(
-            step,
-            batch=batch,
-            pause=self.purge_pause,
-            progress=progress,
-            total=total,
-        )
-        self._call(lambda conn, s: conn.execute(s.purge_owners, {"p_now": now}))
-        return removed
-
-    # -- the owner index -----------------------------------------------------------------------
-    def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
-        params = {
-            "p_owner": owner,
-            "p_key": key,
-            "p_entry": bytes(entry),
-            "p_exp": self._clock() + ttl,
-        }
-        self._call(lambda conn, s: _index(conn, s, params))
-
-    def owned(self, owner: str) -> list[tuple[str, bytes]]:
-        params = {"p_owner": owner, "p_now": self._clock()}
-
-        def work(conn: Any, s: _Statements) -> list[tuple[str, bytes]]:
-            conn.execute(s.prune_owner, params)
-            return [(str(r[0]), bytes(r[1])) for r in conn.execute(s.owned, params)]
-
-        result: list[tuple[str, bytes]] = self._call(work)
-        return result
-
-    def unindex(self, owner: str, key: str) -> None:
-        self._call(lambda conn, s: conn.execute(s.unindex, {"p_owner": owner, "p_key": key}))
-
-    async def aindex(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
-        params = {
-            "p_owner": owner,
-            "p_key": key,
-            "p_entry": bytes(entry),
-            "p_exp": self._clock() + ttl,
-        }
-
-        async def work(conn: Any, s: _Statements) -> None:
-            if s.index_upsert is not None:
-                await conn.execute(s.index_upsert, params)
-            elif not (await conn.execute(s.index_update, params)).rowcount:
-                await conn.execute(s.index_insert, params)
-
-        await self._acall(work)
-
-    async def aowned(self, owner: str) -> list[tuple[str, bytes]]:
-        params = {"p_owner": owner, "p_now": self._clock()}
-
-        async def work(conn: Any, s: _Statements) -> list[tuple[str, bytes]]:
-            await conn.execute(s.prune_owner, params)
-            rows = (await conn.execute(s.owned, params)).all()
-            return [(str(r[0]), bytes(r[1])) for r in rows]
-
-        result: list[tuple[str, bytes]] = await self._acall(work)
-        return result
-
-    async def aunindex(self, owner: str, key: str) -> None:
-        async def work(conn: Any, s: _Statements) -> None:
-            await conn.execute(s.unindex, {"p_owner": owner, "p_key": key})
-
-        await self._acall(work)
 
     def close(self) -> None:
         if self._engine is not None and self._owns_engine:
@@ -534,78 +331,6 @@ class SQLAlchemyBackend:
             self._aengine = None
             self._astmts = None
 
-    async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
-        params = self._get_params(key, touch)
-        if touch is None:
-
-            async def work(conn: Any, s: _Statements) -> Any:
-                return (await conn.execute(s.get, params)).first()
-
-        else:
-
-            async def work(conn: Any, s: _Statements) -> Any:
-                return await _atouch(conn, s, params)
-
-        row = await self._acall(work)
-        return None if row is None else row_record(row)
-
-    async def aset(
-        self,
-        key: str,
-        data: bytes,
-        ttl: int,
-        *,
-        must_exist: bool = False,
-        if_version: int | None = None,
-    ) -> int | None:
-        params = self._set_params(key, data, ttl, if_version)
-
-        async def work(conn: Any, s: _Statements) -> int | None:
-            if if_version is not None:
-                return await _aupdate(conn, s, s.update_version, params)
-            if must_exist:
-                return await _aupdate(conn, s, s.update, params)
-            return await _aupsert(conn, s, params)
-
-        result: int | None = await self._acall(work, retry=if_version is None)
-        return result
-
-    async def adelete(self, key: str) -> None:
-        async def work(conn: Any, s: _Statements) -> None:
-            await conn.execute(s.delete, {"p_key": key})
-
-        await self._acall(work)
-
-    async def apurge(self, progress: PurgeProgress | None = None) -> int:
-        now, batch = self._clock(), self.purge_batch
-        total = None
-        if progress is not None:
-
-            async def count(conn: Any, s: _Statements) -> int:
-                return int((await conn.execute(s.count_expired, {"p_now": now})).scalar_one())
-
-            total = int(await self._acall(count))
-
-        async def step(limit: int) -> int:
-            async def work(conn: Any, s: _Statements) -> int:
-                found = await conn.execute(s.expired_keys, {"p_now": now, "p_limit": limit})
-                keys = list(found.scalars())
-                if keys:
-                    await conn.execute(s.purge, {"p_keys": keys, "p_now": now})
-                return len(keys)
-
-            return int(await self._acall(work))
-
-        removed = await apurge_in_batches(
-            step, batch=batch, pause=self.purge_pause, progress=progress, total=total
-        )
-
-        async def owners(conn: Any, s: _Statements) -> None:
-            await conn.execute(s.purge_owners, {"p_now": now})
-
-        await self._acall(owners)
-        return removed
-
     async def aclose(self) -> None:
         if self._aengine is not None and self._owns_aengine:
             await self._aengine.dispose()
@@ -613,85 +338,3 @@ class SQLAlchemyBackend:
             self._astmts = None
         if self._engine is not None and self._owns_engine:
             self._engine.dispose()
-
-
-def _index(conn: Any, s: _Statements, params: dict[str, Any]) -> None:
-    """Add or replace an owner-index entry: the dialect's upsert, else update-then-insert."""
-    if s.index_upsert is not None:
-        conn.execute(s.index_upsert, params)
-    elif not conn.execute(s.index_update, params).rowcount:
-        conn.execute(s.index_insert, params)
-
-
-def _mysql_version(result: Any) -> int | None:
-    return mysql_version(result.rowcount, result.lastrowid)
-
-
-# -- the operations, written once per mode ------------------------------------------------------
-def _touch(conn: Any, s: _Statements, params: dict[str, Any]) -> Any:
-    if s.returning:
-        return conn.execute(s.touch, params).first()
-    row = conn.execute(s.get, params).first()
-    if row is not None:
-        conn.execute(s.touch, params)
-        row = (row[0], params["p_exp"], row[2])
-    return row
-
-
-async def _atouch(conn: Any, s: _Statements, params: dict[str, Any]) -> Any:
-    if s.returning:
-        return (await conn.execute(s.touch, params)).first()
-    row = (await conn.execute(s.get, params)).first()
-    if row is not None:
-        await conn.execute(s.touch, params)
-        row = (row[0], params["p_exp"], row[2])
-    return row
-
-
-def _update(conn: Any, s: _Statements, stmt: Any, params: dict[str, Any]) -> int | None:
-    result = conn.execute(stmt, params)
-    if s.returning:
-        row = result.first()
-        return None if row is None else int(row[0])
-    if s.mysql:
-        return _mysql_version(result)
-    if result.rowcount != 1:
-        return None
-    return int(conn.execute(s.version_of, params).scalar_one())
-
-
-async def _aupdate(conn: Any, s: _Statements, stmt: Any, params: dict[str, Any]) -> int | None:
-    result = await conn.execute(stmt, params)
-    if s.returning:
-        row = result.first()
-        return None if row is None else int(row[0])
-    if s.mysql:
-        return _mysql_version(result)
-    if result.rowcount != 1:
-        return None
-    return int((await conn.execute(s.version_of, params)).scalar_one())
-
-
-def _upsert(conn: Any, s: _Statements, params: dict[str, Any]) -> int | None:
-    if s.upsert is not None:
-        result = conn.execute(s.upsert, params)
-        return _mysql_version(result) if s.mysql else int(result.scalar_one())
-    # generic: update, else insert (inside the caller's transaction)
-    stripped = {k: v for k, v in params.items() if k != "p_now"} | {"p_now": -1.0}
-    version = _update(conn, s, s.update, stripped)
-    if version is not None:
-        return version
-    conn.execute(s.insert, params)
-    return 1
-
-
-async def _aupsert(conn: Any, s: _Statements, params: dict[str, Any]) -> int | None:
-    if s.upsert is not None:
-        result = await conn.execute(s.upsert, params)
-        return _mysql_version(result) if s.mysql else int(result.scalar_one())
-    stripped = {k: v for k, v in params.items() if k != "p_now"} | {"p_now": -1.0}
-    version = await _aupdate(conn, s, s.update, stripped)
-    if version is not None:
-        return version
-    await conn.execute(s.insert, params)
-    return 1

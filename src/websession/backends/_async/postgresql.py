@@ -1,10 +1,10 @@
 """PostgreSQL's one execution path: a statement on a pooled psycopg connection, written once.
 
 The source of ``_sync/postgresql.py`` (``tools/unasync.py``): the sync and the async backend
-run the same psycopg calls (``conn.execute`` with parameters in binary format, prepared on
-each connection the first time they run there unless ``prepare=False``), on connections from
-``psycopg_pool``. :class:`AsyncBoundedConnection` puts the backend's ``timeout`` on every wait
-for the server (see its docs).
+run the same psycopg calls on connections from ``psycopg_pool``: the session statements
+through libpq (binary parameters and results, prepared on each connection the first time they
+run there unless ``prepare=False``; see :mod:`.._pq` for why), the rest through a cursor.
+:class:`AsyncBoundedConnection` puts the backend's ``timeout`` on every wait for the server.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncCursor, generators
 from psycopg import errors as pg_errors
 from psycopg.abc import PQGen
+from psycopg.pq.abc import PGresult
 from psycopg_pool import AsyncConnectionPool
 
+from .._pq import BINARY, Statement, outcome, unprepared
 from .sqlbase import FETCH_ALL, AsyncPooledSQL, AsyncReturningSQL
 
 __all__ = ["AsyncBoundedConnection", "AsyncPostgreSQL"]
@@ -40,6 +42,9 @@ class AsyncBoundedConnection(AsyncConnection[Any]):
 
     #: seconds one exchange with the server may take (None: no limit); set by the backend
     deadline: float | None = None
+    #: the cursor the backend's statements run on (binary), made once per connection: a new
+    #: cursor for each statement cost a third more CPU per statement
+    statements: AsyncCursor[Any]
 
     async def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
         try:
@@ -55,6 +60,9 @@ class AsyncPostgreSQL(AsyncReturningSQL, AsyncPooledSQL):
     """The statements of :class:`~websession.backends.postgresql.PostgreSQLBackend`, run."""
 
     _ddl: tuple[str, ...]
+    #: the session statements (by their SQL) libpq runs itself; see :mod:`.._pq`
+    _statements: dict[str, Statement]
+    _prepare: bool
     _timeout: float | None
     _pool_timeout: float
 
@@ -62,14 +70,20 @@ class AsyncPostgreSQL(AsyncReturningSQL, AsyncPooledSQL):
         raise NotImplementedError
 
     async def _aconfigure(self, conn: AsyncBoundedConnection) -> None:
-        """Each new pooled connection: the backend's deadline on its waits."""
+        """Each new pooled connection: the backend's deadline on its waits, and its cursor."""
         conn.deadline = self._timeout
+        conn.statements = conn.cursor(binary=True)
 
     @contextlib.asynccontextmanager
     async def _aconnection(self) -> AsyncIterator[AsyncBoundedConnection]:
+        # getconn/putconn, not pool.connection(): that one also commits (a no-op in autocommit
+        # mode, still a wait on the connection) and rolls back on errors (I/O on a dead server)
         pool = await self._aopen_pool()
-        async with pool.connection(self._pool_timeout) as conn:
+        conn = await pool.getconn(self._pool_timeout)
+        try:
             yield conn
+        finally:
+            await pool.putconn(conn)
 
     async def _adrain(self) -> None:
         pool = await self._aopen_pool()
@@ -81,9 +95,31 @@ class AsyncPostgreSQL(AsyncReturningSQL, AsyncPooledSQL):
         if not self._ready:
             for ddl in self._ddl:
                 with contextlib.suppress(*_RACED_DDL):  # another process made it at that moment
-                    await conn.execute(ddl)
+                    await conn.statements.execute(ddl)
             self._ready = True
-        cursor = await conn.execute(query, params, binary=True)
-        if fetch == FETCH_ALL:
-            return await cursor.fetchall()
-        return await cursor.fetchone() if fetch else cursor.rowcount
+        prepared = self._statements.get(query)
+        if prepared is None:  # the owner index and the like: psycopg's cursor
+            cursor = await conn.statements.execute(query, params)
+            if fetch == FETCH_ALL:
+                return await cursor.fetchall()
+            return await cursor.fetchone() if fetch else cursor.rowcount
+        pgconn = conn.pgconn
+        values = prepared.values(params)
+        if not self._prepare:
+            pgconn.send_query_params(prepared.sql, values, prepared.types, prepared.formats, BINARY)
+            return outcome(pgconn, await self._aresult(conn), fetch)
+        pgconn.send_query_prepared(prepared.name, values, prepared.formats, BINARY)
+        result = await self._aresult(conn)
+        if unprepared(result):  # once per connection: prepare it, then run it
+            pgconn.send_prepare(prepared.name, prepared.sql, prepared.types)
+            outcome(pgconn, await self._aresult(conn), False)
+            pgconn.send_query_prepared(prepared.name, values, prepared.formats, BINARY)
+            result = await self._aresult(conn)
+        return outcome(pgconn, result, fetch)
+
+    async def _aresult(self, conn: AsyncBoundedConnection) -> PGresult:
+        """The result of the statement just sent: psycopg's own non-blocking exchange (the one
+        its cursors use), every wait bounded by the connection's deadline."""
+        results = await conn.wait(generators.execute(conn.pgconn))
+        result: PGresult = results[0]
+        return result

@@ -2,10 +2,10 @@
 """PostgreSQL's one execution path: a statement on a pooled psycopg connection, written once.
 
 The source of ``_sync/postgresql.py`` (``tools/unasync.py``): the sync and the async backend
-run the same psycopg calls (``conn.execute`` with parameters in binary format, prepared on
-each connection the first time they run there unless ``prepare=False``), on connections from
-``psycopg_pool``. :class:`SyncBoundedConnection` puts the backend's ``timeout`` on every wait
-for the server (see its docs).
+run the same psycopg calls on connections from ``psycopg_pool``: the session statements
+through libpq (binary parameters and results, prepared on each connection the first time they
+run there unless ``prepare=False``; see :mod:`.._pq` for why), the rest through a cursor.
+:class:`SyncBoundedConnection` puts the backend's ``timeout`` on every wait for the server.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg import Connection
+from psycopg import Connection, Cursor, generators
 from psycopg import errors as pg_errors
 from psycopg.abc import PQGen
+from psycopg.pq.abc import PGresult
 from psycopg_pool import ConnectionPool
 
+from .._pq import BINARY, Statement, outcome, unprepared
 from .sqlbase import FETCH_ALL, SyncPooledSQL, SyncReturningSQL
 
 __all__ = ["SyncBoundedConnection", "SyncPostgreSQL"]
@@ -41,6 +43,9 @@ class SyncBoundedConnection(Connection[Any]):
 
     #: seconds one exchange with the server may take (None: no limit); set by the backend
     deadline: float | None = None
+    #: the cursor the backend's statements run on (binary), made once per connection: a new
+    #: cursor for each statement cost a third more CPU per statement
+    statements: Cursor[Any]
 
     def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
         try:
@@ -56,6 +61,9 @@ class SyncPostgreSQL(SyncReturningSQL, SyncPooledSQL):
     """The statements of :class:`~websession.backends.postgresql.PostgreSQLBackend`, run."""
 
     _ddl: tuple[str, ...]
+    #: the session statements (by their SQL) libpq runs itself; see :mod:`.._pq`
+    _statements: dict[str, Statement]
+    _prepare: bool
     _timeout: float | None
     _pool_timeout: float
 
@@ -63,14 +71,20 @@ class SyncPostgreSQL(SyncReturningSQL, SyncPooledSQL):
         raise NotImplementedError
 
     def _configure(self, conn: SyncBoundedConnection) -> None:
-        """Each new pooled connection: the backend's deadline on its waits."""
+        """Each new pooled connection: the backend's deadline on its waits, and its cursor."""
         conn.deadline = self._timeout
+        conn.statements = conn.cursor(binary=True)
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[SyncBoundedConnection]:
+        # getconn/putconn, not pool.connection(): that one also commits (a no-op in autocommit
+        # mode, still a wait on the connection) and rolls back on errors (I/O on a dead server)
         pool = self._open_pool()
-        with pool.connection(self._pool_timeout) as conn:
+        conn = pool.getconn(self._pool_timeout)
+        try:
             yield conn
+        finally:
+            pool.putconn(conn)
 
     def _drain(self) -> None:
         pool = self._open_pool()
@@ -82,9 +96,31 @@ class SyncPostgreSQL(SyncReturningSQL, SyncPooledSQL):
         if not self._ready:
             for ddl in self._ddl:
                 with contextlib.suppress(*_RACED_DDL):  # another process made it at that moment
-                    conn.execute(ddl)
+                    conn.statements.execute(ddl)
             self._ready = True
-        cursor = conn.execute(query, params, binary=True)
-        if fetch == FETCH_ALL:
-            return cursor.fetchall()
-        return cursor.fetchone() if fetch else cursor.rowcount
+        prepared = self._statements.get(query)
+        if prepared is None:  # the owner index and the like: psycopg's cursor
+            cursor = conn.statements.execute(query, params)
+            if fetch == FETCH_ALL:
+                return cursor.fetchall()
+            return cursor.fetchone() if fetch else cursor.rowcount
+        pgconn = conn.pgconn
+        values = prepared.values(params)
+        if not self._prepare:
+            pgconn.send_query_params(prepared.sql, values, prepared.types, prepared.formats, BINARY)
+            return outcome(pgconn, self._result(conn), fetch)
+        pgconn.send_query_prepared(prepared.name, values, prepared.formats, BINARY)
+        result = self._result(conn)
+        if unprepared(result):  # once per connection: prepare it, then run it
+            pgconn.send_prepare(prepared.name, prepared.sql, prepared.types)
+            outcome(pgconn, self._result(conn), False)
+            pgconn.send_query_prepared(prepared.name, values, prepared.formats, BINARY)
+            result = self._result(conn)
+        return outcome(pgconn, result, fetch)
+
+    def _result(self, conn: SyncBoundedConnection) -> PGresult:
+        """The result of the statement just sent: psycopg's own non-blocking exchange (the one
+        its cursors use), every wait bounded by the connection's deadline."""
+        results = conn.wait(generators.execute(conn.pgconn))
+        result: PGresult = results[0]
+        return result
