@@ -65,6 +65,14 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
         r"\b_a(command|client|call|execute|fetch|connect|transaction|cursor|checkout|checkin)\b",
         r"_\1",
     ),
+    # ... and the SQL backends' (sqlbase, postgresql, mysql, sqlalchemy)
+    (r"\ba(create_schema|drop_schema|purge_owners|purge_in_batches)\b", r"\1"),
+    (
+        r"\b_a(run|connection|drain|open_pool|configure|bounded|statement|pool|prepared|schema"
+        r"|touch|update|upsert|result)\b",
+        r"_\1",
+    ),
+    (r"\bAbstractAsyncContextManager\b", "AbstractContextManager"),
     # classes: AsyncRedisOps -> RedisOps, redis.asyncio.Redis -> redis.Redis
     (r"\bAsync([A-Z]\w*)", r"\1"),
     (r"\bredis\.asyncio\b", "redis"),

@@ -26,8 +26,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ._async.mysql import AsyncMySQL
-from ._sync.mysql import SyncMySQL
+from ._async.mysql import AsyncMySQLOps
+from ._sync.mysql import MySQLOps
 from .sqlbase import (
     DEFAULT_TABLE,
     AsyncPool,
@@ -54,7 +54,7 @@ class _StatementTimeout(Exception):
     """A statement that did not answer within the backend's timeout."""
 
 
-class MySQLBackend(PooledSQL, SyncMySQL, AsyncMySQL):
+class MySQLBackend(PooledSQL, MySQLOps, AsyncMySQLOps):
     """Session records in a MySQL/MariaDB table.
 
     Args:

@@ -11,19 +11,20 @@ Sync and async run the same code (``_async/postgresql.py``, the sync twin genera
 the session statements through psycopg's libpq layer with binary parameters and results
 (``_pq.py``), prepared on each connection the first time they run there (``prepare=False``
 for PgBouncer in transaction mode: then each runs unnamed), on connections from
-``psycopg_pool`` (a ``ConnectionPool`` for threads, an
-``AsyncConnectionPool`` per event loop), every wait for the server bounded by ``timeout``.
+``psycopg_pool``'s ``ConnectionPool`` for threads (the event loop's come from a small pool of
+websession's own: see ``_aopen_pool``), every wait for the server bounded by ``timeout``.
 """
 
 from __future__ import annotations
 
-import asyncio
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from .sqlbase import (
     DEFAULT_TABLE,
+    AsyncPool,
     PooledSQL,
     ReturningSQL,
     missing_client,
@@ -36,10 +37,11 @@ try:
     import psycopg
     import psycopg_pool
     from psycopg.conninfo import conninfo_to_dict
+    from psycopg.pq import TransactionStatus
 
-    from ._async.postgresql import AsyncBoundedConnection, AsyncPostgreSQL
+    from ._async.postgresql import AsyncBoundedConnection, AsyncPostgreSQLOps
     from ._pq import statement
-    from ._sync.postgresql import SyncBoundedConnection, SyncPostgreSQL
+    from ._sync.postgresql import BoundedConnection, PostgreSQLOps
 except ImportError as _exc:  # pragma: no cover - depends on the environment
     raise missing_client("postgresql", _exc) from _exc
 
@@ -48,7 +50,7 @@ __all__ = ["PostgreSQLBackend"]
 _OPTIONS = ("table", "create_schema", "pool_size", "prepare", "clock", "timeout")
 
 
-class PostgreSQLBackend(ReturningSQL, PooledSQL, SyncPostgreSQL, AsyncPostgreSQL):
+class PostgreSQLBackend(ReturningSQL, PooledSQL, PostgreSQLOps, AsyncPostgreSQLOps):
     """Session records in a PostgreSQL table.
 
     Args:
@@ -56,8 +58,8 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL, SyncPostgreSQL, AsyncPostgreSQL
             libpq parameters such as ``sslmode`` or ``connect_timeout`` go in it.
         table: the table (``name`` or ``schema.name``), ``websession_sessions`` by default.
         create_schema: create the table and its index on first use.
-        pool_size: how many connections each pool holds at most (one pool for threads, one
-            for the event loop); a call waits for a free one up to ``connect_timeout``.
+        pool_size: how many connections the threads' pool holds at most (a call waits for a
+            free one up to ``connect_timeout``), and how many idle ones the event loop's keeps.
         prepare: prepare statements server-side (turn off behind PgBouncer in transaction mode).
         connect_timeout: seconds to wait for a connection (unless the conninfo sets it;
             libpq counts whole seconds, at least 2).
@@ -107,9 +109,11 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL, SyncPostgreSQL, AsyncPostgreSQL
         given = conninfo_to_dict(conninfo, **kwargs).get("connect_timeout", connect_timeout)
         #: how long a call waits for a pooled connection (libpq counts at least 2 s to connect)
         self._pool_timeout = max(float(given or 0), 2.0)
-        self._pool: psycopg_pool.ConnectionPool[SyncBoundedConnection] | None = None
-        self._apool: psycopg_pool.AsyncConnectionPool[AsyncBoundedConnection] | None = None
-        self._aloop: asyncio.AbstractEventLoop | None = None
+        self._pool: psycopg_pool.ConnectionPool[BoundedConnection] | None = None
+        self._pool_lock = threading.Lock()
+        self._apool: AsyncPool[AsyncBoundedConnection] = AsyncPool(
+            self._aconnect, _aclose, _abandon, max_idle=pool_size, reusable=_reusable
+        )
 
         t = ".".join(f'"{p}"' for p in parts)
         index = f'"{parts[-1]}_expires_at_idx"'
@@ -157,69 +161,65 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL, SyncPostgreSQL, AsyncPostgreSQL
         """The statements that create the table and its index."""
         return list(self._ddl)
 
-    # -- the pools: opened on first use (no threads or tasks for a backend never used) --------
-    def _pool_options(self) -> dict[str, Any]:
-        return {
-            "kwargs": self._connect_kwargs,
-            "min_size": 1,
-            "max_size": self.pool_size,
-            "open": False,
-            "timeout": self._pool_timeout,
-            "name": f"websession-{self.table}",
-        }
-
-    def _open_pool(self) -> psycopg_pool.ConnectionPool[SyncBoundedConnection]:
+    # -- the pools ---------------------------------------------------------------------------
+    def _open_pool(self) -> psycopg_pool.ConnectionPool[BoundedConnection]:
+        """The threads' pool, opened on first use (no threads for a backend never used)."""
         pool = self._pool
         if pool is None:
-            pool = psycopg_pool.ConnectionPool(
-                self.conninfo,
-                connection_class=SyncBoundedConnection,
-                configure=self._configure,
-                **self._pool_options(),
-            )
-            self._pool = pool
-            pool.open()
+            with self._pool_lock:
+                pool = self._pool
+                if pool is None:
+                    pool = psycopg_pool.ConnectionPool(
+                        self.conninfo,
+                        connection_class=BoundedConnection,
+                        kwargs=self._connect_kwargs,
+                        min_size=1,
+                        max_size=self.pool_size,
+                        open=False,
+                        timeout=self._pool_timeout,
+                        configure=self._configure,
+                        name=f"websession-{self.table}",
+                    )
+                    pool.open()
+                    self._pool = pool
         return pool
 
-    async def _aopen_pool(self) -> psycopg_pool.AsyncConnectionPool[AsyncBoundedConnection]:
-        pool, loop = self._apool, asyncio.get_running_loop()
-        if pool is None or self._aloop is not loop:
-            # connections belong to the loop that opened them: a new loop (a new asyncio.run)
-            # gets a new pool, and the old one's idle connections are closed without a loop
-            _abandon(pool)
-            pool = psycopg_pool.AsyncConnectionPool(
-                self.conninfo,
-                connection_class=AsyncBoundedConnection,
-                configure=self._aconfigure,
-                **self._pool_options(),
-            )
-            self._apool, self._aloop = pool, loop
-            await pool.open()
-        return pool
+    async def _aopen_pool(self) -> AsyncPool[AsyncBoundedConnection]:
+        # Not psycopg_pool's AsyncConnectionPool: its scheduler and worker tasks outlive a
+        # request, and its scheduler swallows CancelledError, so an event loop ended without
+        # `await backend.aclose()` (asyncio.run in a script or a test, a framework without a
+        # shutdown hook) never finished: asyncio.run hung for good cancelling them (seen in
+        # tests/stores/test_revocation.py). AsyncPool has no tasks, and drops a finished
+        # loop's connections on the next one's first call.
+        return self._apool
+
+    async def _aconnect(self) -> AsyncBoundedConnection:
+        conn = await AsyncBoundedConnection.connect(self.conninfo, **self._connect_kwargs)
+        await self._aconfigure(conn)
+        return conn
 
     def close(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
-        apool, self._apool, self._aloop = self._apool, None, None
-        _abandon(apool)
+        self._apool.close()
 
     async def aclose(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
-        apool, loop, self._apool, self._aloop = self._apool, self._aloop, None, None
-        if apool is not None and loop is asyncio.get_running_loop():
-            await apool.close()
-        else:
-            _abandon(apool)
+        await self._apool.aclose()
 
 
-def _abandon(pool: psycopg_pool.AsyncConnectionPool[AsyncBoundedConnection] | None) -> None:
-    """Close ``pool``'s idle connections without an event loop (its own may be gone).
+async def _aclose(conn: AsyncBoundedConnection) -> None:
+    await conn.close()
 
-    psycopg_pool has no loop-free close, so this reads its deque of idle connections
-    (``_pool``); ``finish`` closes a socket and needs no loop.
-    """
-    for conn in list(getattr(pool, "_pool", ())):
-        conn.pgconn.finish()
+
+def _abandon(conn: AsyncBoundedConnection) -> None:
+    conn.pgconn.finish()  # closes the socket; needs no event loop
+
+
+def _reusable(conn: AsyncBoundedConnection) -> bool:
+    """Whether ``conn`` may serve again: intact, and outside any transaction (the checks
+    psycopg_pool makes when a connection comes back)."""
+    return not conn.closed and conn.info.transaction_status == TransactionStatus.IDLE

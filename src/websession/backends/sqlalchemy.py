@@ -36,8 +36,8 @@ try:
     from sqlalchemy.dialects import mysql as sa_mysql
     from sqlalchemy.engine import URL, Engine, make_url
 
-    from ._async.sqlalchemy import AsyncSQLAlchemy
-    from ._sync.sqlalchemy import SyncSQLAlchemy
+    from ._async.sqlalchemy import AsyncSQLAlchemyOps
+    from ._sync.sqlalchemy import SQLAlchemyOps
 except ImportError as _exc:  # pragma: no cover - depends on the environment
     raise missing_client("sqlalchemy", _exc) from _exc
 
@@ -156,7 +156,7 @@ class _Statements:
         self.purge_owners = sa.delete(owners).where(o.expires_at <= p("p_now"))
 
 
-class SQLAlchemyBackend(SyncSQLAlchemy, AsyncSQLAlchemy):
+class SQLAlchemyBackend(SQLAlchemyOps, AsyncSQLAlchemyOps):
     """Session records in a table, through SQLAlchemy 2 (sync ``Engine``, ``AsyncEngine``).
 
     Args:

@@ -34,7 +34,8 @@ generated from it (``make generate``).
 
 :class:`SyncPool` and :class:`AsyncPool` are small pools for PyMySQL and the async MySQL
 drivers (a LIFO list of idle connections; one that failed with a connection error is closed
-and every idle one is dropped with it). PostgreSQL uses ``psycopg_pool``.
+and every idle one is dropped with it). PostgreSQL's sync side uses ``psycopg_pool``; its async
+side uses :class:`AsyncPool` too (see ``PostgreSQLBackend._aopen_pool`` for why).
 """
 
 # The SQL is built once from a table name checked by validate_table (identifiers only).
@@ -49,9 +50,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from ..errors import StoreUnavailable
-from ._async.sqlbase import FETCH_ALL, AsyncPooledSQL
+from ._async.sqlbase import FETCH_ALL, AsyncPooledOps
 from ._errors import unavailable
-from ._sync.sqlbase import SyncPooledSQL, SyncReturningSQL, SyncSQL
+from ._sync.sqlbase import PooledOps, ReturningOps, SQLOps
 from .base import PURGE_BATCH, PURGE_PAUSE, Record
 
 __all__ = [
@@ -200,10 +201,12 @@ class AsyncPool(Generic[C]):
         abandon: Callable[[C], None],
         *,
         max_idle: int = 10,
+        reusable: Callable[[C], bool] = lambda conn: True,
     ) -> None:
         self._connect = connect
         self._close = close
         self._abandon = abandon
+        self._reusable = reusable
         self.max_idle = max_idle
         self._idle: list[C] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -223,6 +226,19 @@ class AsyncPool(Generic[C]):
             await self._quietly_close(conn)
         else:
             self._idle.append(conn)
+
+    # psycopg_pool's names, so that PostgreSQL's one source serves this pool and ConnectionPool
+    async def getconn(self, timeout: float | None = None) -> C:
+        """A connection (``timeout``: unused, connecting has its own)."""
+        return (await self.acquire())[0]
+
+    async def putconn(self, conn: C) -> None:
+        """Put ``conn`` back if ``reusable`` says so (it is intact, outside a transaction),
+        else close it."""
+        if self._reusable(conn):
+            await self.release(conn)
+        else:
+            self._quietly_abandon(conn)
 
     async def discard(self, conn: C) -> None:
         self._quietly_abandon(conn)
@@ -281,8 +297,8 @@ def owner_table(name: str) -> str:
     return name + "_owners"
 
 
-class SQLBackend(SyncSQL):
-    """The owner index's statements, and (from ``SyncSQL``) schema, delete and the owner index
+class SQLBackend(SQLOps):
+    """The owner index's statements, and (from ``SQLOps``) schema, delete and the owner index
     over the backend's ``_run``, the same on every SQL backend.
 
     ``_run(query, params, fetch, retry)`` runs one statement (creating the table first while
@@ -311,12 +327,12 @@ class SQLBackend(SyncSQL):
         return head
 
 
-class ReturningSQL(SQLBackend, SyncReturningSQL):
+class ReturningSQL(SQLBackend, ReturningOps):
     """PostgreSQL and SQLite: one statement per operation, ``UPDATE/INSERT ... RETURNING``.
 
     The statements are the same on both but for the driver's placeholder (``%s``, ``?``); the
     non-fetching ``_run`` returns the row count. ``get``/``set``/``purge`` come from
-    ``SyncReturningSQL`` (and ``AsyncReturningSQL`` for the async twins).
+    ``ReturningOps`` (and ``AsyncReturningOps`` for the async twins).
     """
 
     def _build_statements(self, t: str, p: str) -> None:
@@ -355,9 +371,9 @@ class ReturningSQL(SQLBackend, SyncReturningSQL):
         )
 
 
-class PooledSQL(SQLBackend, SyncPooledSQL, AsyncPooledSQL):
+class PooledSQL(SQLBackend, PooledOps, AsyncPooledOps):
     """One statement on a pooled connection, sync (``_run``) and async (``_arun``): see
-    ``AsyncPooledSQL`` for the rules; a backend gives its pool's ``_connection``/``_aconnection``,
+    ``AsyncPooledOps`` for the rules; a backend gives its pool's ``_connection``/``_aconnection``,
     ``_drain``/``_adrain``, ``_execute``/``_aexecute``, its connection errors and its name."""
 
     #: for the messages: "<name> is unavailable: ..."

@@ -10,17 +10,17 @@ then an ``UPDATE``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from ..base import PurgeProgress, Record, apurge_in_batches
 from ..sqlbase import mysql_version, row_record
-from .sqlbase import FETCH_ALL, AsyncPooledSQL
+from .sqlbase import FETCH_ALL, AsyncPooledOps
 
-__all__ = ["AsyncMySQL"]
+__all__ = ["AsyncMySQLOps"]
 
 
-class AsyncMySQL(AsyncPooledSQL):
+class AsyncMySQLOps(AsyncPooledOps):
     """The statements of :class:`~websession.backends.mysql.MySQLBackend`, run."""
 
     _ddl: tuple[str, ...]
@@ -33,7 +33,7 @@ class AsyncMySQL(AsyncPooledSQL):
     _q_purge: str
     _q_count_expired: str
 
-    async def _abounded(self, conn: Any, statement: Awaitable[Any]) -> Any:
+    async def _abounded(self, conn: Any, statement: Any) -> Any:
         raise NotImplementedError
 
     @contextlib.asynccontextmanager
@@ -67,7 +67,7 @@ class AsyncMySQL(AsyncPooledSQL):
                 return await cursor.fetchone()
             return (cursor.rowcount, cursor.lastrowid)
 
-    # -- the Backend protocol (delete and the owner index come from AsyncSQL) -----------------
+    # -- the Backend protocol (delete and the owner index come from AsyncSQLOps) -----------------
     async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
         now = self._clock()
         row = await self._arun(self._q_get, (key, now), True)

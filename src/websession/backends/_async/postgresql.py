@@ -18,12 +18,11 @@ from psycopg import AsyncConnection, AsyncCursor, generators
 from psycopg import errors as pg_errors
 from psycopg.abc import PQGen
 from psycopg.pq.abc import PGresult
-from psycopg_pool import AsyncConnectionPool
 
 from .._pq import BINARY, Statement, outcome, unprepared
-from .sqlbase import FETCH_ALL, AsyncPooledSQL, AsyncReturningSQL
+from .sqlbase import FETCH_ALL, AsyncPooledOps, AsyncReturningOps
 
-__all__ = ["AsyncBoundedConnection", "AsyncPostgreSQL"]
+__all__ = ["AsyncBoundedConnection", "AsyncPostgreSQLOps"]
 
 RV = TypeVar("RV")
 
@@ -56,7 +55,7 @@ class AsyncBoundedConnection(AsyncConnection[Any]):
             ) from exc
 
 
-class AsyncPostgreSQL(AsyncReturningSQL, AsyncPooledSQL):
+class AsyncPostgreSQLOps(AsyncReturningOps, AsyncPooledOps):
     """The statements of :class:`~websession.backends.postgresql.PostgreSQLBackend`, run."""
 
     _ddl: tuple[str, ...]
@@ -66,7 +65,8 @@ class AsyncPostgreSQL(AsyncReturningSQL, AsyncPooledSQL):
     _timeout: float | None
     _pool_timeout: float
 
-    async def _aopen_pool(self) -> AsyncConnectionPool[AsyncBoundedConnection]:
+    async def _aopen_pool(self) -> Any:
+        """The pool: getconn, putconn and drain, as psycopg_pool's."""
         raise NotImplementedError
 
     async def _aconfigure(self, conn: AsyncBoundedConnection) -> None:

@@ -19,7 +19,7 @@ from .._errors import unavailable
 from ..base import PurgeProgress, Record, apurge_in_batches
 from ..sqlbase import mysql_version, row_record
 
-__all__ = ["AsyncSQLAlchemy"]
+__all__ = ["AsyncSQLAlchemyOps"]
 
 _CONNECTION_ERRORS = (
     sa_exc.OperationalError,
@@ -33,7 +33,7 @@ _CONNECTION_ERRORS = (
 Work = Callable[[Any, Any], Any]
 
 
-class AsyncSQLAlchemy:
+class AsyncSQLAlchemyOps:
     """The Backend protocol over ``_aprepared()``: (engine, the dialect's statements, whether
     to run each statement on its own in autocommit mode rather than in a transaction)."""
 

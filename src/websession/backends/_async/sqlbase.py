@@ -1,8 +1,8 @@
 """What every SQL backend does over its ``_arun`` (run one statement), written once.
 
-The source of ``_sync/sqlbase.py`` (``tools/unasync.py``). :class:`AsyncSQL`: schema, delete
-and the owner index; :class:`AsyncReturningSQL`: ``get``/``set``/``purge`` where the database
-has ``UPDATE ... RETURNING`` (PostgreSQL, SQLite); :class:`AsyncPooledSQL`: ``_arun`` on a
+The source of ``_sync/sqlbase.py`` (``tools/unasync.py``). :class:`AsyncSQLOps`: schema, delete
+and the owner index; :class:`AsyncReturningOps`: ``get``/``set``/``purge`` where the database
+has ``UPDATE ... RETURNING`` (PostgreSQL, SQLite); :class:`AsyncPooledOps`: ``_arun`` on a
 pooled connection (PostgreSQL, MySQL). The statements themselves are built in
 :mod:`websession.backends.sqlbase`.
 """
@@ -17,7 +17,7 @@ from typing import Any
 from ...errors import StoreUnavailable
 from ..base import PurgeProgress, Record, apurge_in_batches
 
-__all__ = ["FETCH_ALL", "AsyncPooledSQL", "AsyncReturningSQL", "AsyncSQL"]
+__all__ = ["FETCH_ALL", "AsyncPooledOps", "AsyncReturningOps", "AsyncSQLOps"]
 
 #: ``fetch`` value for ``_arun``: every row, not only the first
 FETCH_ALL = "all"
@@ -26,7 +26,7 @@ FETCH_ALL = "all"
 _IDLE_DEATH = 0.25
 
 
-class AsyncSQL:
+class AsyncSQLOps:
     """Schema, delete and the owner index over ``_arun(query, params, fetch, retry)``.
 
     ``_arun`` runs one statement (creating the tables first while ``_ready`` is false) and
@@ -90,7 +90,7 @@ class AsyncSQL:
         return await apurge_in_batches(step, batch=self.purge_batch, pause=self.purge_pause)
 
 
-class AsyncReturningSQL(AsyncSQL):
+class AsyncReturningOps(AsyncSQLOps):
     """``get``, ``set`` and ``purge`` in one statement each, with ``... RETURNING``; the
     non-fetching ``_arun`` returns the row count."""
 
@@ -146,7 +146,7 @@ class AsyncReturningSQL(AsyncSQL):
         return removed
 
 
-class AsyncPooledSQL(AsyncSQL):
+class AsyncPooledOps(AsyncSQLOps):
     """``_arun``: one statement on a connection from the backend's pool.
 
     A backend gives ``_aconnection()`` (a pooled connection for the block, put back after it;

@@ -1,7 +1,7 @@
-# Generated from _async/mysql.py by tools/unasync.py (make generate): do not edit.
+# GENERATED from _async/mysql.py by tools/unasync.py (make generate): do not edit.
 """MySQL's and MariaDB's operations on a pooled connection, written once.
 
-The source of ``_sync/mysql.py`` (``tools/unasync.py``): PyMySQL and the async drivers
+The source of ``_sync/mysql.py`` (``tools/unasync.py``): PyMySQL and the sync drivers
 (aiomysql, asyncmy) share PyMySQL's cursor API, so one body serves both. MySQL has no
 ``RETURNING``: a write's new version comes back through ``LAST_INSERT_ID(version + 1)``
 (:func:`~websession.backends.sqlbase.mysql_version`), and a sliding-expiry load is a ``SELECT``
@@ -11,17 +11,17 @@ then an ``UPDATE``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from ..base import PurgeProgress, Record, purge_in_batches
 from ..sqlbase import mysql_version, row_record
-from .sqlbase import FETCH_ALL, SyncPooledSQL
+from .sqlbase import FETCH_ALL, PooledOps
 
-__all__ = ["SyncMySQL"]
+__all__ = ["MySQLOps"]
 
 
-class SyncMySQL(SyncPooledSQL):
+class MySQLOps(PooledOps):
     """The statements of :class:`~websession.backends.mysql.MySQLBackend`, run."""
 
     _ddl: tuple[str, ...]
@@ -34,7 +34,7 @@ class SyncMySQL(SyncPooledSQL):
     _q_purge: str
     _q_count_expired: str
 
-    def _bounded(self, conn: Any, statement: Awaitable[Any]) -> Any:
+    def _bounded(self, conn: Any, statement: Any) -> Any:
         raise NotImplementedError
 
     @contextlib.contextmanager
@@ -68,7 +68,7 @@ class SyncMySQL(SyncPooledSQL):
                 return cursor.fetchone()
             return (cursor.rowcount, cursor.lastrowid)
 
-    # -- the Backend protocol (delete and the owner index come from SyncSQL) -----------------
+    # -- the Backend protocol (delete and the owner index come from SQLOps) -----------------
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
         now = self._clock()
         row = self._run(self._q_get, (key, now), True)

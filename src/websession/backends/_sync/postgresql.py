@@ -1,11 +1,11 @@
-# Generated from _async/postgresql.py by tools/unasync.py (make generate): do not edit.
+# GENERATED from _async/postgresql.py by tools/unasync.py (make generate): do not edit.
 """PostgreSQL's one execution path: a statement on a pooled psycopg connection, written once.
 
-The source of ``_sync/postgresql.py`` (``tools/unasync.py``): the sync and the async backend
+The source of ``_sync/postgresql.py`` (``tools/unasync.py``): the sync and the sync backend
 run the same psycopg calls on connections from ``psycopg_pool``: the session statements
 through libpq (binary parameters and results, prepared on each connection the first time they
 run there unless ``prepare=False``; see :mod:`.._pq` for why), the rest through a cursor.
-:class:`SyncBoundedConnection` puts the backend's ``timeout`` on every wait for the server.
+:class:`BoundedConnection` puts the backend's ``timeout`` on every wait for the server.
 """
 
 from __future__ import annotations
@@ -19,19 +19,18 @@ from psycopg import Connection, Cursor, generators
 from psycopg import errors as pg_errors
 from psycopg.abc import PQGen
 from psycopg.pq.abc import PGresult
-from psycopg_pool import ConnectionPool
 
 from .._pq import BINARY, Statement, outcome, unprepared
-from .sqlbase import FETCH_ALL, SyncPooledSQL, SyncReturningSQL
+from .sqlbase import FETCH_ALL, PooledOps, ReturningOps
 
-__all__ = ["SyncBoundedConnection", "SyncPostgreSQL"]
+__all__ = ["BoundedConnection", "PostgreSQLOps"]
 
 RV = TypeVar("RV")
 
 _RACED_DDL = (pg_errors.UniqueViolation, pg_errors.DuplicateTable, pg_errors.DuplicateObject)
 
 
-class SyncBoundedConnection(Connection[Any]):
+class BoundedConnection(Connection[Any]):
     """A psycopg connection whose every wait for the server ends after ``deadline`` seconds.
 
     libpq's waits have no limit, and the server's ``statement_timeout`` does not help when the
@@ -57,7 +56,7 @@ class SyncBoundedConnection(Connection[Any]):
             ) from exc
 
 
-class SyncPostgreSQL(SyncReturningSQL, SyncPooledSQL):
+class PostgreSQLOps(ReturningOps, PooledOps):
     """The statements of :class:`~websession.backends.postgresql.PostgreSQLBackend`, run."""
 
     _ddl: tuple[str, ...]
@@ -67,16 +66,17 @@ class SyncPostgreSQL(SyncReturningSQL, SyncPooledSQL):
     _timeout: float | None
     _pool_timeout: float
 
-    def _open_pool(self) -> ConnectionPool[SyncBoundedConnection]:
+    def _open_pool(self) -> Any:
+        """The pool: getconn, putconn and drain, as psycopg_pool's."""
         raise NotImplementedError
 
-    def _configure(self, conn: SyncBoundedConnection) -> None:
+    def _configure(self, conn: BoundedConnection) -> None:
         """Each new pooled connection: the backend's deadline on its waits, and its cursor."""
         conn.deadline = self._timeout
         conn.statements = conn.cursor(binary=True)
 
     @contextlib.contextmanager
-    def _connection(self) -> Iterator[SyncBoundedConnection]:
+    def _connection(self) -> Iterator[BoundedConnection]:
         # getconn/putconn, not pool.connection(): that one also commits (a no-op in autocommit
         # mode, still a wait on the connection) and rolls back on errors (I/O on a dead server)
         pool = self._open_pool()
@@ -91,7 +91,7 @@ class SyncPostgreSQL(SyncReturningSQL, SyncPooledSQL):
         pool.drain()
 
     def _execute(
-        self, conn: SyncBoundedConnection, query: str, params: tuple[Any, ...], fetch: Any
+        self, conn: BoundedConnection, query: str, params: tuple[Any, ...], fetch: Any
     ) -> Any:
         if not self._ready:
             for ddl in self._ddl:
@@ -118,7 +118,7 @@ class SyncPostgreSQL(SyncReturningSQL, SyncPooledSQL):
             result = self._result(conn)
         return outcome(pgconn, result, fetch)
 
-    def _result(self, conn: SyncBoundedConnection) -> PGresult:
+    def _result(self, conn: BoundedConnection) -> PGresult:
         """The result of the statement just sent: psycopg's own non-blocking exchange (the one
         its cursors use), every wait bounded by the connection's deadline."""
         results = conn.wait(generators.execute(conn.pgconn))

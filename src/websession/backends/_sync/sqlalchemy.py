@@ -1,4 +1,4 @@
-# Generated from _async/sqlalchemy.py by tools/unasync.py (make generate): do not edit.
+# GENERATED from _async/sqlalchemy.py by tools/unasync.py (make generate): do not edit.
 """SQLAlchemyBackend's operations, written once over an engine's connection.
 
 The source of ``_sync/sqlalchemy.py`` (``tools/unasync.py``): SQLAlchemy's ``Connection``
@@ -20,7 +20,7 @@ from .._errors import unavailable
 from ..base import PurgeProgress, Record, purge_in_batches
 from ..sqlbase import mysql_version, row_record
 
-__all__ = ["SyncSQLAlchemy"]
+__all__ = ["SQLAlchemyOps"]
 
 _CONNECTION_ERRORS = (
     sa_exc.OperationalError,
@@ -34,7 +34,7 @@ _CONNECTION_ERRORS = (
 Work = Callable[[Any, Any], Any]
 
 
-class SyncSQLAlchemy:
+class SQLAlchemyOps:
     """The Backend protocol over ``_prepared()``: (engine, the dialect's statements, whether
     to run each statement on its own in autocommit mode rather than in a transaction)."""
 

@@ -1,9 +1,9 @@
-# Generated from _async/sqlbase.py by tools/unasync.py (make generate): do not edit.
+# GENERATED from _async/sqlbase.py by tools/unasync.py (make generate): do not edit.
 """What every SQL backend does over its ``_run`` (run one statement), written once.
 
-The source of ``_sync/sqlbase.py`` (``tools/unasync.py``). :class:`SyncSQL`: schema, delete
-and the owner index; :class:`SyncReturningSQL`: ``get``/``set``/``purge`` where the database
-has ``UPDATE ... RETURNING`` (PostgreSQL, SQLite); :class:`SyncPooledSQL`: ``_run`` on a
+The source of ``_sync/sqlbase.py`` (``tools/unasync.py``). :class:`SQLOps`: schema, delete
+and the owner index; :class:`ReturningOps`: ``get``/``set``/``purge`` where the database
+has ``UPDATE ... RETURNING`` (PostgreSQL, SQLite); :class:`PooledOps`: ``_run`` on a
 pooled connection (PostgreSQL, MySQL). The statements themselves are built in
 :mod:`websession.backends.sqlbase`.
 """
@@ -18,7 +18,7 @@ from typing import Any
 from ...errors import StoreUnavailable
 from ..base import PurgeProgress, Record, purge_in_batches
 
-__all__ = ["FETCH_ALL", "SyncPooledSQL", "SyncReturningSQL", "SyncSQL"]
+__all__ = ["FETCH_ALL", "PooledOps", "ReturningOps", "SQLOps"]
 
 #: ``fetch`` value for ``_run``: every row, not only the first
 FETCH_ALL = "all"
@@ -27,7 +27,7 @@ FETCH_ALL = "all"
 _IDLE_DEATH = 0.25
 
 
-class SyncSQL:
+class SQLOps:
     """Schema, delete and the owner index over ``_run(query, params, fetch, retry)``.
 
     ``_run`` runs one statement (creating the tables first while ``_ready`` is false) and
@@ -89,7 +89,7 @@ class SyncSQL:
         return purge_in_batches(step, batch=self.purge_batch, pause=self.purge_pause)
 
 
-class SyncReturningSQL(SyncSQL):
+class ReturningOps(SQLOps):
     """``get``, ``set`` and ``purge`` in one statement each, with ``... RETURNING``; the
     non-fetching ``_run`` returns the row count."""
 
@@ -145,7 +145,7 @@ class SyncReturningSQL(SyncSQL):
         return removed
 
 
-class SyncPooledSQL(SyncSQL):
+class PooledOps(SQLOps):
     """``_run``: one statement on a connection from the backend's pool.
 
     A backend gives ``_connection()`` (a pooled connection for the block, put back after it;
