@@ -11,13 +11,13 @@ Sync and async run the same code (``_async/postgresql.py``, the sync twin genera
 the session statements through psycopg's libpq layer with binary parameters and results
 (``_pq.py``), prepared on each connection the first time they run there (``prepare=False``
 for PgBouncer in transaction mode: then each runs unnamed), on connections from
-``psycopg_pool``'s ``ConnectionPool`` for threads (the event loop's come from a small pool of
-websession's own: see ``_aopen_pool``), every wait for the server bounded by ``timeout``.
+small pools of websession's own (``sqlbase.SyncPool``, ``AsyncPool``: psycopg_pool cost
+more than 5% of a request's CPU sync and hung ``asyncio.run`` async, see ``_open_pool`` and
+``_aopen_pool``), every wait for the server bounded by ``timeout``.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +27,7 @@ from .sqlbase import (
     AsyncPool,
     PooledSQL,
     ReturningSQL,
+    SyncPool,
     missing_client,
     owner_table,
     split_options,
@@ -35,8 +36,6 @@ from .sqlbase import (
 
 try:
     import psycopg
-    import psycopg_pool
-    from psycopg.conninfo import conninfo_to_dict
     from psycopg.pq import TransactionStatus
 
     from ._async.postgresql import AsyncBoundedConnection, AsyncPostgreSQLOps
@@ -58,8 +57,8 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL, PostgreSQLOps, AsyncPostgreSQLO
             libpq parameters such as ``sslmode`` or ``connect_timeout`` go in it.
         table: the table (``name`` or ``schema.name``), ``websession_sessions`` by default.
         create_schema: create the table and its index on first use.
-        pool_size: how many connections the threads' pool holds at most (a call waits for a
-            free one up to ``connect_timeout``), and how many idle ones the event loop's keeps.
+        pool_size: how many idle connections to keep per pool (one pool for threads, one for
+            the event loop).
         prepare: prepare statements server-side (turn off behind PgBouncer in transaction mode).
         connect_timeout: seconds to wait for a connection (unless the conninfo sets it;
             libpq counts whole seconds, at least 2).
@@ -71,7 +70,6 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL, PostgreSQLOps, AsyncPostgreSQLO
     """
 
     _name = "PostgreSQL"
-    # (psycopg_pool's PoolTimeout, no connection in time, is an OperationalError)
     _connection_errors = (psycopg.OperationalError, psycopg.InterfaceError)
 
     def __init__(
@@ -106,11 +104,9 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL, PostgreSQLOps, AsyncPostgreSQLO
             kwargs["connect_timeout"] = connect_timeout
         kwargs.update(connect_kwargs or {})
         self._connect_kwargs = kwargs
-        given = conninfo_to_dict(conninfo, **kwargs).get("connect_timeout", connect_timeout)
-        #: how long a call waits for a pooled connection (libpq counts at least 2 s to connect)
-        self._pool_timeout = max(float(given or 0), 2.0)
-        self._pool: psycopg_pool.ConnectionPool[BoundedConnection] | None = None
-        self._pool_lock = threading.Lock()
+        self._pool: SyncPool[BoundedConnection] = SyncPool(
+            self._connect, _close, max_idle=pool_size, reusable=_reusable
+        )
         self._apool: AsyncPool[AsyncBoundedConnection] = AsyncPool(
             self._aconnect, _aclose, _abandon, max_idle=pool_size, reusable=_reusable
         )
@@ -162,27 +158,18 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL, PostgreSQLOps, AsyncPostgreSQLO
         return list(self._ddl)
 
     # -- the pools ---------------------------------------------------------------------------
-    def _open_pool(self) -> psycopg_pool.ConnectionPool[BoundedConnection]:
-        """The threads' pool, opened on first use (no threads for a backend never used)."""
-        pool = self._pool
-        if pool is None:
-            with self._pool_lock:
-                pool = self._pool
-                if pool is None:
-                    pool = psycopg_pool.ConnectionPool(
-                        self.conninfo,
-                        connection_class=BoundedConnection,
-                        kwargs=self._connect_kwargs,
-                        min_size=1,
-                        max_size=self.pool_size,
-                        open=False,
-                        timeout=self._pool_timeout,
-                        configure=self._configure,
-                        name=f"websession-{self.table}",
-                    )
-                    pool.open()
-                    self._pool = pool
-        return pool
+    def _open_pool(self) -> SyncPool[BoundedConnection]:
+        # Not psycopg_pool's ConnectionPool: measured through the Flask app of
+        # benchmarks/server_apps.py (a test client, 1,500 requests, 2026-11-29, three
+        # interleaved runs), a request cost 465-482 µs of CPU with this pool and 487-553 µs
+        # with ConnectionPool (5-15% more; its threads and locks), against 427-438 µs before
+        # issue 11. Issue 11 keeps a hand-built pool when the library's costs more than 5%.
+        return self._pool
+
+    def _connect(self) -> BoundedConnection:
+        conn = BoundedConnection.connect(self.conninfo, **self._connect_kwargs)
+        self._configure(conn)
+        return conn
 
     async def _aopen_pool(self) -> AsyncPool[AsyncBoundedConnection]:
         # Not psycopg_pool's AsyncConnectionPool: its scheduler and worker tasks outlive a
@@ -190,7 +177,8 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL, PostgreSQLOps, AsyncPostgreSQLO
         # `await backend.aclose()` (asyncio.run in a script or a test, a framework without a
         # shutdown hook) never finished: asyncio.run hung for good cancelling them (seen in
         # tests/stores/test_revocation.py). AsyncPool has no tasks, and drops a finished
-        # loop's connections on the next one's first call.
+        # loop's connections on the next one's first call (and the ASGI benchmark ran 9%
+        # more requests per second than before issue 11 with it: benchmarks/README.md).
         return self._apool
 
     async def _aconnect(self) -> AsyncBoundedConnection:
@@ -199,16 +187,16 @@ class PostgreSQLBackend(ReturningSQL, PooledSQL, PostgreSQLOps, AsyncPostgreSQLO
         return conn
 
     def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.close()
+        self._pool.close()
         self._apool.close()
 
     async def aclose(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.close()
+        self._pool.close()
         await self._apool.aclose()
+
+
+def _close(conn: BoundedConnection) -> None:
+    conn.close()
 
 
 async def _aclose(conn: AsyncBoundedConnection) -> None:
@@ -219,7 +207,7 @@ def _abandon(conn: AsyncBoundedConnection) -> None:
     conn.pgconn.finish()  # closes the socket; needs no event loop
 
 
-def _reusable(conn: AsyncBoundedConnection) -> bool:
+def _reusable(conn: BoundedConnection | AsyncBoundedConnection) -> bool:
     """Whether ``conn`` may serve again: intact, and outside any transaction (the checks
     psycopg_pool makes when a connection comes back)."""
     return not conn.closed and conn.info.transaction_status == TransactionStatus.IDLE

@@ -34,8 +34,8 @@ generated from it (``make generate``).
 
 :class:`SyncPool` and :class:`AsyncPool` are small pools for PyMySQL and the async MySQL
 drivers (a LIFO list of idle connections; one that failed with a connection error is closed
-and every idle one is dropped with it). PostgreSQL's sync side uses ``psycopg_pool``; its async
-side uses :class:`AsyncPool` too (see ``PostgreSQLBackend._aopen_pool`` for why).
+and every idle one is dropped with it), and for PostgreSQL: psycopg_pool cost more than 5% of
+a request's CPU sync and hung ``asyncio.run`` async (see ``PostgreSQLBackend._open_pool``).
 """
 
 # The SQL is built once from a table name checked by validate_table (identifiers only).
@@ -139,10 +139,16 @@ class SyncPool(Generic[C]):
     """Idle connections for threads: ``acquire`` one, ``release`` or ``discard`` it."""
 
     def __init__(
-        self, connect: Callable[[], C], close: Callable[[C], None], *, max_idle: int = 10
+        self,
+        connect: Callable[[], C],
+        close: Callable[[C], None],
+        *,
+        max_idle: int = 10,
+        reusable: Callable[[C], bool] = lambda conn: True,
     ) -> None:
         self._connect = connect
         self._close = close
+        self._reusable = reusable
         self.max_idle = max_idle
         self._idle: list[C] = []
         self.closed = False
@@ -159,6 +165,18 @@ class SyncPool(Generic[C]):
             self._quietly_close(conn)
         else:
             self._idle.append(conn)
+
+    # psycopg_pool's names (PostgreSQL's one source calls these on SyncPool and AsyncPool)
+    def getconn(self) -> C:
+        """A connection, reused or new."""
+        return self.acquire()[0]
+
+    def putconn(self, conn: C) -> None:
+        """Put ``conn`` back if ``reusable`` says so, else close it."""
+        if self._reusable(conn):
+            self.release(conn)
+        else:
+            self._quietly_close(conn)
 
     def discard(self, conn: C) -> None:
         """Close ``conn`` after a connection error, and every idle one with it."""
@@ -227,9 +245,9 @@ class AsyncPool(Generic[C]):
         else:
             self._idle.append(conn)
 
-    # psycopg_pool's names, so that PostgreSQL's one source serves this pool and ConnectionPool
-    async def getconn(self, timeout: float | None = None) -> C:
-        """A connection (``timeout``: unused, connecting has its own)."""
+    # psycopg_pool's names (PostgreSQL's one source calls these on SyncPool and AsyncPool)
+    async def getconn(self) -> C:
+        """A connection, reused or new."""
         return (await self.acquire())[0]
 
     async def putconn(self, conn: C) -> None:

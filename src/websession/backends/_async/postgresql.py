@@ -1,7 +1,7 @@
 """PostgreSQL's one execution path: a statement on a pooled psycopg connection, written once.
 
 The source of ``_sync/postgresql.py`` (``tools/unasync.py``): the sync and the async backend
-run the same psycopg calls on connections from ``psycopg_pool``: the session statements
+run the same psycopg calls on pooled connections: the session statements
 through libpq (binary parameters and results, prepared on each connection the first time they
 run there unless ``prepare=False``; see :mod:`.._pq` for why), the rest through a cursor.
 :class:`AsyncBoundedConnection` puts the backend's ``timeout`` on every wait for the server.
@@ -63,10 +63,9 @@ class AsyncPostgreSQLOps(AsyncReturningOps, AsyncPooledOps):
     _statements: dict[str, Statement]
     _prepare: bool
     _timeout: float | None
-    _pool_timeout: float
 
     async def _aopen_pool(self) -> Any:
-        """The pool: getconn, putconn and drain, as psycopg_pool's."""
+        """The pool: ``getconn``, ``putconn`` and ``drain`` (psycopg_pool's names)."""
         raise NotImplementedError
 
     async def _aconfigure(self, conn: AsyncBoundedConnection) -> None:
@@ -76,10 +75,8 @@ class AsyncPostgreSQLOps(AsyncReturningOps, AsyncPooledOps):
 
     @contextlib.asynccontextmanager
     async def _aconnection(self) -> AsyncIterator[AsyncBoundedConnection]:
-        # getconn/putconn, not pool.connection(): that one also commits (a no-op in autocommit
-        # mode, still a wait on the connection) and rolls back on errors (I/O on a dead server)
         pool = await self._aopen_pool()
-        conn = await pool.getconn(self._pool_timeout)
+        conn = await pool.getconn()
         try:
             yield conn
         finally:

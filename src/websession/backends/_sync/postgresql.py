@@ -2,7 +2,7 @@
 """PostgreSQL's one execution path: a statement on a pooled psycopg connection, written once.
 
 The source of ``_sync/postgresql.py`` (``tools/unasync.py``): the sync and the sync backend
-run the same psycopg calls on connections from ``psycopg_pool``: the session statements
+run the same psycopg calls on pooled connections: the session statements
 through libpq (binary parameters and results, prepared on each connection the first time they
 run there unless ``prepare=False``; see :mod:`.._pq` for why), the rest through a cursor.
 :class:`BoundedConnection` puts the backend's ``timeout`` on every wait for the server.
@@ -64,10 +64,9 @@ class PostgreSQLOps(ReturningOps, PooledOps):
     _statements: dict[str, Statement]
     _prepare: bool
     _timeout: float | None
-    _pool_timeout: float
 
     def _open_pool(self) -> Any:
-        """The pool: getconn, putconn and drain, as psycopg_pool's."""
+        """The pool: ``getconn``, ``putconn`` and ``drain`` (psycopg_pool's names)."""
         raise NotImplementedError
 
     def _configure(self, conn: BoundedConnection) -> None:
@@ -77,10 +76,8 @@ class PostgreSQLOps(ReturningOps, PooledOps):
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[BoundedConnection]:
-        # getconn/putconn, not pool.connection(): that one also commits (a no-op in autocommit
-        # mode, still a wait on the connection) and rolls back on errors (I/O on a dead server)
         pool = self._open_pool()
-        conn = pool.getconn(self._pool_timeout)
+        conn = pool.getconn()
         try:
             yield conn
         finally:
