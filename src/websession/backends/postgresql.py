@@ -46,6 +46,8 @@ except ImportError as _exc:  # pragma: no cover - depends on the environment
 
 __all__ = ["PostgreSQLBackend"]
 
+_IDLE = TransactionStatus.IDLE
+
 _OPTIONS = ("table", "create_schema", "pool_size", "prepare", "clock", "timeout")
 
 
@@ -208,6 +210,7 @@ def _abandon(conn: AsyncBoundedConnection) -> None:
 
 
 def _reusable(conn: BoundedConnection | AsyncBoundedConnection) -> bool:
-    """Whether ``conn`` may serve again: intact, and outside any transaction (the checks
-    psycopg_pool makes when a connection comes back)."""
-    return not conn.closed and conn.info.transaction_status == TransactionStatus.IDLE
+    """Whether ``conn`` may serve again: intact, and outside any transaction (the check
+    psycopg_pool makes when a connection comes back). libpq's status, not ``conn.info``: that
+    makes an object per call, a quarter of this backend's own CPU per statement."""
+    return conn.pgconn.transaction_status == _IDLE  # UNKNOWN once the connection is closed
