@@ -39,14 +39,15 @@ demo: $(DEMO_VENV)/.installed
 # 127.0.0.1 on free ports (all in parallel at the start: WEBSESSION_TEST_PRESTART), prints the
 # branch coverage of src/websession (pyproject.toml [tool.coverage]) and stops exactly what it
 # started; then runs the server-less tests again on Python 3.10 and 3.13 (tools/pythons.py).
-XDIST ?= -n 2
+# worksteal: a worker that runs out of tests takes some of the other's (the slow ones bunch up)
+XDIST ?= -n 2 --dist worksteal
 test: $(STAMP)
 	$(PY) tools/testenv.py install
 	$(PY) -m tests.compat.fetch  # the frameworks' sdists, before the network namespace
 	$(PY) tools/pythons.py install
 	WEBSESSION_TEST_PRESTART=1 $(PY) tools/testenv.py isolate -- \
 		$(PY) -m pytest $(XDIST) --cov --cov-report=term $(PYTEST_ARGS)
-	$(PY) tools/pythons.py test
+	$(PY) tools/pythons.py test $(XDIST)
 
 # Only the tests that need no server (quick feedback while coding): tests that need one skip.
 test-fast: $(STAMP)
