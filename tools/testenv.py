@@ -847,6 +847,8 @@ class Services:
             getattr(self, STARTERS[name])()
         except StartError as exc:
             raise StartError(_with_tail(str(exc), exc.logfile), exc.logfile) from None
+        except Exception as exc:  # a missing program (FileNotFoundError), a command timing out
+            raise StartError(f"{type(exc).__name__}: {exc}") from exc
         return {k: v for k, v in self.env.items() if before.get(k) != v}
 
     def start_all(self) -> None:
