@@ -12,6 +12,9 @@ fixture, ``tests/support/servers.py``); ``run`` starts everything up front for t
 process is a mirakuru executor (its own process group, stopped by signal, its children found
 and killed too, leftovers killed at exit); ports come from port-for (outside the ephemeral
 range, so a client socket cannot take a server's port between choosing and binding).
+pytest-postgresql/-mysql/-redis (mirakuru underneath) are not used: as root, PostgreSQL must run
+through ``runuser`` and MariaDB needs ``--user=mysql`` and its own install step, and Galera,
+Sentinel, Cluster and the JVM emulators have no plugin; one launcher for all is what remains.
 
 ``run`` re-executes itself inside a loopback-only network namespace (``unshare -n``) because
 DynamoDB Local cannot be told to bind 127.0.0.1 only. Inside, every server listens on
