@@ -387,8 +387,8 @@ class RedisCore:
         from the client's pool factory (its address, auth, TLS, timeouts, max_connections).
 
         Kept here rather than in redis-py's ConnectionPool because the numbers said so (issue
-        11, ``make bench-http``'s Flask + gunicorn on Redis, 8 interleaved rounds, 2026-11-29):
-        the pool's checkout (a lock, a pid check, a poll of the socket for stray data, metrics)
+        11: ``make bench-http``'s Flask + gunicorn on Redis, 8 interleaved rounds, 2026-11-29,
+        loaded machine): the pool's checkout (a lock, a pid check, a poll of the socket, metrics)
         cost 6% more server CPU per request (paired median) and 15% of the requests per second
         measured against Flask-Session in the same runs (1.00x instead of 1.18x); this list
         costs nothing measurable (0.98x CPU). The async side's pool showed no such cost.

@@ -45,8 +45,11 @@ class AsyncRedisOps(RedisCore):
         for attempt in (0, 1):
             conn = await self._acheckout(client)
             try:
-                # a no-op on a live connection; a Sentinel-managed one finds the primary here
-                await conn.connect()
+                if self.sentinels:
+                    # A Sentinel-managed connection finds the primary in connect() (a no-op when
+                    # connected); sending on a closed one would go to its default address.
+                    # Not called otherwise: it runs redis-py's retry wrapper every time.
+                    await conn.connect()
                 await conn.send_command(*args)
                 if then is None:
                     return await conn.read_response()

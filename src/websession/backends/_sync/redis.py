@@ -46,8 +46,11 @@ class RedisOps(RedisCore):
         for attempt in (0, 1):
             conn = self._checkout(client)
             try:
-                # a no-op on a live connection; a Sentinel-managed one finds the primary here
-                conn.connect()
+                if self.sentinels:
+                    # A Sentinel-managed connection finds the primary in connect() (a no-op when
+                    # connected); sending on a closed one would go to its default address.
+                    # Not called otherwise: it runs redis-py's retry wrapper every time.
+                    conn.connect()
                 conn.send_command(*args)
                 if then is None:
                     return conn.read_response()
