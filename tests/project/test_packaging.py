@@ -9,6 +9,7 @@ runs where no package index can be reached.
 from __future__ import annotations
 
 import email
+import fcntl
 import subprocess
 import sys
 import tarfile
@@ -27,12 +28,18 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    # The sdist step writes src/websession.egg-info in the checkout: two pytest-xdist workers
+    # building at once collide there (one build fails). The workers share the base temp
+    # directory's parent, so a lock file there makes them take turns.
+    lock = tmp_path_factory.getbasetemp().parent / "websession-build.lock"
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        subprocess.run(
+            [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
     return out
 
 
