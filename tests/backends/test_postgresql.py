@@ -10,10 +10,14 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.support.backends import assert_store_round_trip
-from tests.support.servers import server_url
-from tests.support.sql import SECRET, NetworkSqlCases, Target, dead_backend, unique_table
-from websession import ServerStore, StoreUnavailable, open_store
+from tests.support.sql import (
+    SECRET,
+    NetworkSqlCases,
+    Target,
+    check_open_store_urls,
+    dead_backend,
+)
+from websession import ServerStore, StoreUnavailable
 from websession.backends.postgresql import PostgreSQLBackend
 
 
@@ -68,19 +72,4 @@ def test_store_unavailable_reaches_the_store_caller() -> None:
 
 
 def test_open_store_postgresql_urls() -> None:
-    table = unique_table()
-    url = server_url("postgresql")
-    sep = "&" if "?" in url else "?"
-    store = open_store(f"{url}{sep}table={table}&optimistic=true", SECRET, pool_size=3)
-    assert store.optimistic is True
-    backend: Any = store.backend
-    assert backend.table == table
-    try:
-        assert_store_round_trip(store, "sid", 1, "one")
-        assert isinstance(backend, PostgreSQLBackend)
-        alias = open_store("postgres://" + url.split("://", 1)[1], SECRET, table=table)
-        assert isinstance(alias.backend, PostgreSQLBackend)
-        alias.close()
-    finally:
-        backend.drop_schema()
-        store.close()
+    check_open_store_urls("postgresql", "postgres", PostgreSQLBackend)

@@ -19,9 +19,10 @@ from typing import Any, ClassVar
 import pytest
 import sqlalchemy as sa
 
+from tests.support.backends import assert_store_round_trip
 from tests.support.live import free_port
 from tests.support.servers import server_url
-from websession import ConflictError, ServerStore, StoreUnavailable
+from websession import ConflictError, ServerStore, StoreUnavailable, open_store
 from websession.backends.base import Backend
 from websession.backends.mysql import MySQLBackend
 from websession.backends.postgresql import PostgreSQLBackend
@@ -33,6 +34,27 @@ SECRET = "sql-backend-test-secret-0123456789"
 
 def unique_table() -> str:
     return "wst_" + uuid.uuid4().hex[:16]
+
+
+def check_open_store_urls(kind: str, alias_scheme: str, backend_type: type) -> None:
+    """``open_store`` on the ``kind`` server's URL (with ``table=`` and ``optimistic=`` in the
+    query) makes a working ``backend_type`` store, and ``alias_scheme://`` names it too."""
+    table = unique_table()
+    url = server_url(kind)
+    sep = "&" if "?" in url else "?"
+    store = open_store(f"{url}{sep}table={table}&optimistic=true", SECRET, pool_size=3)
+    assert store.optimistic is True
+    backend: Any = store.backend
+    assert backend.table == table
+    try:
+        assert_store_round_trip(store, "sid", 1, "one")
+        assert isinstance(backend, backend_type)
+        alias = open_store(f"{alias_scheme}://" + url.split("://", 1)[1], SECRET, table=table)
+        assert isinstance(alias.backend, backend_type)
+        alias.close()
+    finally:
+        backend.drop_schema()
+        store.close()
 
 
 class Target:
