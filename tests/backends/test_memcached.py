@@ -7,6 +7,7 @@ start extra ``memcached`` processes of their own on free ports and stop them aft
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -44,6 +45,12 @@ def _wait_port(port: int, timeout: float = 10) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"memcached on {port} did not start")
+
+
+def _state(pid: int) -> str:
+    """A process's state letter from /proc (``T``: stopped)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(") ", 1)[1][0]
 
 
 class Memcached:
@@ -312,3 +319,79 @@ def test_from_url_rejects_unknown_options() -> None:
     assert made.servers == [("127.0.0.1", 1), ("127.0.0.1", 2)]
     assert made.timeout == 0.5
     assert made.dead_timeout == 4
+
+
+
+@pytest.mark.parametrize("call", ["aset", "aget", "adelete"])
+def test_a_connection_closed_mid_reply_is_unavailable_not_a_hung_loop(call: str) -> None:
+    """The connection ends after the command was read, before any reply (a proxy between app
+    and memcached killed, or memcached itself at the wrong moment): the call raises
+    StoreUnavailable within the timeout. aiomcache 0.8 alone reads replies in loops that spin
+    at EOF without yielding (aio-libs/aiomcache#502): the whole event loop hung at 100% CPU, so
+    no ``wait_for`` could end it (a fault-matrix request waited 30 s, then its client gave up).
+
+    Deterministic with real processes: memcached frozen (the command it is sent waits in its
+    socket), socat relaying to it (it has read the command: its side of our socket is empty),
+    then socat killed: our socket sees a clean EOF where the reply should be."""
+    import os
+    import signal
+    import threading
+
+    server_url("memcached")  # the run's servers are expected: skip/fail like the others
+    socat = shutil.which("socat")
+    if socat is None:
+        if in_ci():
+            pytest.fail("socat is not installed (tools/testenv.py install)")
+        pytest.skip("socat is not installed")
+    server = Memcached().start()
+    assert server.proc is not None
+    port = free_port()
+    relay = subprocess.Popen(
+        # backlog: the pool opens its connections at once (socat's default of 5 drops some)
+        [socat, f"TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr,backlog=64",
+         f"TCP:{server.address}"],
+        start_new_session=True,  # its children with it: killed as a group below
+    )
+    _wait_port(port)
+    made = MemcachedBackend(f"127.0.0.1:{port}", timeout=2)
+    outcome: list[BaseException | None] = []
+
+    async def go() -> None:
+        await made.aset("warm", b"v", 60)  # pooled connections through the relay, ready
+        assert server.proc is not None
+        os.kill(server.proc.pid, signal.SIGSTOP)
+        while _state(server.proc.pid) != "T":  # stopped only once the kernel says so
+            await asyncio.sleep(0.01)
+        args = {"aset": ("k", b"v", 60), "aget": ("k",), "adelete": ("k",)}[call]
+        pending = asyncio.ensure_future(getattr(made, call)(*args))
+        await asyncio.sleep(0.3)  # relayed, waiting for memcached
+        os.killpg(relay.pid, signal.SIGKILL)
+        try:
+            await pending
+            outcome.append(None)  # answered: the test failed to set the fault up
+        except BaseException as exc:  # what the caller sees, checked below
+            outcome.append(exc)
+
+    # in a thread of its own: a hung event loop must fail this test, not hang the run
+    def run() -> None:
+        try:
+            asyncio.run(go())
+        except BaseException as exc:  # the setup failed: not the outcome asserted below
+            outcome.append(RuntimeError(f"the setup failed: {exc!r}"))
+
+    thread = threading.Thread(target=run, daemon=True)
+    t0 = time.monotonic()
+    thread.start()
+    thread.join(timeout=15)
+    try:
+        assert not thread.is_alive(), f"{call} hung its event loop on a closed connection"
+        assert len(outcome) == 1, outcome
+        assert isinstance(outcome[0], StoreUnavailable), outcome
+        assert time.monotonic() - t0 < 5
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(relay.pid, signal.SIGKILL)
+        relay.wait(timeout=10)
+        os.kill(server.proc.pid, signal.SIGCONT)
+        server.stop()
+        made.close()

@@ -23,6 +23,8 @@ CAS_ATTEMPTS = 16
 
 try:
     import aiomcache as _aiomcache
+    from aiomcache.pool import Connection as _Connection
+    from aiomcache.pool import MemcachePool as _MemcachePool
     from pymemcache.client.base import PooledClient as _PooledClient
     from pymemcache.client.rendezvous import RendezvousHash as _RendezvousHash
     from pymemcache.exceptions import MemcacheUnexpectedCloseError as _UnexpectedClose
@@ -40,6 +42,49 @@ _ASYNC_UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncio.IncompleteReadError,
     ConnectionError,
 )
+
+
+if _IMPORT_ERROR is None:
+
+    class _EOFReader(asyncio.StreamReader):
+        """A reader whose ``readline`` raises at EOF instead of returning what it has.
+
+        aiomcache 0.8 reads replies in loops that end only on a whole line; at EOF ``readline``
+        returns ``b""`` at once, without yielding, so a connection closed before its reply
+        (the server or a proxy gone at the wrong moment) spun the event loop at 100% CPU, past
+        any ``wait_for`` (aio-libs/aiomcache#502, open). The raised IncompleteReadError is an
+        error aiomcache records on the connection (then dropped) and we report unavailable.
+        """
+
+        async def readline(self) -> bytes:
+            line = await super().readline()
+            if not line.endswith(b"\n"):
+                raise asyncio.IncompleteReadError(line, None)
+            return line
+
+    class _Pool(_MemcachePool):
+        """aiomcache's pool, its connections read through :class:`_EOFReader`."""
+
+        async def _create_new_conn(self) -> _Connection | None:
+            # aiomcache's own, with asyncio.open_connection spelled out to choose the reader
+            if self.size() >= self._maxsize:
+                return None
+            loop = asyncio.get_running_loop()
+            reader = _EOFReader(loop=loop)
+            protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+            transport, _ = await loop.create_connection(
+                lambda: protocol, self._host, self._port, **self.conn_args
+            )
+            writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+            if self.size() >= self._maxsize:  # others filled the pool meanwhile
+                writer.close()
+                return None
+            return _Connection(reader, writer)
+
+    class _AsyncClient(_aiomcache.Client):
+        def __init__(self, host: str, port: int, *, pool_size: int) -> None:
+            super().__init__(host, port, pool_size=pool_size)
+            self._pool = _Pool(host, port, minsize=pool_size, maxsize=pool_size)
 
 
 def _parse_servers(servers: str | list[str] | list[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -195,7 +240,7 @@ class MemcachedCore:
         client = self._async.get(node)
         if client is None:
             host, port = self.servers[self._names.index(node)]
-            client = _aiomcache.Client(host, port, pool_size=self.max_pool_size)
+            client = _AsyncClient(host, port, pool_size=self.max_pool_size)
             self._async[node] = client
         return client
 
