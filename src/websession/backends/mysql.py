@@ -132,6 +132,11 @@ class MySQLBackend(PooledSQL, MySQLOps, AsyncMySQLOps):
             **(connect_kwargs or {}),
         }
         self._database = database
+        # Our small pools (sqlbase's), not the drivers': PyMySQL has none, and aiomysql's and
+        # asyncmy's connect to the one host they are given, while a Galera URL lists several
+        # and a new connection must go to the next node that answers (_connect/_aconnect:
+        # what tests/faults' Galera row and test_mysql_galera.py check). A matter of
+        # behaviour, not speed: the SQLAlchemy backend on the same drivers uses its pool.
         self._pool: SyncPool[Any] = SyncPool(self._connect, _close, max_idle=pool_size)
         self._apool: AsyncPool[Any] = AsyncPool(
             self._aconnect, _aclose, _abandon, max_idle=pool_size
