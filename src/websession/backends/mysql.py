@@ -267,8 +267,13 @@ class MySQLBackend(PooledSQL, MySQLOps, AsyncMySQLOps):
         for index in self._order():
             host, port = self.hosts[index]
             try:
-                conn = await driver.connect(
-                    **database, **{**self._params, "host": host, "port": port}
+                # The drivers' connect_timeout bounds the TCP connect only: a frozen server
+                # accepts it (the kernel does) and the handshake then waited without end. The
+                # deadline covers the whole connection (PyMySQL's read_timeout bounds its own);
+                # a connection cancelled here is closed when collected.
+                conn = await asyncio.wait_for(
+                    driver.connect(**database, **{**self._params, "host": host, "port": port}),
+                    self._params["connect_timeout"],
                 )
             except Exception as exc:  # each driver has its own OperationalError
                 error = exc
