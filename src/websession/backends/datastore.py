@@ -62,6 +62,19 @@ __all__ = ["DatastoreBackend"]
 
 #: keys one purge batch queries at most
 _PURGE_MAX = 500
+#: the errors of a call the server did not answer in time (or at all)
+_UNANSWERED = (
+    (
+        _google.gexc.DeadlineExceeded,
+        _google.gexc.RetryError,
+        _google.gexc.ServiceUnavailable,
+        OSError,
+    )
+    if _google.IMPORT_ERROR is None
+    else (OSError,)
+)
+#: seconds a rollback gets after such an error
+_ROLLBACK_AFTER_SILENCE = 0.2
 #: entities per purge transaction: the Datastore emulator (like Datastore's legacy limit)
 #: refuses more than 25 entity groups in one transaction
 _TRANSACTION_MAX = 25
@@ -167,9 +180,15 @@ class DatastoreBackend(AsyncFromSync):
             try:
                 result = body(transaction)
                 transaction.commit(**self._call())
-            except BaseException:
+            except BaseException as exc:
+                # A server that let a call's deadline pass will hardly answer the rollback:
+                # a short try only, not a second deadline on the caller's time (an unfinished
+                # transaction also ends by itself on the server).
+                call = self._call()
+                if isinstance(exc, _UNANSWERED):
+                    call["timeout"] = min(call["timeout"], _ROLLBACK_AFTER_SILENCE)
                 with contextlib.suppress(Exception):
-                    transaction.rollback(**self._call())
+                    transaction.rollback(**call)
                 raise
             return result
 
