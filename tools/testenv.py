@@ -550,7 +550,8 @@ class Services:
             f"--tmpdir={d}",
             "--skip-name-resolve",
             "--innodb-flush-log-at-trx-commit=2",
-            "--innodb-buffer-pool-size=64M",
+            # small for the tests; a benchmark of a big table sizes it as production would
+            f"--innodb-buffer-pool-size={os.environ.get('WEBSESSION_TESTENV_MYSQL_POOL', '64M')}",
             "--max-connections=300",
         ]
         proc = self.spawn("mariadb", cmd, d / "stdout.log")

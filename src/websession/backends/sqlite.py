@@ -36,12 +36,12 @@ except ImportError as _exc:  # pragma: no cover - Python built without sqlite3
 
 __all__ = ["SQLiteBackend"]
 
-#: bytes the WAL file is cut back to after a checkpoint
 #: PRAGMA cache_size while a purge runs (64 MB) and after it (SQLite's default, 2 MB)
 _PURGE_CACHE = -65536
 _CACHE = -2000
 #: PRAGMA auto_vacuum's value for INCREMENTAL
 _INCREMENTAL = 2
+#: bytes the WAL file is cut back to after a checkpoint
 _WAL_LIMIT = 64 * 1024 * 1024
 #: one incremental vacuum step: 512 free pages (2 MB of 4 KB pages) back to the file system
 _VACUUM_STEP = "PRAGMA incremental_vacuum(512);"
