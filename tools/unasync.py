@@ -69,7 +69,7 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\ba(create_schema|drop_schema|purge_owners|purge_in_batches)\b", r"\1"),
     (
         r"\b_a(run|connection|drain|open_pool|configure|bounded|statement|pool|prepared|schema"
-        r"|touch|update|upsert|result)\b",
+        r"|touch|update|upsert|result|write)\b",
         r"_\1",
     ),
     (r"\bAbstractAsyncContextManager\b", "AbstractContextManager"),

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..base import PurgeProgress, Record, apurge_in_batches
+from ..base import Record
 from ..sqlbase import mysql_version, row_record
 from .sqlbase import FETCH_ALL, AsyncPooledOps
 
@@ -27,11 +27,6 @@ class AsyncMySQLOps(AsyncPooledOps):
     _apool: Any
     _q_get: str
     _q_touch: str
-    _q_upsert: str
-    _q_update: str
-    _q_update_version: str
-    _q_purge: str
-    _q_count_expired: str
 
     async def _abounded(self, conn: Any, statement: Any) -> Any:
         raise NotImplementedError
@@ -67,7 +62,7 @@ class AsyncMySQLOps(AsyncPooledOps):
                 return await cursor.fetchone()
             return (cursor.rowcount, cursor.lastrowid)
 
-    # -- the Backend protocol (delete and the owner index come from AsyncSQLOps) -----------------
+    # -- the Backend protocol (delete, purge and the owner index come from AsyncSQLOps) ----------
     async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
         now = self._clock()
         row = await self._arun(self._q_get, (key, now), True)
@@ -87,27 +82,4 @@ class AsyncMySQLOps(AsyncPooledOps):
         must_exist: bool = False,
         if_version: int | None = None,
     ) -> int | None:
-        now = self._clock()
-        if if_version is not None:
-            # never retried: it may have been applied before the connection died
-            args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
-            return mysql_version(*await self._arun(self._q_update_version, args, False, False))
-        if must_exist:
-            args = (data, now + ttl, key, now)
-            return mysql_version(*await self._arun(self._q_update, args, False))
-        return mysql_version(*await self._arun(self._q_upsert, (key, data, now + ttl), False))
-
-    async def apurge(self, progress: PurgeProgress | None = None) -> int:
-        now = self._clock()
-        total = None
-        if progress is not None:
-            total = int((await self._arun(self._q_count_expired, (now,), True))[0])
-
-        async def step(limit: int) -> int:
-            return int((await self._arun(self._q_purge, (now, limit), False))[0])
-
-        removed = await apurge_in_batches(
-            step, batch=self.purge_batch, pause=self.purge_pause, progress=progress, total=total
-        )
-        await self.apurge_owners()
-        return removed
+        return mysql_version(*await self._awrite(key, data, ttl, must_exist, if_version, False))

@@ -1,10 +1,10 @@
 """What every SQL backend does over its ``_arun`` (run one statement), written once.
 
-The source of ``_sync/sqlbase.py`` (``tools/unasync.py``). :class:`AsyncSQLOps`: schema, delete
-and the owner index; :class:`AsyncReturningOps`: ``get``/``set``/``purge`` where the database
-has ``UPDATE ... RETURNING`` (PostgreSQL, SQLite); :class:`AsyncPooledOps`: ``_arun`` on a
-pooled connection (PostgreSQL, MySQL). The statements themselves are built in
-:mod:`websession.backends.sqlbase`.
+The source of ``_sync/sqlbase.py`` (``tools/unasync.py``). :class:`AsyncSQLOps`: schema,
+delete, a save's statement, purge and the owner index; :class:`AsyncReturningOps`:
+``get``/``set`` where the database has ``UPDATE ... RETURNING`` (PostgreSQL, SQLite);
+:class:`AsyncPooledOps`: ``_arun`` on a pooled connection (PostgreSQL, MySQL). The
+statements themselves are built in :mod:`websession.backends.sqlbase`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ FETCH_ALL = "all"
 _IDLE_DEATH = 0.25
 
 
+def _count(result: Any) -> int:
+    """The rows a non-fetching statement changed: ``_arun`` gives the count, or MySQL's
+    ``(rowcount, lastrowid)``."""
+    return int(result[0] if isinstance(result, tuple) else result)
+
+
 class AsyncSQLOps:
     """Schema, delete and the owner index over ``_arun(query, params, fetch, retry)``.
 
@@ -45,6 +51,11 @@ class AsyncSQLOps:
     _q_prune_owner: str
     _q_unindex: str
     _q_purge_owners: str
+    _q_upsert: str
+    _q_update: str
+    _q_update_version: str
+    _q_purge: str
+    _q_count_expired: str
 
     async def _arun(
         self, query: str, params: tuple[Any, ...], fetch: Any, retry: bool = True
@@ -66,6 +77,36 @@ class AsyncSQLOps:
     async def adelete(self, key: str) -> None:
         await self._arun(self._q_delete, (key,), False)
 
+    async def _awrite(
+        self, key: str, data: bytes, ttl: int, must_exist: bool, if_version: int | None, fetch: Any
+    ) -> Any:
+        """Run a save's statement and return what ``_arun`` gives (the backend reads the new
+        version from it): an upsert, or an update of the live record, checked against
+        ``if_version`` when given."""
+        now = self._clock()
+        if if_version is not None:
+            # never retried: it may have been applied before the connection died
+            args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
+            return await self._arun(self._q_update_version, args, fetch, False)
+        if must_exist:
+            return await self._arun(self._q_update, (data, now + ttl, key, now), fetch)
+        return await self._arun(self._q_upsert, (key, data, now + ttl), fetch)
+
+    async def apurge(self, progress: PurgeProgress | None = None) -> int:
+        now = self._clock()
+        total = None
+        if progress is not None:  # an index range count: cheap next to the deletes
+            total = int((await self._arun(self._q_count_expired, (now,), True))[0])
+
+        async def step(limit: int) -> int:
+            return _count(await self._arun(self._q_purge, (now, limit), False))
+
+        removed = await apurge_in_batches(
+            step, batch=self.purge_batch, pause=self.purge_pause, progress=progress, total=total
+        )
+        await self.apurge_owners()
+        return removed
+
     # -- the owner index -----------------------------------------------------------------------
     async def aindex(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
         await self._arun(self._q_index, (owner, key, bytes(entry), self._clock() + ttl), False)
@@ -84,23 +125,17 @@ class AsyncSQLOps:
         now = self._clock()
 
         async def step(limit: int) -> int:
-            result = await self._arun(self._q_purge_owners, (now, limit), False)
-            return int(result[0] if isinstance(result, tuple) else result)
+            return _count(await self._arun(self._q_purge_owners, (now, limit), False))
 
         return await apurge_in_batches(step, batch=self.purge_batch, pause=self.purge_pause)
 
 
 class AsyncReturningOps(AsyncSQLOps):
-    """``get``, ``set`` and ``purge`` in one statement each, with ``... RETURNING``; the
-    non-fetching ``_arun`` returns the row count."""
+    """``get`` and ``set`` in one statement each, with ``... RETURNING``; the non-fetching
+    ``_arun`` returns the row count."""
 
     _q_get: str
     _q_touch: str
-    _q_upsert: str
-    _q_update: str
-    _q_update_version: str
-    _q_purge: str
-    _q_count_expired: str
 
     async def aget(self, key: str, *, touch: int | None = None) -> Record | None:
         now = self._clock()
@@ -119,31 +154,8 @@ class AsyncReturningOps(AsyncSQLOps):
         must_exist: bool = False,
         if_version: int | None = None,
     ) -> int | None:
-        now = self._clock()
-        if if_version is not None:
-            # never retried: it may have been applied before the connection died
-            args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
-            row = await self._arun(self._q_update_version, args, True, False)
-        elif must_exist:
-            row = await self._arun(self._q_update, (data, now + ttl, key, now), True)
-        else:
-            row = await self._arun(self._q_upsert, (key, data, now + ttl), True)
+        row = await self._awrite(key, data, ttl, must_exist, if_version, True)
         return None if row is None else int(row[0])
-
-    async def apurge(self, progress: PurgeProgress | None = None) -> int:
-        now = self._clock()
-        total = None
-        if progress is not None:  # an index range count: cheap next to the deletes
-            total = int((await self._arun(self._q_count_expired, (now,), True))[0])
-
-        async def step(limit: int) -> int:
-            return int(await self._arun(self._q_purge, (now, limit), False))
-
-        removed = await apurge_in_batches(
-            step, batch=self.purge_batch, pause=self.purge_pause, progress=progress, total=total
-        )
-        await self.apurge_owners()
-        return removed
 
 
 class AsyncPooledOps(AsyncSQLOps):

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from ..base import PurgeProgress, Record, purge_in_batches
+from ..base import Record
 from ..sqlbase import mysql_version, row_record
 from .sqlbase import FETCH_ALL, PooledOps
 
@@ -28,11 +28,6 @@ class MySQLOps(PooledOps):
     _pool: Any
     _q_get: str
     _q_touch: str
-    _q_upsert: str
-    _q_update: str
-    _q_update_version: str
-    _q_purge: str
-    _q_count_expired: str
 
     def _bounded(self, conn: Any, statement: Any) -> Any:
         raise NotImplementedError
@@ -68,7 +63,7 @@ class MySQLOps(PooledOps):
                 return cursor.fetchone()
             return (cursor.rowcount, cursor.lastrowid)
 
-    # -- the Backend protocol (delete and the owner index come from SQLOps) -----------------
+    # -- the Backend protocol (delete, purge and the owner index come from SQLOps) ----------
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
         now = self._clock()
         row = self._run(self._q_get, (key, now), True)
@@ -88,27 +83,4 @@ class MySQLOps(PooledOps):
         must_exist: bool = False,
         if_version: int | None = None,
     ) -> int | None:
-        now = self._clock()
-        if if_version is not None:
-            # never retried: it may have been applied before the connection died
-            args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
-            return mysql_version(*self._run(self._q_update_version, args, False, False))
-        if must_exist:
-            args = (data, now + ttl, key, now)
-            return mysql_version(*self._run(self._q_update, args, False))
-        return mysql_version(*self._run(self._q_upsert, (key, data, now + ttl), False))
-
-    def purge(self, progress: PurgeProgress | None = None) -> int:
-        now = self._clock()
-        total = None
-        if progress is not None:
-            total = int((self._run(self._q_count_expired, (now,), True))[0])
-
-        def step(limit: int) -> int:
-            return int((self._run(self._q_purge, (now, limit), False))[0])
-
-        removed = purge_in_batches(
-            step, batch=self.purge_batch, pause=self.purge_pause, progress=progress, total=total
-        )
-        self.purge_owners()
-        return removed
+        return mysql_version(*self._write(key, data, ttl, must_exist, if_version, False))

@@ -1,11 +1,11 @@
 # GENERATED from _async/sqlbase.py by tools/unasync.py (make generate): do not edit.
 """What every SQL backend does over its ``_run`` (run one statement), written once.
 
-The source of ``_sync/sqlbase.py`` (``tools/unasync.py``). :class:`SQLOps`: schema, delete
-and the owner index; :class:`ReturningOps`: ``get``/``set``/``purge`` where the database
-has ``UPDATE ... RETURNING`` (PostgreSQL, SQLite); :class:`PooledOps`: ``_run`` on a
-pooled connection (PostgreSQL, MySQL). The statements themselves are built in
-:mod:`websession.backends.sqlbase`.
+The source of ``_sync/sqlbase.py`` (``tools/unasync.py``). :class:`SQLOps`: schema,
+delete, a save's statement, purge and the owner index; :class:`ReturningOps`:
+``get``/``set`` where the database has ``UPDATE ... RETURNING`` (PostgreSQL, SQLite);
+:class:`PooledOps`: ``_run`` on a pooled connection (PostgreSQL, MySQL). The
+statements themselves are built in :mod:`websession.backends.sqlbase`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ FETCH_ALL = "all"
 _IDLE_DEATH = 0.25
 
 
+def _count(result: Any) -> int:
+    """The rows a non-fetching statement changed: ``_run`` gives the count, or MySQL's
+    ``(rowcount, lastrowid)``."""
+    return int(result[0] if isinstance(result, tuple) else result)
+
+
 class SQLOps:
     """Schema, delete and the owner index over ``_run(query, params, fetch, retry)``.
 
@@ -46,6 +52,11 @@ class SQLOps:
     _q_prune_owner: str
     _q_unindex: str
     _q_purge_owners: str
+    _q_upsert: str
+    _q_update: str
+    _q_update_version: str
+    _q_purge: str
+    _q_count_expired: str
 
     def _run(self, query: str, params: tuple[Any, ...], fetch: Any, retry: bool = True) -> Any:
         raise NotImplementedError
@@ -65,6 +76,36 @@ class SQLOps:
     def delete(self, key: str) -> None:
         self._run(self._q_delete, (key,), False)
 
+    def _write(
+        self, key: str, data: bytes, ttl: int, must_exist: bool, if_version: int | None, fetch: Any
+    ) -> Any:
+        """Run a save's statement and return what ``_run`` gives (the backend reads the new
+        version from it): an upsert, or an update of the live record, checked against
+        ``if_version`` when given."""
+        now = self._clock()
+        if if_version is not None:
+            # never retried: it may have been applied before the connection died
+            args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
+            return self._run(self._q_update_version, args, fetch, False)
+        if must_exist:
+            return self._run(self._q_update, (data, now + ttl, key, now), fetch)
+        return self._run(self._q_upsert, (key, data, now + ttl), fetch)
+
+    def purge(self, progress: PurgeProgress | None = None) -> int:
+        now = self._clock()
+        total = None
+        if progress is not None:  # an index range count: cheap next to the deletes
+            total = int((self._run(self._q_count_expired, (now,), True))[0])
+
+        def step(limit: int) -> int:
+            return _count(self._run(self._q_purge, (now, limit), False))
+
+        removed = purge_in_batches(
+            step, batch=self.purge_batch, pause=self.purge_pause, progress=progress, total=total
+        )
+        self.purge_owners()
+        return removed
+
     # -- the owner index -----------------------------------------------------------------------
     def index(self, owner: str, key: str, entry: bytes, ttl: float) -> None:
         self._run(self._q_index, (owner, key, bytes(entry), self._clock() + ttl), False)
@@ -83,23 +124,17 @@ class SQLOps:
         now = self._clock()
 
         def step(limit: int) -> int:
-            result = self._run(self._q_purge_owners, (now, limit), False)
-            return int(result[0] if isinstance(result, tuple) else result)
+            return _count(self._run(self._q_purge_owners, (now, limit), False))
 
         return purge_in_batches(step, batch=self.purge_batch, pause=self.purge_pause)
 
 
 class ReturningOps(SQLOps):
-    """``get``, ``set`` and ``purge`` in one statement each, with ``... RETURNING``; the
-    non-fetching ``_run`` returns the row count."""
+    """``get`` and ``set`` in one statement each, with ``... RETURNING``; the non-fetching
+    ``_run`` returns the row count."""
 
     _q_get: str
     _q_touch: str
-    _q_upsert: str
-    _q_update: str
-    _q_update_version: str
-    _q_purge: str
-    _q_count_expired: str
 
     def get(self, key: str, *, touch: int | None = None) -> Record | None:
         now = self._clock()
@@ -118,31 +153,8 @@ class ReturningOps(SQLOps):
         must_exist: bool = False,
         if_version: int | None = None,
     ) -> int | None:
-        now = self._clock()
-        if if_version is not None:
-            # never retried: it may have been applied before the connection died
-            args: tuple[Any, ...] = (data, now + ttl, key, now, if_version)
-            row = self._run(self._q_update_version, args, True, False)
-        elif must_exist:
-            row = self._run(self._q_update, (data, now + ttl, key, now), True)
-        else:
-            row = self._run(self._q_upsert, (key, data, now + ttl), True)
+        row = self._write(key, data, ttl, must_exist, if_version, True)
         return None if row is None else int(row[0])
-
-    def purge(self, progress: PurgeProgress | None = None) -> int:
-        now = self._clock()
-        total = None
-        if progress is not None:  # an index range count: cheap next to the deletes
-            total = int((self._run(self._q_count_expired, (now,), True))[0])
-
-        def step(limit: int) -> int:
-            return int(self._run(self._q_purge, (now, limit), False))
-
-        removed = purge_in_batches(
-            step, batch=self.purge_batch, pause=self.purge_pause, progress=progress, total=total
-        )
-        self.purge_owners()
-        return removed
 
 
 class PooledOps(SQLOps):
