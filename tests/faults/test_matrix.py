@@ -72,7 +72,7 @@ def serve(backend: Any) -> Iterator[str]:
     app = SessionMiddleware(counter_app, store, name="sid")
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="critical", lifespan="off", access_log=False
+        app, host="127.0.0.1", port=port, log_level="error", lifespan="off", access_log=False
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

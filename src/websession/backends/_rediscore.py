@@ -44,8 +44,10 @@ try:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import NoScriptError
     from redis.exceptions import ReadOnlyError as _ReadOnlyError
+    from redis.exceptions import RedisClusterException as _RedisClusterException
     from redis.exceptions import ResponseError as RedisResponseError
     from redis.exceptions import TimeoutError as _TimeoutError
+    from redis.exceptions import TryAgainError as _TryAgainError
     from redis.retry import Retry as _Retry
     from redis.sentinel import Sentinel as _Sentinel
 
@@ -54,6 +56,12 @@ try:
         _TimeoutError,
         _ClusterError,  # ClusterDownError, MasterDownError...
         _ReadOnlyError,  # a replica answers during failover
+        _TryAgainError,  # a slot being moved
+        # A cluster's layout in flux, as redis-py says it: a slot no known node covers
+        # (SlotNotCoveredError), nodes that do not agree on the slots, no node reachable. It
+        # also names commands it cannot route, which this backend never sends (one key, or
+        # keys under one hash tag). Seen as a 500 in a failover under load before.
+        _RedisClusterException,
         OSError,
         asyncio.TimeoutError,
     )
