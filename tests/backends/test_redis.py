@@ -300,3 +300,48 @@ def test_from_url_cluster_flag_in_query() -> None:
         assert isinstance(made.client, RedisCluster)
     finally:
         made.close()
+
+
+def test_a_cluster_slot_no_node_serves_is_unavailable_not_a_server_error() -> None:
+    """What a cluster passes through in a failover, made on purpose on a private 3-node
+    cluster: one hash slot served by no node (``CLUSTER DELSLOTS`` on every node). Every call
+    raises StoreUnavailable (a 503), sync and async. redis-py reports this state as
+    ``RedisClusterException``, outside ``RedisError``; it went through as a 500 (seen once in
+    the fault matrix's Redis Cluster failover row)."""
+    import subprocess
+
+    from tests.support.faults import load_testenv
+    from tests.support.servers import in_netns
+
+    server_url("redis-cluster")  # the run's servers are expected: skip/fail like the others
+    services = load_testenv().Services(netns=in_netns())
+    try:
+        services.redis_cluster(replicas=0, node_timeout_ms=2000)
+        made = RedisBackend.from_url(
+            services.env["WEBSESSION_TEST_REDIS_CLUSTER_URL"], cluster=True, key_prefix=_prefix()
+        )
+        assert isinstance(made.set("k", b"v", 60), int)
+        for port in services.cluster_nodes:
+            done = subprocess.run(
+                ["redis-cli", "-p", str(port), "cluster", "delslots", "0"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            assert done.stdout.strip() == "OK", done.stdout
+        with pytest.raises(StoreUnavailable, match="not covered"):
+            made.get("k")
+        with pytest.raises(StoreUnavailable):
+            made.set("k", b"w", 60)
+
+        async def go() -> None:
+            try:
+                with pytest.raises(StoreUnavailable, match="not covered"):
+                    await made.aget("k")
+            finally:
+                await made.aclose()
+
+        asyncio.run(go())
+        made.close()
+    finally:
+        services.stop_all()
