@@ -219,15 +219,17 @@ def test_a_new_connection_to_a_frozen_server_is_bounded_too(
         try:
             t0 = time.monotonic()
             with pytest.raises(StoreUnavailable):  # wait_for: a hang fails, not hangs, the test
-                await asyncio.wait_for(backend.aget("k"), 3 * LIMIT)
+                await asyncio.wait_for(backend.aget("k"), 4 * LIMIT)
             return time.monotonic() - t0
         finally:
             proxy.thaw()
             await backend.aclose()
 
     async_took = asyncio.run(go())
-    assert sync_took < LIMIT, f"sync: {sync_took:.2f} s"
-    assert async_took < LIMIT, f"async: {async_took:.2f} s"
+    # What this catches is a wait without end (minutes); a new client's first call also sets
+    # the client up (the Google clients' gRPC channels: 3.21 s once on a loaded machine)
+    assert sync_took < 2 * LIMIT, f"sync: {sync_took:.2f} s"
+    assert async_took < 2 * LIMIT, f"async: {async_took:.2f} s"
 
 
 # -- the URL parameters (no server) ----------------------------------------------------------
