@@ -20,11 +20,21 @@ try:
     from google.api_core import retry_async as _gretry_async
 
     IMPORT_ERROR: ImportError | None = None
+    #: a call the service did not answer in time, or at all
+    UNANSWERED: tuple[type[BaseException], ...] = (
+        gexc.ServiceUnavailable,
+        gexc.DeadlineExceeded,
+        gexc.RetryError,
+        OSError,
+        asyncio.TimeoutError,
+    )
 except ImportError as exc:  # pragma: no cover - exercised only without the clients installed
     IMPORT_ERROR = exc
+    UNANSWERED = (OSError, asyncio.TimeoutError)
 
 __all__ = [
     "ATTEMPTS",
+    "UNANSWERED",
     "auntil_written",
     "blind_save",
     "contended",
@@ -57,15 +67,11 @@ def unavailable(service: str) -> contextlib.AbstractContextManager[None]:
     return translate(
         service,
         (
-            gexc.ServiceUnavailable,
-            gexc.DeadlineExceeded,
-            gexc.RetryError,
+            *UNANSWERED,
             gexc.InternalServerError,
             gexc.TooManyRequests,  # ResourceExhausted
             gexc.Unknown,
             gexc.Aborted,  # still contended after the client's own tries
-            OSError,
-            asyncio.TimeoutError,
         ),
     )
 

@@ -62,17 +62,6 @@ __all__ = ["DatastoreBackend"]
 
 #: keys one purge batch queries at most
 _PURGE_MAX = 500
-#: the errors of a call the server did not answer in time (or at all)
-_UNANSWERED = (
-    (
-        _google.gexc.DeadlineExceeded,
-        _google.gexc.RetryError,
-        _google.gexc.ServiceUnavailable,
-        OSError,
-    )
-    if _google.IMPORT_ERROR is None
-    else (OSError,)
-)
 #: seconds a rollback gets after such an error
 _ROLLBACK_AFTER_SILENCE = 0.2
 #: entities per purge transaction: the Datastore emulator (like Datastore's legacy limit)
@@ -185,7 +174,7 @@ class DatastoreBackend(AsyncFromSync):
                 # a short try only, not a second deadline on the caller's time (an unfinished
                 # transaction also ends by itself on the server).
                 call = self._call()
-                if isinstance(exc, _UNANSWERED):
+                if isinstance(exc, _google.UNANSWERED):
                     call["timeout"] = min(call["timeout"], _ROLLBACK_AFTER_SILENCE)
                 with contextlib.suppress(Exception):
                     transaction.rollback(**call)
