@@ -33,7 +33,8 @@ def _count(result: Any) -> int:
 
 
 class AsyncSQLOps:
-    """Schema, delete and the owner index over ``_arun(query, params, fetch, retry)``.
+    """Schema, delete, a save's statement, purge and the owner index over
+    ``_arun(query, params, fetch, retry)``.
 
     ``_arun`` runs one statement (creating the tables first while ``_ready`` is false) and
     returns its first row (``fetch``), every row (``fetch=FETCH_ALL``) or the driver's result.
