@@ -9,7 +9,6 @@ opens; everything else still does.
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.scratch import scratch_dir
 from tests.support.servers import server_url
 from websession import CookieStore, SessionInfo
 from websession.backends.base import Backend
@@ -36,7 +36,7 @@ def _memory() -> Backend:
 def _sqlite() -> Backend:
     from websession.backends.sqlite import SQLiteBackend
 
-    return SQLiteBackend(Path(tempfile.mkdtemp(prefix="ws-rev-")) / "revocations.db")
+    return SQLiteBackend(Path(scratch_dir("ws-rev-")) / "revocations.db")
 
 
 def _redis() -> Backend:

@@ -21,8 +21,10 @@ def run(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
         env={k: v for k, v in os.environ.items() if k != "WEBSESSION_SECRET"},
     )
 
+
 def cookie_value(set_cookie: str) -> str:
     return set_cookie.split(";", 1)[0].split("=", 1)[1]
+
 
 def values_of(out: str) -> dict[str, str]:
     """The printed values: {repr(key): repr(value)} from the lines after "values"."""

@@ -16,11 +16,11 @@ server's own TTL deletes what the fake clock still calls live).
 from __future__ import annotations
 
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable
 
 from tests.support.contract import BackendCase
+from tests.support.scratch import scratch_dir
 from tests.support.servers import server_url
 from websession.backends.base import Backend
 
@@ -28,7 +28,7 @@ from websession.backends.base import Backend
 def _lmdb(clock: Callable[[], float] | None = None) -> Backend:
     from websession.backends.lmdb import LMDBBackend
 
-    return LMDBBackend(tempfile.mkdtemp(prefix="ws-lmdb-"), map_size=1 << 20, clock=clock)
+    return LMDBBackend(scratch_dir("ws-lmdb-"), map_size=1 << 20, clock=clock)
 
 
 def _lmdb_cleanup(backend: Backend) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import tempfile
-
 from tests.support.contract import BackendCase
+from tests.support.scratch import scratch_dir
 from websession.backends.filesystem import FilesystemBackend
 from websession.backends.memory import MemoryBackend
 
@@ -17,10 +16,8 @@ CASES = [
     ),
     BackendCase(
         id="filesystem",
-        make=lambda: FilesystemBackend(tempfile.mkdtemp(prefix="ws-fs-")),
+        make=lambda: FilesystemBackend(scratch_dir("ws-fs-")),
         follows_clock=True,
-        make_with_clock=lambda clock: FilesystemBackend(
-            tempfile.mkdtemp(prefix="ws-fs-"), clock=clock
-        ),
+        make_with_clock=lambda clock: FilesystemBackend(scratch_dir("ws-fs-"), clock=clock),
     ),
 ]

@@ -7,12 +7,12 @@ them follow the contract's fake clock. Each test gets its own table, dropped aft
 from __future__ import annotations
 
 import os
-import tempfile
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from tests.support.contract import BackendCase
+from tests.support.scratch import scratch_dir
 from tests.support.servers import server_url
 from websession.backends.base import Backend
 
@@ -30,7 +30,7 @@ def drop(backend: Backend) -> None:
 def sqlite(clock: Clock | None = None) -> Backend:
     from websession.backends.sqlite import SQLiteBackend
 
-    path = os.path.join(tempfile.mkdtemp(prefix="ws-sqlite-"), "sessions.db")
+    path = os.path.join(scratch_dir("ws-sqlite-"), "sessions.db")
     return SQLiteBackend(path, table=unique_table(), clock=clock)
 
 
@@ -48,7 +48,7 @@ def mysql(clock: Clock | None = None) -> Backend:
 
 def sqlalchemy_url(name: str) -> str:
     if name == "sqlite":
-        path = os.path.join(tempfile.mkdtemp(prefix="ws-sqla-"), "sessions.db")
+        path = os.path.join(scratch_dir("ws-sqla-"), "sessions.db")
         return f"sqlite:///{path}"
     url = server_url(name)
     rest = url.split("://", 1)[1]
