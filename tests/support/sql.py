@@ -11,8 +11,10 @@ Real servers only (tools/testenv.py exports their URLs); SQLite needs none.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -181,6 +183,21 @@ class SqlBackendCases:
         finally:
             backend.close()
 
+    def test_an_existing_table_is_used_without_a_warning(
+        self, target: Target, mode: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """An application's every start opens a table that exists: nothing lands in its log."""
+        call(mode, target.make(), "set", "k", b"v", 60)  # the first start creates the table
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            backend = target.make()
+            try:
+                assert call(mode, backend, "get", "k").data == b"v"
+            finally:
+                backend.close()
+        assert [str(w.message) for w in caught] == []
+        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
     def test_explicit_create_schema(self, target: Target, mode: str) -> None:
         backend = target.make(create_schema=False)
         try:
@@ -310,7 +327,6 @@ class SqlBackendCases:
             assert call(mode, backend, "get", "blob").data == blob
         finally:
             backend.close()
-
 
 
 class UnreachableSqlCases(SqlBackendCases):

@@ -159,6 +159,14 @@ class MySQLBackend(PooledSQL, MySQLOps, AsyncMySQLOps):
             f"PRIMARY KEY (`owner`, `key`), INDEX `{owners[-1]}_expires_at_idx` (`expires_at`)"
             ") ENGINE=InnoDB",
         )
+        # Asked before the DDL: CREATE TABLE IF NOT EXISTS on a table that exists leaves a note,
+        # which aiomysql and asyncmy turn into a Python warning in the application's log on
+        # every start (and on each connection that raced to create it).
+        self._q_tables = (
+            "SELECT COUNT(*) FROM information_schema.tables "
+            "WHERE table_schema = COALESCE(%s, DATABASE()) AND table_name IN (%s, %s)"
+        )
+        self._tables = (parts[0] if len(parts) > 1 else None, parts[-1], owners[-1])
         head = self._build_owner_statements(o, "%s", "`key`")
         self._q_purge_owners = (
             f"DELETE FROM {o} WHERE `expires_at` <= %s ORDER BY `expires_at` LIMIT %s"

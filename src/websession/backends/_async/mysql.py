@@ -24,6 +24,8 @@ class AsyncMySQLOps(AsyncPooledOps):
     """The statements of :class:`~websession.backends.mysql.MySQLBackend`, run."""
 
     _ddl: tuple[str, ...]
+    _q_tables: str
+    _tables: tuple[str | None, str, str]
     _apool: Any
     _q_get: str
     _q_touch: str
@@ -52,8 +54,10 @@ class AsyncMySQLOps(AsyncPooledOps):
         ``(rowcount, lastrowid)``."""
         async with conn.cursor() as cursor:
             if not self._ready:
-                for statement in self._ddl:
-                    await cursor.execute(statement)
+                await cursor.execute(self._q_tables, self._tables)
+                if (await cursor.fetchone())[0] < len(self._ddl):
+                    for statement in self._ddl:
+                        await cursor.execute(statement)
                 self._ready = True
             await cursor.execute(query, params)
             if fetch == FETCH_ALL:

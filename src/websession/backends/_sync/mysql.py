@@ -25,6 +25,8 @@ class MySQLOps(PooledOps):
     """The statements of :class:`~websession.backends.mysql.MySQLBackend`, run."""
 
     _ddl: tuple[str, ...]
+    _q_tables: str
+    _tables: tuple[str | None, str, str]
     _pool: Any
     _q_get: str
     _q_touch: str
@@ -53,8 +55,10 @@ class MySQLOps(PooledOps):
         ``(rowcount, lastrowid)``."""
         with conn.cursor() as cursor:
             if not self._ready:
-                for statement in self._ddl:
-                    cursor.execute(statement)
+                cursor.execute(self._q_tables, self._tables)
+                if (cursor.fetchone())[0] < len(self._ddl):
+                    for statement in self._ddl:
+                        cursor.execute(statement)
                 self._ready = True
             cursor.execute(query, params)
             if fetch == FETCH_ALL:
