@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.contract import FakeClock
 from tests.support.faults import FreezableProxy
 from tests.support.servers import server_url
 from websession import StoreUnavailable
@@ -18,14 +19,6 @@ pytest.importorskip("google.cloud.datastore")
 from websession.backends.datastore import DatastoreBackend
 
 PROJECT = "websession-test"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class SavedAnewDuringPurge(DatastoreBackend):
@@ -43,7 +36,7 @@ class SavedAnewDuringPurge(DatastoreBackend):
 
 def test_purge_keeps_an_entity_saved_anew_after_the_query_found_it() -> None:
     server_url("datastore")  # skip (locally) or fail (CI) without the emulator
-    clock = Clock()
+    clock = FakeClock()
     backend = SavedAnewDuringPurge(
         PROJECT, namespace=f"t{uuid.uuid4().hex[:12]}", timeout=10.0, clock=clock
     )

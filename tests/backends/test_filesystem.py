@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.support import interop
+from tests.support.contract import FakeClock
 from tests.support.interop import go_vectors
 from websession import (
     ConflictError,
@@ -52,14 +53,6 @@ BAD_KEYS = [
     ".lock",
     ".tmp-x",
 ]
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def value_of(header: str) -> str:
@@ -188,7 +181,7 @@ def test_stray_files_are_not_sessions(tmp_path: Path) -> None:
 # -- expiry ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("gorilla", [False, True])
 def test_purge_removes_expired_files(tmp_path: Path, gorilla: bool) -> None:
-    clock = Clock()
+    clock = FakeClock()
     kwargs: dict[str, Any] = {"ttl": 60, "clock": clock}
     if gorilla:
         store = FilesystemStore(tmp_path, codecs=gorilla_codecs(clock=clock), **kwargs)
@@ -223,7 +216,7 @@ def test_purge_removes_expired_files(tmp_path: Path, gorilla: bool) -> None:
 
 
 def test_expired_file_is_not_loaded_before_purge(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = FakeClock()
     store = FilesystemStore(tmp_path, SECRET, ttl=60, clock=clock)
     s = store.new("s", None)
     s["v"] = 1
@@ -293,7 +286,7 @@ def test_gorilla_max_length_follows_the_codecs(tmp_path: Path) -> None:
 
 def test_gorilla_file_age_is_its_timestamp_not_its_mtime(tmp_path: Path) -> None:
     """Go judges a file's age by the timestamp inside it; so do load and purge here."""
-    clock = Clock()
+    clock = FakeClock()
     codecs = gorilla_codecs(clock=clock)
     store = FilesystemStore(tmp_path, codecs=codecs, ttl=3600, clock=clock)
     old, fresh = store.new("s", None), store.new("s", None)
@@ -321,7 +314,7 @@ def test_gorilla_file_age_is_its_timestamp_not_its_mtime(tmp_path: Path) -> None
 def test_gorilla_file_age_is_not_extended_by_loads(tmp_path: Path) -> None:
     """A rolling touch rewrote the file with a new mtime but the same timestamp: Go would
     still see it expire, so the store does not pretend otherwise."""
-    clock = Clock()
+    clock = FakeClock()
     store = FilesystemStore(
         tmp_path, codecs=gorilla_codecs(clock=clock), ttl=3600, rolling=True, clock=clock
     )
@@ -387,7 +380,7 @@ def test_a_go_file_with_an_ancient_mtime_is_alive_as_go_found_it(tmp_path: Path)
     os.utime(path, (GO_FS["old_mtime"], GO_FS["old_mtime"]))
     assert GO_FS["old_mtime_go_loaded"] is True
     issued = _issued_at(GO_FS["old_mtime_file"])
-    clock = Clock(issued + 60.0)
+    clock = FakeClock(issued + 60.0)
     store = FilesystemStore(tmp_path, codecs=_go_codecs(clock), clock=clock)
     session = store.new(GO_FS["name"], GO_FS["old_mtime_cookie"])
     assert not session.is_new, session.reason

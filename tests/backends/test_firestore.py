@@ -9,20 +9,13 @@ from typing import Any
 
 import pytest
 
+from tests.support.contract import FakeClock
 from tests.support.servers import server_url
 
 pytest.importorskip("google.cloud.firestore")
 from websession.backends.firestore import FirestoreBackend
 
 PROJECT = "websession-test"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class SavedAnewDuringPurge(FirestoreBackend):
@@ -41,7 +34,7 @@ class SavedAnewDuringPurge(FirestoreBackend):
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_purge_keeps_a_document_saved_anew_before_the_commit(mode: str) -> None:
     server_url("firestore")  # skip (locally) or fail (CI) without the emulator
-    clock = Clock()
+    clock = FakeClock()
     backend = SavedAnewDuringPurge(
         PROJECT, collection=f"t{uuid.uuid4().hex[:12]}", timeout=10.0, clock=clock
     )

@@ -12,18 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.backends import assert_store_round_trip, exercise_async_twins
+from tests.support.contract import FakeClock
 from websession.errors import StoreUnavailable
 
 lmdb_backend = pytest.importorskip("websession.backends.lmdb")
 LMDBBackend = lmdb_backend.LMDBBackend
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _increment(backend: LMDBBackend, key: str, times: int) -> None:
@@ -121,7 +114,7 @@ def test_map_growth_stops_at_max_map_size(tmp_path: Path) -> None:
 
 
 def test_purge_in_batches_keeps_live_records(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = FakeClock(1_700_000_000.0)
     backend = LMDBBackend(tmp_path / "env", purge_batch=7, clock=clock)
     for i in range(50):
         backend.set(f"dead{i:02}", b"d", 10)
@@ -140,7 +133,7 @@ def test_purge_in_batches_keeps_live_records(tmp_path: Path) -> None:
 def test_purge_counts_exactly_when_the_last_key_has_expired(tmp_path: Path) -> None:
     """The last record in key order is expired: the purge counts what it deleted, not one
     more (py-lmdb's cursor delete() answers True past the last record)."""
-    clock = Clock()
+    clock = FakeClock(1_700_000_000.0)
     backend = LMDBBackend(tmp_path / "env", purge_batch=4, clock=clock)
     for i in range(3):
         backend.set(f"a-live{i}", b"l", 1000)
@@ -227,7 +220,7 @@ def test_opening_a_database_beside_write_transactions_does_not_hang(tmp_path: Pa
 
 
 def test_touch_extends_life(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = FakeClock(1_700_000_000.0)
     backend = LMDBBackend(tmp_path / "env", clock=clock)
     backend.set("k", b"v", 10)
     clock.now += 9

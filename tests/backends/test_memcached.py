@@ -23,6 +23,7 @@ from tests.support.backends import (
     cookie_value,
     unique_prefix,
 )
+from tests.support.faults import process_state
 from tests.support.live import free_port
 from tests.support.servers import in_ci, server_url
 from websession import ServerStore, StoreUnavailable
@@ -45,12 +46,6 @@ def _wait_port(port: int, timeout: float = 10) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"memcached on {port} did not start")
-
-
-def _state(pid: int) -> str:
-    """A process's state letter from /proc (``T``: stopped)."""
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rsplit(") ", 1)[1][0]
 
 
 class Memcached:
@@ -360,7 +355,7 @@ def test_a_connection_closed_mid_reply_is_unavailable_not_a_hung_loop(call: str)
         await made.aset("warm", b"v", 60)  # pooled connections through the relay, ready
         assert server.proc is not None
         os.kill(server.proc.pid, signal.SIGSTOP)
-        while _state(server.proc.pid) != "T":  # stopped only once the kernel says so
+        while process_state(server.proc.pid) != "T":  # stopped only once the kernel says so
             await asyncio.sleep(0.01)
         args = {"aset": ("k", b"v", 60), "aget": ("k",), "adelete": ("k",)}[call]
         pending = asyncio.ensure_future(getattr(made, call)(*args))

@@ -43,7 +43,7 @@ from typing import Any
 import pytest
 
 from tests.support.apps.counter import counter_app
-from tests.support.faults import kill_spawned, load_testenv
+from tests.support.faults import kill_spawned, load_testenv, process_state
 from tests.support.live import free_port
 from tests.support.servers import in_netns, require
 
@@ -221,11 +221,7 @@ class Server:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ", 1)[1][0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
+    return process_state(pid) not in (None, "Z")
 
 
 def _redis(services: Any, testenv: ModuleType) -> tuple[Server, Any]:

@@ -51,6 +51,7 @@ from django.urls import path  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 import websession.django as engine  # noqa: E402
+from tests.support.contract import FakeClock  # noqa: E402
 from websession import CookieStore, FilesystemStore, MemoryStore  # noqa: E402
 from websession.django import SessionStore  # noqa: E402
 
@@ -58,14 +59,6 @@ from websession.django import SessionStore  # noqa: E402
 # =============================================================================================
 # In process: Django's SessionTestsMixin behaviours, on three stores
 # =============================================================================================
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
 KINDS = ("memory", "file", "cookie")
 
 
@@ -89,12 +82,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(time.time())
 
 
 @pytest.fixture
-def store(kind: str, tmp_path: Path, clock: Clock) -> Iterator[Any]:
+def store(kind: str, tmp_path: Path, clock: FakeClock) -> Iterator[Any]:
     if kind == "memory":
         made: Any = MemoryStore(SECRET, ttl=SESSION_AGE, clock=clock)
     elif kind == "file":
@@ -321,7 +314,7 @@ def test_an_expiry_in_the_past_expires_the_session_at_once(session: SessionStore
 
 
 def test_a_server_side_record_lives_as_long_as_set_expiry_says(
-    server_side: Any, clock: Clock
+    server_side: Any, clock: FakeClock
 ) -> None:
     session = SessionStore()
     session["x"] = 1
@@ -334,7 +327,7 @@ def test_a_server_side_record_lives_as_long_as_set_expiry_says(
     assert SessionStore(key).get("x") is None
 
 
-def test_clear_expired_and_the_clearsessions_command(server_side: Any, clock: Clock) -> None:
+def test_clear_expired_and_the_clearsessions_command(server_side: Any, clock: FakeClock) -> None:
     def records() -> int:
         backend = server_side.backend
         return len(backend) if hasattr(backend, "__len__") else int(backend.count())
@@ -425,7 +418,7 @@ async def test_async_save_after_a_concurrent_delete(server_side: Any) -> None:
     assert await s1.aload() == {}
 
 
-async def test_async_clear_expired(server_side: Any, clock: Clock) -> None:
+async def test_async_clear_expired(server_side: Any, clock: FakeClock) -> None:
     session = SessionStore()
     await session.aset("x", 1)
     await session.aset_expiry(10)

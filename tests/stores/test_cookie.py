@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.support.contract import FakeClock
 from websession import (
     CookieOptions,
     CookieStore,
@@ -27,14 +28,6 @@ OLD = "cookie-store-old-secret-9876543210zyxw"
 HASH_KEY = bytes(range(32))
 NEW_HASH_KEY = bytes.fromhex("7a3f9c2e5b8d1f4a6c0e3b7d9f2a5c8e1b4d7f0a3c6e9b2d5f8a1c4e7b0d3f6a")
 BLOCK_KEY = bytes(range(32, 64))
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def value_of(header: str) -> str:
@@ -150,7 +143,7 @@ def test_key_rotation_reseals() -> None:
 
 
 def test_bad_cookies() -> None:
-    clock = Clock()
+    clock = FakeClock()
     store = CookieStore(SECRET, options=CookieOptions(max_age=100), clock=clock)
     s = store.new("s", None)
     s["v"] = 1
@@ -183,7 +176,7 @@ def test_bad_cookies() -> None:
 
 
 def test_server_side_validity_follows_a_longer_store_max_age() -> None:
-    clock = Clock()
+    clock = FakeClock()
     store = CookieStore(SECRET, options=CookieOptions(max_age=3600), clock=clock)
     s = store.new("s", None)
     s["v"] = 1
@@ -326,7 +319,7 @@ def test_remember_me_outlives_the_store_lifetime_and_later_saves() -> None:
 def test_browser_session_cookie_is_honoured_for_ttl_only() -> None:
     """A max_age=0 cookie, which the browser may keep for weeks, is honoured ``ttl`` seconds
     after its last save: one day by default, not the 30 days of a persistent cookie."""
-    clock = Clock()
+    clock = FakeClock()
     store = CookieStore(SECRET, clock=clock)  # persistent (30 days) by default
     s = store.new("s", None)
     s["user"] = "ann"
@@ -392,7 +385,7 @@ def test_timeout_settings_are_checked() -> None:
 
 
 def test_idle_timeout_with_gorilla_codecs() -> None:
-    clock = Clock()
+    clock = FakeClock()
     store = CookieStore(
         codecs=codecs_from_pairs(HASH_KEY, BLOCK_KEY, clock=clock), idle_timeout=60, clock=clock
     )

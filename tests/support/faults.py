@@ -8,7 +8,8 @@ reaches either side, which is exactly what a frozen server looks like from the c
 shared test server without disturbing any other test.
 
 Tests that kill a server start servers of their own with ``tools/testenv.py``'s code
-(:func:`load_testenv`) and wait for the store to follow a failover with :func:`until_ok`.
+(:func:`load_testenv`), wait for the store to follow a failover with :func:`until_ok` and for
+a signal to take effect with :func:`process_state`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,15 @@ def kill_spawned(services: Any, name: str) -> None:
     proc = services.procs[name]
     proc.kill()
     proc.wait(timeout=30)
+
+
+def process_state(pid: int) -> str | None:
+    """A process's state letter from /proc (``T``: stopped, ``Z``: a zombie), None once gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[1][0]
+    except (FileNotFoundError, IndexError):
+        return None
 
 
 def until_ok(what: Callable[[], T], limit: float) -> tuple[T, float, list[str]]:
