@@ -42,17 +42,16 @@ from typing import Any
 
 import pytest
 
-from tests.support.apps.counter import counter_app
+from tests.support.apps.counter import SECRET, serve_counter
 from tests.support.faults import kill_spawned, load_testenv, process_state
 from tests.support.live import free_port
 from tests.support.servers import in_netns, require
 
 httpx = pytest.importorskip("httpx")
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn")
 
 pytestmark = pytest.mark.slow
 
-SECRET = "fault-matrix-secret-2b4d6f8a0c1e3a5c7e9b1d3f5a7c9e1b"
 ROOT = Path(__file__).resolve().parents[2]
 #: a request makes at most two backend calls (load, save), each bounded by a default timeout of
 #: about 2 s: it may wait that twice, plus a margin; the freeze lasts longer, so a backend
@@ -63,32 +62,6 @@ ACKED = 40  # sessions made (and acknowledged) before the kill
 
 
 # -- the app and its load --------------------------------------------------------------------
-@contextlib.contextmanager
-def serve(backend: Any) -> Iterator[str]:
-    from websession import CookieOptions, ServerStore
-    from websession.asgi import SessionMiddleware
-
-    store = ServerStore(backend, SECRET, options=CookieOptions(secure=False))
-    app = SessionMiddleware(counter_app, store, name="sid")
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="error", lifespan="off", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        assert thread.is_alive(), "uvicorn exited"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-
-
 @dataclass
 class Load:
     """Four users requesting in a loop; every answer recorded as (time, status, seconds)."""
@@ -382,7 +355,7 @@ def test_fault_matrix_row(row: str, services: Any) -> None:
     testenv = load_testenv()
     server, backend = start(services, testenv)
     try:
-        with serve(backend) as url:
+        with serve_counter(backend) as url:
             until_200(url, 30)  # first use: tables, indexes, JVM warm-up
             clients = acknowledged(url)
             load = Load(url).start()
@@ -518,7 +491,7 @@ SETTLED = 3.0
 def kill_and_follow(failover: Failover, limit: float = 30.0) -> dict[str, Any]:
     """Serve ``failover.backend`` under load, kill the node in use, and wait until the store
     has followed: every answer a 200 for :data:`SETTLED` seconds. What was seen, for a row."""
-    with serve(failover.backend) as url:
+    with serve_counter(failover.backend) as url:
         until_200(url, 30)
         clients = acknowledged(url)
         load = Load(url, users=6, fresh=3).start()  # fresh users reach every node of a cluster
@@ -606,10 +579,10 @@ def test_memcached_loses_one_node_of_three(services: Any) -> None:
     backend = MemcachedBackend.from_url(f"memcached://{nodes}?dead_timeout={DEAD_TIMEOUT}")
     victim = Server(services, "memcached:2", durable=False)
     victim_address = nodes.split(",")[1]
-    # the same store as serve()'s, to see which node holds each user's session
+    # the same store as serve_counter()'s, to see which node holds each user's session
     store = ServerStore(backend, SECRET, options=CookieOptions(secure=False))
     try:
-        with serve(backend) as url:
+        with serve_counter(backend) as url:
             until_200(url, 30)
             clients = acknowledged(url)
             home = {}

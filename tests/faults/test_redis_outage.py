@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,14 +27,12 @@ from typing import Any
 
 import pytest
 
-from tests.support.apps.counter import counter_app
-from tests.support.live import free_port
+from tests.support.apps.counter import serve_counter
 from tests.support.servers import launcher, require
 
 httpx = pytest.importorskip("httpx")
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn")
 
-SECRET = "fault-test-secret-0123456789-abcdefghij"
 SOCKET_TIMEOUT = 0.5
 #: one call may wait the socket timeout twice (the backend retries a broken connection once)
 BOUND = 2 * SOCKET_TIMEOUT + 1.5
@@ -83,32 +80,15 @@ def redis_server() -> Iterator[RedisProcess]:
 
 @pytest.fixture
 def app_url(redis_server: RedisProcess) -> Iterator[str]:
-    from websession import CookieOptions, ServerStore
-    from websession.asgi import SessionMiddleware
     from websession.backends.redis import RedisBackend
 
     backend = RedisBackend.from_url(
         f"redis://127.0.0.1:{redis_server.port}/0", socket_timeout=SOCKET_TIMEOUT
     )
-    store = ServerStore(backend, SECRET, options=CookieOptions(secure=False))  # plain http
-    app = SessionMiddleware(counter_app, store, name="sid")
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}/"
+        with serve_counter(backend) as url:
+            yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         backend.close()
 
 
