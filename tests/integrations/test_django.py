@@ -55,7 +55,6 @@ from tests.support.contract import FakeClock  # noqa: E402
 from websession import CookieStore, FilesystemStore, MemoryStore  # noqa: E402
 from websession.django import SessionStore  # noqa: E402
 
-
 # =============================================================================================
 # In process: Django's SessionTestsMixin behaviours, on three stores
 # =============================================================================================
