@@ -50,6 +50,9 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\bAsyncGenerator\b", "Generator"),
     (r"\bAwaitable\[([^\]]*)\]", r"\1"),
     (r"\basyncio\.sleep\b", "time.sleep"),
+    # ... so a source's asyncio is time in its twin (any other use of asyncio would have no
+    # sync meaning: ruff's undefined-name check in make lint catches it)
+    (r"^import asyncio$", "import time"),
     (r"\basyncio\.TimeoutError\b", "TimeoutError"),
     # websession's backend protocol: the async methods are the sync names with an "a" in front
     (r"\baget\b", "get"),
@@ -69,7 +72,7 @@ SUBSTITUTIONS: list[tuple[str, str]] = [
     (r"\ba(create_schema|drop_schema|purge_owners|purge_in_batches)\b", r"\1"),
     (
         r"\b_a(run|connection|drain|open_pool|configure|bounded|statement|pool|prepared|schema"
-        r"|touch|update|upsert|result|write)\b",
+        r"|touch|update|upsert|result|write|create)\b",
         r"_\1",
     ),
     (r"\bAbstractAsyncContextManager\b", "AbstractContextManager"),

@@ -16,6 +16,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import pytest
@@ -187,7 +188,11 @@ class SqlBackendCases:
         self, target: Target, mode: str, caplog: pytest.LogCaptureFixture
     ) -> None:
         """An application's every start opens a table that exists: nothing lands in its log."""
-        call(mode, target.make(), "set", "k", b"v", 60)  # the first start creates the table
+        first = target.make()  # the first start creates the table
+        try:
+            call(mode, first, "set", "k", b"v", 60)
+        finally:
+            first.close()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             backend = target.make()
@@ -195,8 +200,36 @@ class SqlBackendCases:
                 assert call(mode, backend, "get", "k").data == b"v"
             finally:
                 backend.close()
-        assert [str(w.message) for w in caught] == []
-        assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+        assert not caught, [f"{w.category.__name__}: {w.message}" for w in caught]
+        logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert not logged, logged
+
+    def test_concurrent_first_requests_create_the_table_once_without_a_warning(
+        self, target: Target, mode: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A new deployment's first requests arrive together, each on its own connection
+        (tasks of one event loop, or threads)."""
+        backend = target.make()
+
+        async def first_requests() -> list[Any]:
+            try:
+                return await asyncio.gather(*(backend.aget(f"k{i}") for i in range(8)))
+            finally:
+                await backend.aclose()
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if mode == "async":
+                answers = asyncio.run(first_requests())
+            else:
+                with ThreadPoolExecutor(8) as pool:
+                    answers = list(pool.map(backend.get, [f"k{i}" for i in range(8)]))
+            assert answers == [None] * 8
+        backend.close()
+        assert target.has_table()
+        assert not caught, [f"{w.category.__name__}: {w.message}" for w in caught]
+        logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert not logged, logged
 
     def test_explicit_create_schema(self, target: Target, mode: str) -> None:
         backend = target.make(create_schema=False)

@@ -8,6 +8,7 @@ pools (SQLAlchemy's own) and the dialect's statements (``_Statements``) are made
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -57,15 +58,30 @@ class AsyncSQLAlchemyOps:
     async def _acall(self, work: Work, retry: bool = True) -> Any:
         engine, stmts, autocommit = await self._aprepared()
         try:
+            if not self._ready:
+                await self._acreate(engine)
             async with engine.connect() if autocommit else engine.begin() as conn:
-                if not self._ready:
-                    await self._aschema(conn, self.metadata.create_all)
-                    self._ready = True
                 return await work(conn, stmts)
         except _CONNECTION_ERRORS as exc:
             if retry and getattr(exc, "connection_invalidated", False):
                 return await self._acall(work, retry=False)
             raise self._unavailable(exc) from exc
+
+    async def _acreate(self, engine: Any) -> None:
+        """``create_all``: it looks for each table, then creates the missing ones. Another
+        connection or process (a new deployment's first requests arrive together) can create
+        a table between the look and the CREATE, which then fails ("already exists"): looking
+        again finds it. A real error fails the same way three times and is raised."""
+        for attempt in range(3):
+            try:
+                async with engine.begin() as conn:
+                    await self._aschema(conn, self.metadata.create_all)
+                break
+            except sa_exc.DBAPIError:
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))  # the other's CREATE commits meanwhile
+        self._ready = True
 
     # -- schema --------------------------------------------------------------------------------
     async def acreate_schema(self) -> None:

@@ -9,6 +9,7 @@ pools (SQLAlchemy's own) and the dialect's statements (``_Statements``) are made
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -58,15 +59,30 @@ class SQLAlchemyOps:
     def _call(self, work: Work, retry: bool = True) -> Any:
         engine, stmts, autocommit = self._prepared()
         try:
+            if not self._ready:
+                self._create(engine)
             with engine.connect() if autocommit else engine.begin() as conn:
-                if not self._ready:
-                    self._schema(conn, self.metadata.create_all)
-                    self._ready = True
                 return work(conn, stmts)
         except _CONNECTION_ERRORS as exc:
             if retry and getattr(exc, "connection_invalidated", False):
                 return self._call(work, retry=False)
             raise self._unavailable(exc) from exc
+
+    def _create(self, engine: Any) -> None:
+        """``create_all``: it looks for each table, then creates the missing ones. Another
+        connection or process (a new deployment's first requests arrive together) can create
+        a table between the look and the CREATE, which then fails ("already exists"): looking
+        again finds it. A real error fails the same way three times and is raised."""
+        for attempt in range(3):
+            try:
+                with engine.begin() as conn:
+                    self._schema(conn, self.metadata.create_all)
+                break
+            except sa_exc.DBAPIError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.05 * (attempt + 1))  # the other's CREATE commits meanwhile
+        self._ready = True
 
     # -- schema --------------------------------------------------------------------------------
     def create_schema(self) -> None:
