@@ -56,8 +56,11 @@ class AsyncMySQLOps(AsyncPooledOps):
             if not self._ready:
                 await cursor.execute(self._q_tables, self._tables)
                 if (await cursor.fetchone())[0] < len(self._ddl):
+                    # another connection may be creating them too: its note is no news
+                    await cursor.execute("SET @@SESSION.sql_notes = 0")
                     for statement in self._ddl:
                         await cursor.execute(statement)
+                    await cursor.execute("SET @@SESSION.sql_notes = DEFAULT")
                 self._ready = True
             await cursor.execute(query, params)
             if fetch == FETCH_ALL:

@@ -57,8 +57,11 @@ class MySQLOps(PooledOps):
             if not self._ready:
                 cursor.execute(self._q_tables, self._tables)
                 if (cursor.fetchone())[0] < len(self._ddl):
+                    # another connection may be creating them too: its note is no news
+                    cursor.execute("SET @@SESSION.sql_notes = 0")
                     for statement in self._ddl:
                         cursor.execute(statement)
+                    cursor.execute("SET @@SESSION.sql_notes = DEFAULT")
                 self._ready = True
             cursor.execute(query, params)
             if fetch == FETCH_ALL:
