@@ -38,7 +38,8 @@ demo: $(DEMO_VENV)/.installed
 # network namespace on two pytest-xdist workers, each starting the servers its tests use on
 # 127.0.0.1 on free ports (all in parallel at the start: WEBSESSION_TEST_PRESTART), prints the
 # branch coverage of src/websession (pyproject.toml [tool.coverage]) and stops exactly what it
-# started; then runs the server-less tests again on Python 3.10 and 3.13 (tools/pythons.py).
+# started (and the 25 slowest tests, to see where the wall time goes); then runs the
+# server-less tests again on Python 3.10 and 3.13 (tools/pythons.py).
 # Two workers, one per core. Four overlap the slow tests' waiting (350 s of tests instead of
 # 464 s here), but on two cores they once made a Galera joiner abort while starting and gave
 # the fault matrix's timing bounds less margin: XDIST="-n 4 --dist worksteal" for speed.
@@ -49,7 +50,7 @@ test: $(STAMP)
 	$(PY) -m tests.compat.fetch  # the frameworks' sdists, before the network namespace
 	$(PY) tools/pythons.py install
 	WEBSESSION_TEST_PRESTART=1 $(PY) tools/testenv.py isolate -- \
-		$(PY) -m pytest $(XDIST) --cov --cov-report=term $(PYTEST_ARGS)
+		$(PY) -m pytest $(XDIST) --cov --cov-report=term --durations=25 $(PYTEST_ARGS)
 	$(PY) tools/pythons.py test $(XDIST)
 
 # Only the tests that need no server (quick feedback while coding): tests that need one skip.
@@ -109,9 +110,11 @@ bench-http: $(STAMP)
 # Stores at scale: 10k, 100k, 1M sessions in file, sqlite, lmdb, redis, postgresql and mysql
 # stores; load + save p50/p99 of random existing sessions, bytes per session, a PNG plot in
 # benchmarks/results/ (BENCH_SCALE_ARGS="--sizes 10000,100000 --stores sqlite,redis" for less).
+# MariaDB's buffer pool sized as production would for a 1M-session table (~0.6 GB), as for purge.
 bench-scale: $(STAMP)
 	$(PY) tools/testenv.py install
-	WEBSESSION_TESTENV_ONLY=redis,postgresql,mysql $(PY) tools/testenv.py run -- \
+	WEBSESSION_TESTENV_ONLY=redis,postgresql,mysql WEBSESSION_TESTENV_MYSQL_POOL=1G \
+		$(PY) tools/testenv.py run -- \
 		$(PY) benchmarks/scale.py $(BENCH_SCALE_ARGS)
 
 # Load: 64 concurrent clients incrementing counters in their sessions (some sharing one) on
