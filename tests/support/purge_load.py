@@ -232,6 +232,9 @@ def _measure(kind: str, n: int, where: str, url: str | None, batch: int | None) 
             other.set(key, DATA, 3600)
         if kind == "sqlite":  # what the purge is to give back: the file after a checkpoint
             purger._run("PRAGMA wal_checkpoint(TRUNCATE)", (), True)
+        # the fill's dirty pages on disk (a million session files: 4 GB), as the expired
+        # sessions of a store in steady state long are: the purge must not race their writeback
+        os.sync()
         result.bytes_before = _size(kind, where)
 
         stop = threading.Event()

@@ -344,8 +344,10 @@ class FilesystemBackend(AsyncFromSync):
     #: directory wait for it), and the seconds between two steps in the same directory
     purge_chunk = 256
     purge_pause = 0.001
-    #: directories purged at the same time
-    purge_threads = 8
+    #: directories purged at the same time: two per CPU. Removing a file is mostly system
+    #: time with short waits on the disk; on 2 vCPUs 4 threads purged 300,000 files in 13.8 s
+    #: (18 s of CPU) where 8 took 17.9 s (25.5 s of CPU, contending) and 2 took 17.0 s.
+    purge_threads = min(8, 2 * (os.cpu_count() or 1))
 
     def purge(self, progress: PurgeProgress | None = None) -> int:
         """Delete expired files (and temporary files left by a crash); return how many records.
@@ -379,9 +381,9 @@ class FilesystemBackend(AsyncFromSync):
                         return 0  # gone meanwhile, or not a real directory: nothing of ours
                     return self._purge_dir(fd, now)
 
-                # Several directories at once: an unlink waits on the disk (a cold directory
-                # block, the journal), not on the CPU, and the waits of different
-                # directories overlap; each directory still has one purger holding its lock.
+                # Several directories at once: an unlink also waits on the disk (a cold
+                # directory block, the journal), and the waits of different directories
+                # overlap; each directory still has one purger holding its lock.
                 with ThreadPoolExecutor(self.purge_threads) as pool:
                     for done, count in enumerate(pool.map(shard, shards), 1):
                         removed += count
