@@ -71,16 +71,19 @@ class AsyncSQLAlchemyOps:
         """``create_all``: it looks for each table, then creates the missing ones. Another
         connection or process (a new deployment's first requests arrive together) can create
         a table between the look and the CREATE, which then fails ("already exists"): looking
-        again finds it. A real error fails the same way three times and is raised."""
-        for attempt in range(3):
-            try:
-                async with engine.begin() as conn:
-                    await self._aschema(conn, self.metadata.create_all)
-                break
-            except sa_exc.DBAPIError:
-                if attempt == 2:
-                    raise
-                await asyncio.sleep(0.05 * (attempt + 1))  # the other's CREATE commits meanwhile
+        again finds it. One connection for all the tries, so a database that cannot be reached
+        fails once, as any call does; a lost connection is not tried again here (``_acall``
+        decides), and an error that persists is raised after the third try."""
+        async with engine.connect() as conn:
+            for attempt in range(3):
+                try:
+                    async with conn.begin():
+                        await self._aschema(conn, self.metadata.create_all)
+                    break
+                except sa_exc.DBAPIError:
+                    if attempt == 2 or conn.invalidated:
+                        raise
+                    await asyncio.sleep(0.05 * (attempt + 1))  # the other's CREATE commits
         self._ready = True
 
     # -- schema --------------------------------------------------------------------------------

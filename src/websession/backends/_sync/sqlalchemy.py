@@ -72,16 +72,19 @@ class SQLAlchemyOps:
         """``create_all``: it looks for each table, then creates the missing ones. Another
         connection or process (a new deployment's first requests arrive together) can create
         a table between the look and the CREATE, which then fails ("already exists"): looking
-        again finds it. A real error fails the same way three times and is raised."""
-        for attempt in range(3):
-            try:
-                with engine.begin() as conn:
-                    self._schema(conn, self.metadata.create_all)
-                break
-            except sa_exc.DBAPIError:
-                if attempt == 2:
-                    raise
-                time.sleep(0.05 * (attempt + 1))  # the other's CREATE commits meanwhile
+        again finds it. One connection for all the tries, so a database that cannot be reached
+        fails once, as any call does; a lost connection is not tried again here (``_call``
+        decides), and an error that persists is raised after the third try."""
+        with engine.connect() as conn:
+            for attempt in range(3):
+                try:
+                    with conn.begin():
+                        self._schema(conn, self.metadata.create_all)
+                    break
+                except sa_exc.DBAPIError:
+                    if attempt == 2 or conn.invalidated:
+                        raise
+                    time.sleep(0.05 * (attempt + 1))  # the other's CREATE commits
         self._ready = True
 
     # -- schema --------------------------------------------------------------------------------
