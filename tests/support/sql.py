@@ -11,6 +11,7 @@ Real servers only (tools/testenv.py exports their URLs); SQLite needs none.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -153,6 +154,17 @@ def kill_connections(target: Target) -> None:
                 conn.execute(sa.text(f"KILL {int(pid)}"))
 
 
+@contextlib.contextmanager
+def nothing_warned_or_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """The block raises no Python warning and logs nothing at WARNING or above."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    assert not caught, [f"{w.category.__name__}: {w.message}" for w in caught]
+    logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not logged, logged
+
+
 class SqlBackendCases:
     """What every SQL backend does beyond the contract; a subclass sets ``KIND`` (a Target kind)."""
 
@@ -193,16 +205,12 @@ class SqlBackendCases:
             call(mode, first, "set", "k", b"v", 60)
         finally:
             first.close()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with nothing_warned_or_logged(caplog):
             backend = target.make()
             try:
                 assert call(mode, backend, "get", "k").data == b"v"
             finally:
                 backend.close()
-        assert not caught, [f"{w.category.__name__}: {w.message}" for w in caught]
-        logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-        assert not logged, logged
 
     def test_concurrent_first_requests_create_the_table_once_without_a_warning(
         self, target: Target, mode: str, caplog: pytest.LogCaptureFixture
@@ -217,8 +225,7 @@ class SqlBackendCases:
             finally:
                 await backend.aclose()
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with nothing_warned_or_logged(caplog):
             if mode == "async":
                 answers = asyncio.run(first_requests())
             else:
@@ -227,9 +234,6 @@ class SqlBackendCases:
             assert answers == [None] * 8
         backend.close()
         assert target.has_table()
-        assert not caught, [f"{w.category.__name__}: {w.message}" for w in caught]
-        logged = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-        assert not logged, logged
 
     def test_explicit_create_schema(self, target: Target, mode: str) -> None:
         backend = target.make(create_schema=False)
