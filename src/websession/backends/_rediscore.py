@@ -333,7 +333,11 @@ class RedisCore:
         retry = retry_class(_NoBackoff(), 1, supported_errors=(RedisConnectionError,))
         if self.sentinels:
             manager_class: Any = _Sentinel if is_sync else _AsyncSentinel
-            manager: Any = manager_class(self.sentinels, sentinel_kwargs=self._sentinel_options)
+            # no retry of a sentinel that does not answer: the manager asks the next one anyway,
+            # and redis-py's default (3 retries, backing off up to 10 s) made a request wait 15 s
+            # when every sentinel was down
+            sentinel_options = {"retry": retry_class(_NoBackoff(), 0), **self._sentinel_options}
+            manager: Any = manager_class(self.sentinels, sentinel_kwargs=sentinel_options)
             if is_sync:
                 self._manager = manager
             else:
