@@ -53,6 +53,21 @@ def raw_keys(backend: DynamoDBBackend) -> set[str]:
     return {item["k"]["S"] for item in items}
 
 
+def owner_index_status(backend: DynamoDBBackend) -> str | None:
+    table = backend.client.describe_table(TableName=backend.table)["Table"]
+    status = {i["IndexName"]: i["IndexStatus"] for i in table.get("GlobalSecondaryIndexes", [])}
+    return status.get("websession-owner")
+
+
+def test_the_owner_index_is_added_at_the_first_owner_call(backend: DynamoDBBackend) -> None:
+    backend.set("k", b"v", 60)
+    assert owner_index_status(backend) is None  # a table that never uses owners keeps none
+    backend.index("alice", "k", b"entry", 60)
+    assert owner_index_status(backend) == "ACTIVE"
+    assert backend.owned("alice") == [("k", b"entry")]
+    assert backend.get("k").data == b"v"  # type: ignore[union-attr]
+
+
 def test_table_is_created_with_ttl(backend: DynamoDBBackend) -> None:
     assert backend.set("k", b"\x00v\xff", 60) == 1
     ttl = backend.client.describe_time_to_live(TableName=backend.table)
