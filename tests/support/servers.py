@@ -6,6 +6,12 @@ port of 127.0.0.1 with ``tools/testenv.py`` (the one process launcher) and expor
 the same URL. The session fixture in ``tests/conftest.py`` stops what was started at the end.
 ``pytest tests/backends/test_redis.py`` therefore starts Redis and nothing else.
 
+Under pytest-xdist, ``make test`` (``WEBSESSION_TEST_PRESTART=1``) starts the servers once, in
+the controller, for every worker (:func:`share`): the workers wait for each to be published in
+the directory ``$WEBSESSION_TEST_SHARED_SERVERS`` names. Tests isolate themselves on a shared
+server (a key prefix, table, collection or namespace of their own); tests that freeze, kill or
+fail over a server start one of their own.
+
 A variable already set is used as it is (``tools/testenv.py run`` or ``services`` started the
 servers). A server that cannot start skips its tests locally and FAILS them under ``CI=true``:
 CI must never pass by skipping. ``WEBSESSION_TEST_SERVERLESS=1`` (``tools/pythons.py``) starts
@@ -15,9 +21,14 @@ nothing: those runs take only what needs no server.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import functools
 import importlib.util
+import json
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,6 +39,11 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+
+#: the directory where the pytest-xdist controller publishes the servers it started (:func:`share`)
+SHARED_VAR = "WEBSESSION_TEST_SHARED_SERVERS"
+#: how long a worker waits for a shared server (the launcher's own start timeouts come first)
+SHARED_WAIT = 600.0
 
 #: name -> environment variable that ``tools/testenv.py`` exports
 SERVERS = {
@@ -103,9 +119,13 @@ class Pool:
     def future(self, name: str) -> Future[dict[str, str]]:
         with self._lock:
             if name not in self._futures:
-                if self._services is None:
-                    self._services = launcher().Services(netns=in_netns())
-                self._futures[name] = self._threads.submit(self._start, name)
+                shared = _shared_dir()
+                if shared is not None and name in _shared_names(shared):
+                    self._futures[name] = self._threads.submit(_wait_shared, shared, name)
+                else:
+                    if self._services is None:
+                        self._services = launcher().Services(netns=in_netns())
+                    self._futures[name] = self._threads.submit(self._start, name)
             return self._futures[name]
 
     def prestart(self, names: set[str]) -> None:
@@ -151,6 +171,70 @@ def pool() -> Pool:
             _pool = Pool()
             atexit.register(_pool.stop)  # the session fixture stops it first; this is a net
         return _pool
+
+
+def share(names: set[str]) -> None:
+    """(The pytest-xdist controller, before its workers start) start ``names`` in the background
+    for every worker, and publish each in a directory of its own: ``NAME.json`` (its variables)
+    once it is up, ``NAME.error`` (why) if it did not come up. The workers inherit
+    ``$WEBSESSION_TEST_SHARED_SERVERS`` and wait there (:func:`_wait_shared`)."""
+    directory = Path(tempfile.mkdtemp(prefix="ws-servers-"))
+    names = {n for n in names if n in launcher().STARTERS and not os.environ.get(SERVERS[n])}
+    # WEBSESSION_TESTENV_ONLY=redis,postgresql: only those (as for tools/testenv.py run)
+    only = {n for n in os.environ.get("WEBSESSION_TESTENV_ONLY", "").split(",") if n}
+    if only:
+        names &= only
+    _write(directory / "names", "\n".join(sorted(names)))
+    started = pool()
+    for name in sorted(names):
+        started.future(name).add_done_callback(functools.partial(_publish, directory, name))
+    os.environ[SHARED_VAR] = str(directory)  # after: this process starts them, not waits
+
+
+def unshare() -> None:
+    """(The controller, after its workers stopped) stop the shared servers."""
+    directory = os.environ.pop(SHARED_VAR, None)
+    if _pool is not None:
+        _pool.stop()
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _publish(directory: Path, name: str, future: Future[dict[str, str]]) -> None:
+    error = future.exception()
+    if error is None:
+        _write(directory / f"{name}.json", json.dumps(future.result()))
+    else:
+        _write(directory / f"{name}.error", str(error))
+
+
+def _write(path: Path, text: str) -> None:
+    """Write whole or not at all: a worker never reads half a file."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    partial.replace(path)
+
+
+def _shared_dir() -> Path | None:
+    value = os.environ.get(SHARED_VAR)
+    return Path(value) if value else None
+
+
+@functools.cache
+def _shared_names(directory: Path) -> frozenset[str]:
+    return frozenset((directory / "names").read_text().split())
+
+
+def _wait_shared(directory: Path, name: str) -> dict[str, str]:
+    """(A worker) the variables of shared server ``name``, once the controller published it."""
+    deadline = time.monotonic() + SHARED_WAIT
+    while time.monotonic() < deadline:
+        with contextlib.suppress(FileNotFoundError):
+            return dict(json.loads((directory / f"{name}.json").read_text()))
+        with contextlib.suppress(FileNotFoundError):
+            raise launcher().StartError((directory / f"{name}.error").read_text())
+        time.sleep(0.1)
+    raise launcher().StartError(f"not published by the controller within {SHARED_WAIT:.0f} s")
 
 
 def server_url(name: str) -> str:

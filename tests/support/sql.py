@@ -19,7 +19,9 @@ import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
+import psutil
 import pytest
 import sqlalchemy as sa
 
@@ -129,29 +131,41 @@ def dead_backend(kind: str) -> Backend:
     return SQLiteBackend("/nonexistent-dir/sub/x.db")
 
 
+def own_client_ports(url: str) -> list[int]:
+    """The local ports of this process's connections to the server of ``url``: the servers are
+    shared with the other pytest-xdist workers, whose connections are not this test's to kill."""
+    port = urlsplit(url).port
+    connections = psutil.Process().net_connections(kind="tcp")
+    return sorted({c.laddr.port for c in connections if c.raddr and c.raddr.port == port})
+
+
 def kill_connections(target: Target) -> None:
-    """Terminate every other connection to the database, as a server restart would."""
+    """Terminate this process's other connections to the database, as a restart would (at
+    least one: the test's backend holds one)."""
     if target.kind.endswith("postgresql"):
         with target.engine.connect() as conn:
-            conn.execute(
+            ports = own_client_ports(target.url)
+            killed = conn.execute(
                 sa.text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
+                    "WHERE pid <> pg_backend_pid() AND client_port = ANY(:ports)"
+                ),
+                {"ports": ports},
+            ).rowcount
             conn.commit()
     else:
         with target.engine.connect() as conn:
             me = conn.execute(sa.text("SELECT CONNECTION_ID()")).scalar()
-            ids = conn.execute(
-                sa.text(
-                    "SELECT id FROM information_schema.processlist "
-                    "WHERE db = DATABASE() AND id <> :me"
-                ),
+            ports = {str(p) for p in own_client_ports(target.url)}
+            rows = conn.execute(
+                sa.text("SELECT id, host FROM information_schema.processlist WHERE id <> :me"),
                 {"me": me},
-            ).scalars()
-            for pid in list(ids):
+            )
+            ids = [pid for pid, host in rows if host.rpartition(":")[2] in ports]
+            for pid in ids:
                 conn.execute(sa.text(f"KILL {int(pid)}"))
+            killed = len(ids)
+    assert killed, "no connection of the backend under test was found to kill"
 
 
 @contextlib.contextmanager

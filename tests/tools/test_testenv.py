@@ -66,3 +66,44 @@ def test_the_server_a_test_asks_for_is_started_for_it(tmp_path: Path) -> None:
     result = _run(tmp_path, ci=True, broken=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+SHARED = """
+import os
+import pytest
+from tests.support.servers import server_url
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_needs_redis(n):
+    with open(os.path.join(os.environ["OUT"], f"{n}.txt"), "w") as out:
+        out.write(os.environ["PYTEST_XDIST_WORKER"] + " " + server_url("redis"))
+"""
+
+
+def test_xdist_workers_share_the_servers_the_controller_started(tmp_path: Path) -> None:
+    """make test: one Redis for every worker, started by the controller (and stopped by it)."""
+    if serverless():
+        pytest.skip("starts a redis-server: not in a server-less run")
+    (tmp_path / "test_shared.py").write_text(SHARED)
+    (tmp_path / "conftest.py").write_text("from tests.conftest import *  # noqa: F403\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WEBSESSION_TEST")}
+    env.update(
+        CI="true",
+        PYTHONPATH=str(ROOT),
+        OUT=str(tmp_path),
+        WEBSESSION_TEST_PRESTART="1",
+        WEBSESSION_TESTENV_ONLY="redis",
+    )
+    command = [sys.executable, "-m", "pytest", "test_shared.py", "-q", "-p", "no:cacheprovider"]
+    command += ["-n", "2"]
+    result = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    seen = [(tmp_path / f"{n}.txt").read_text().split() for n in range(4)]
+    assert {worker for worker, _ in seen} == {"gw0", "gw1"}, seen  # both workers ran tests
+    assert len({url for _, url in seen}) == 1, seen  # and both had the same Redis
+    assert "test servers started: redis" in result.stdout
+    assert "stopped 1 server process(es)" in result.stderr
+
