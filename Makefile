@@ -35,23 +35,28 @@ demo: $(DEMO_VENV)/.installed
 	PYTHONPATH=src $(DEMO_VENV)/bin/python -m websession demo $(DEMO_ARGS)
 
 # Installs the database servers (apt) and Chromium, runs every test inside a loopback-only
-# network namespace on two pytest-xdist workers, each starting the servers its tests use on
-# 127.0.0.1 on free ports (all in parallel at the start: WEBSESSION_TEST_PRESTART), prints the
-# branch coverage of src/websession (pyproject.toml [tool.coverage]) and stops exactly what it
-# started (and the 25 slowest tests, to see where the wall time goes); then runs the
-# server-less tests again on Python 3.10 and 3.13 (tools/pythons.py).
-# Two workers, one per core. Four overlap the slow tests' waiting (350 s of tests instead of
-# 464 s here), but on two cores they once made a Galera joiner abort while starting and gave
-# the fault matrix's timing bounds less margin: XDIST="-n 4 --dist worksteal" for speed.
-# worksteal: a worker that runs out of tests takes some of the other's (the slow ones bunch up).
-XDIST ?= -n 2 --dist worksteal
+# network namespace on four pytest-xdist workers, which share one set of servers on 127.0.0.1
+# on free ports, started by the controller while the workers collect (WEBSESSION_TEST_PRESTART;
+# tests/support/servers.py), prints the branch coverage of src/websession (pyproject.toml
+# [tool.coverage]) and stops exactly what it started (and the 25 slowest tests, to see where
+# the wall time goes); then runs the server-less tests again on Python 3.10 and 3.13
+# (tools/pythons.py), on two workers: they are CPU-bound.
+# Four workers on two cores: a third of the suite's time is spent waiting (a frozen server, a
+# failover, a real clock), and the long tests are spread over the workers' first shares
+# (tests/support/schedule.py), so the waits overlap the other tests. worksteal: a worker that
+# runs out of tests takes some of another's.
+# PYTHONDONTWRITEBYTECODE is dropped: every worker and every Python process a test starts would
+# otherwise compile (and pytest rewrite) the same modules again (3-4 s of CPU each).
+XDIST ?= -n 4 --dist worksteal
+XDIST_SERVERLESS ?= -n 2 --dist worksteal
+test: export PYTHONDONTWRITEBYTECODE :=
 test: $(STAMP)
 	$(PY) tools/testenv.py install
 	$(PY) -m tests.compat.fetch  # the frameworks' sdists, before the network namespace
 	$(PY) tools/pythons.py install
 	WEBSESSION_TEST_PRESTART=1 $(PY) tools/testenv.py isolate -- \
 		$(PY) -m pytest $(XDIST) --cov --cov-report=term --durations=25 $(PYTEST_ARGS)
-	$(PY) tools/pythons.py test $(XDIST)
+	$(PY) tools/pythons.py test $(XDIST_SERVERLESS)
 
 # Only the tests that need no server (quick feedback while coding): tests that need one skip.
 test-fast: $(STAMP)

@@ -1,7 +1,11 @@
 """The one conftest of the suite: the test servers, the backend contract's fixtures.
 
 Servers start on first use (:func:`tests.support.servers.server_url`), once per session (per
-pytest-xdist worker), and the session fixture ``test_servers`` stops them at the end.
+pytest-xdist worker), and the session fixture ``test_servers`` stops them at the end. Under
+``make test`` with pytest-xdist, the controller starts them once for every worker instead
+(:func:`tests.support.servers.share`), and the long tests are spread over the workers' first
+shares (:func:`tests.support.schedule.spread_slow`): their waits overlap the other tests
+rather than end the run.
 
 The contract (``tests/stores/test_contract.py``, ``test_contract_revocation.py``) runs on every
 case of ``tests/support/cases/``; the machinery is in :mod:`tests.support.contract`. It is
@@ -23,11 +27,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.support import servers
+from tests.support.schedule import spread_slow
 
 if TYPE_CHECKING:
     from tests.support.contract import Api, BackendCase, FakeClock
@@ -98,9 +103,44 @@ def _hinted(items: list[pytest.Item]) -> set[str]:
     return found
 
 
+def _xdist_controller(config: pytest.Config) -> bool:
+    """True in the process that runs pytest-xdist's workers (and no test)."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(
+        config, "workerinput"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # make test: every server once, started while the workers start and collect, rather than
+    # a set per worker (each with its JVMs and its Galera cluster competing for the CPU)
+    if (
+        _xdist_controller(config)
+        and os.environ.get("WEBSESSION_TEST_PRESTART") == "1"
+        and not servers.serverless()
+    ):
+        servers.share(set(servers.SERVERS))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    # (pytest-xdist's controller) a worker's own options say dist "no": tell it the real one
+    node.workerinput["websession_dist"] = node.config.option.dist
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and workerinput.get("websession_dist") == "worksteal":
+        items[:] = spread_slow(items, int(workerinput["workercount"]))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _xdist_controller(config):
+        servers.unshare()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def test_servers(request: pytest.FixtureRequest) -> Iterator[servers.Pool]:
-    """The servers of this session (each pytest-xdist worker has its own).
+    """The servers this process started (or waits for: see :func:`servers.share`).
 
     ``WEBSESSION_TEST_PRESTART=1`` (``make test``) starts, in parallel and in the background,
     every server the collected tests name, so the first test of each does not wait alone;

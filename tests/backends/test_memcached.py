@@ -200,6 +200,7 @@ def test_mapping_matches_pymemcache_hashclient(three_servers: list[Memcached]) -
         hashed.close()
 
 
+@pytest.mark.slow
 def test_a_down_server_is_left_out_for_dead_timeout(three_servers: list[Memcached]) -> None:
     """One server of three lost: the call that finds it down is a 503; then its keys go to
     their next server (its sessions start anew) while the others' keep working, until
@@ -246,6 +247,7 @@ def test_a_down_server_is_left_out_for_dead_timeout(three_servers: list[Memcache
         made.close()
 
 
+@pytest.mark.slow
 def test_a_down_server_is_unavailable_not_remapped(three_servers: list[Memcached]) -> None:
     """``dead_timeout=0``: a lost server's keys are 503s until it is back, never moved."""
     made = MemcachedBackend(

@@ -53,6 +53,7 @@ def tampered(value: str) -> str:
     return value[:middle] + ("a" if value[middle] != "a" else "b") + value[middle + 1 :]
 
 
+@pytest.mark.slow  # serves a Django project for each step (about 3 s each)
 @pytest.mark.parametrize("engine", ["signed_cookies", "db", "cache", "cached_db", "file"])
 def test_switching_keeps_the_user_logged_in(tmp_path: Path, engine: str) -> None:
     with project(tmp_path, engine, switched=False) as url:
@@ -95,6 +96,7 @@ def test_switching_keeps_the_user_logged_in(tmp_path: Path, engine: str) -> None
         assert response.json()["reason"] == "expired"
 
 
+@pytest.mark.slow  # serves a Django project for each step (about 3 s each)
 @pytest.mark.parametrize("engine", ["signed_cookies", "db"])
 def test_a_pickle_serialized_session_is_refused(tmp_path: Path, engine: str) -> None:
     with project(tmp_path, engine, switched=False, LEGACY_SERIALIZER=PICKLE) as url:
