@@ -9,7 +9,6 @@ runs where no package index can be reached.
 from __future__ import annotations
 
 import email
-import fcntl
 import subprocess
 import sys
 import tarfile
@@ -19,28 +18,28 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.once import made_once
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "websession"
 
 pytestmark = pytest.mark.slow
 
 
+def build(out: Path) -> None:
+    # the sdist step writes src/websession.egg-info in the checkout: made_once's lock also keeps
+    # two workers from building at once (one build would fail)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    # The sdist step writes src/websession.egg-info in the checkout: two pytest-xdist workers
-    # building at once collide there (one build fails). The workers share the base temp
-    # directory's parent, so a lock file there makes them take turns.
-    lock = tmp_path_factory.getbasetemp().parent / "websession-build.lock"
-    with lock.open("w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        subprocess.run(
-            [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
-    return out
+    return made_once(tmp_path_factory, "dist", build)
 
 
 def only(directory: Path, pattern: str) -> Path:
