@@ -1,9 +1,9 @@
 """The order of the tests under pytest-xdist's ``worksteal``: the long ones spread out first.
 
 ``worksteal`` first hands each worker a contiguous share of the collected tests, in order, then
-lets an idle worker take the back half of the longest queue. The long tests (marked ``slow`` or
-``browser``: a frozen server, a failover, a real clock, a Django project served three times)
-are grouped by module, so a share could hold most of them and finish a minute after the rest.
+lets an idle worker take the back half of the longest queue. The long tests (marked ``slow``: a
+frozen server, a failover, a real clock, a Django project served three times) are grouped by
+module, so a share could hold most of them and finish a minute after the rest.
 :func:`spread_slow` gives every share an equal part of them, spaced over its first two thirds:
 their waits overlap the other workers' CPU-bound tests, and the short tests left at the end of
 each share even out the finish.
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import pytest
 
-LONG_MARKERS = ("slow", "browser")
-
 
 def is_long(item: pytest.Item) -> bool:
-    return any(item.get_closest_marker(marker) for marker in LONG_MARKERS)
+    # not "browser": those take 2-4 s, and each module's Chromium would be launched once per
+    # worker its tests were spread over
+    return item.get_closest_marker("slow") is not None
 
 
 def shares(total: int, workers: int) -> list[int]:
