@@ -59,12 +59,17 @@ ROOT = Path(__file__).resolve().parents[2]
 HANG = 5.0
 FREEZE = 6.5
 ACKED = 40  # sessions made (and acknowledged) before the kill
+#: each user's pause between answers: about 40 requests a second from four users, so a state
+#: change shows within 25 ms, and the app, the database and the load share two cores with
+#: three other test workers (at 20 ms a row cost 4-10 s of CPU)
+PAUSE = 0.1
 
 
 # -- the app and its load --------------------------------------------------------------------
 @dataclass
 class Load:
-    """Four users requesting in a loop; every answer recorded as (time, status, seconds)."""
+    """Four users requesting in a loop, ``PAUSE`` apart; every answer recorded as (time, status,
+    seconds)."""
 
     url: str
     users: int = 4
@@ -93,7 +98,7 @@ class Load:
                 self.seen.append((t0, status, time.monotonic() - t0))
                 if fresh:
                     client.cookies.clear()
-                time.sleep(0.02)
+                time.sleep(PAUSE)
 
     def since(self, t0: float) -> list[tuple[float, int, float]]:
         return [s for s in self.seen if s[0] >= t0]
