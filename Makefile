@@ -35,19 +35,20 @@ demo: $(DEMO_VENV)/.installed
 	PYTHONPATH=src $(DEMO_VENV)/bin/python -m websession demo $(DEMO_ARGS)
 
 # Installs the database servers (apt) and Chromium, runs every test inside a loopback-only
-# network namespace on four pytest-xdist workers, which share one set of servers on 127.0.0.1
+# network namespace on five pytest-xdist workers, which share one set of servers on 127.0.0.1
 # on free ports, started by the controller while the workers collect (WEBSESSION_TEST_PRESTART;
 # tests/support/servers.py), prints the branch coverage of src/websession (pyproject.toml
 # [tool.coverage]) and stops exactly what it started (and the 25 slowest tests, to see where
 # the wall time goes); then runs the server-less tests again on Python 3.10 and 3.13
 # (tools/pythons.py), on two workers: they are CPU-bound.
-# Four workers on two cores: a third of the suite's time is spent waiting (a frozen server, a
+# Five workers on two cores: a third of the suite's time is spent waiting (a frozen server, a
 # failover, a real clock), and the long tests are spread over the workers' first shares
-# (tests/support/schedule.py), so the waits overlap the other tests. worksteal: a worker that
+# (tests/support/schedule.py), so the waits overlap the other tests. Measured here: 3 workers
+# 305 s, 4 workers 267-280 s, 5 workers 237-241 s, 6 workers 261 s. worksteal: a worker that
 # runs out of tests takes some of another's.
 # PYTHONDONTWRITEBYTECODE is dropped: every worker and every Python process a test starts would
 # otherwise compile (and pytest rewrite) the same modules again (3-4 s of CPU each).
-XDIST ?= -n 4 --dist worksteal
+XDIST ?= -n 5 --dist worksteal
 XDIST_SERVERLESS ?= -n 2 --dist worksteal
 test: export PYTHONDONTWRITEBYTECODE :=
 test: $(STAMP)
