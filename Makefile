@@ -44,8 +44,8 @@ demo: $(DEMO_VENV)/.installed
 # Five workers on two cores: a third of the suite's time is spent waiting (a frozen server, a
 # failover, a real clock), and the long tests are spread over the workers' first shares
 # (tests/support/schedule.py), so the waits overlap the other tests. Measured here: 3 workers
-# 305 s, 4 workers 267-280 s, 5 workers 237-241 s, 6 workers 261 s. worksteal: a worker that
-# runs out of tests takes some of another's.
+# 305 s, 4 workers 267-280 s, 5 workers 234-249 s (four runs, one a fresh clone), 6 workers
+# 261 s. worksteal: a worker that runs out of tests takes some of another's.
 # PYTHONDONTWRITEBYTECODE is dropped: every worker and every Python process a test starts would
 # otherwise compile (and pytest rewrite) the same modules again (3-4 s of CPU each).
 XDIST ?= -n 5 --dist worksteal
