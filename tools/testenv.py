@@ -869,15 +869,7 @@ class Services:
     def start_all(self) -> None:
         started = time.monotonic()
         self.env.update(base_env())
-        starters = dict(STARTERS)
-        # WEBSESSION_TESTENV_ONLY=redis,postgresql starts only those (benchmarks: fewer JVMs
-        # competing for the CPU)
-        only = [n for n in os.environ.get("WEBSESSION_TESTENV_ONLY", "").split(",") if n]
-        unknown = set(only) - set(starters)
-        if unknown:
-            raise SystemExit(f"WEBSESSION_TESTENV_ONLY: unknown server(s) {sorted(unknown)}")
-        if only:
-            starters = {n: s for n, s in starters.items() if n in only}
+        starters = {name: STARTERS[name] for name in selected()}
 
         def run(name: str) -> None:
             t0 = time.monotonic()
@@ -958,6 +950,17 @@ AWS_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+
+
+def selected() -> list[str]:
+    """The servers to start, slowest first: all of :data:`STARTERS`, or only those that
+    ``WEBSESSION_TESTENV_ONLY=redis,postgresql`` names (benchmarks: fewer JVMs competing for
+    the CPU). An unknown name stops the run."""
+    only = [n for n in os.environ.get("WEBSESSION_TESTENV_ONLY", "").split(",") if n]
+    unknown = set(only) - set(STARTERS)
+    if unknown:
+        raise SystemExit(f"WEBSESSION_TESTENV_ONLY: unknown server(s) {sorted(unknown)}")
+    return [name for name in STARTERS if not only or name in only]
 
 
 def base_env() -> dict[str, str]:

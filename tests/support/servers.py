@@ -130,9 +130,8 @@ class Pool:
 
     def prestart(self, names: set[str]) -> None:
         """Start ``names`` in the background now (each is still waited for on first use)."""
-        for name in sorted(names):
-            if name in launcher().STARTERS and not os.environ.get(SERVERS[name]):
-                self.future(name)
+        for name in sorted(_to_start(names)):
+            self.future(name)
 
     def get(self, name: str) -> str:
         """Start ``name`` (or wait for its start); its URL. Skips or fails when it cannot."""
@@ -173,17 +172,20 @@ def pool() -> Pool:
         return _pool
 
 
+def _to_start(names: set[str]) -> set[str]:
+    """Those of ``names`` the launcher starts (``WEBSESSION_TESTENV_ONLY`` narrows them) and
+    no variable names already."""
+    startable = set(launcher().selected())
+    return {n for n in names if n in startable and not os.environ.get(SERVERS[n])}
+
+
 def share(names: set[str]) -> None:
     """(The pytest-xdist controller, before its workers start) start ``names`` in the background
     for every worker, and publish each in a directory of its own: ``NAME.json`` (its variables)
     once it is up, ``NAME.error`` (why) if it did not come up. The workers inherit
     ``$WEBSESSION_TEST_SHARED_SERVERS`` and wait there (:func:`_wait_shared`)."""
     directory = Path(tempfile.mkdtemp(prefix="ws-servers-"))
-    names = {n for n in names if n in launcher().STARTERS and not os.environ.get(SERVERS[n])}
-    # WEBSESSION_TESTENV_ONLY=redis,postgresql: only those (as for tools/testenv.py run)
-    only = {n for n in os.environ.get("WEBSESSION_TESTENV_ONLY", "").split(",") if n}
-    if only:
-        names &= only
+    names = _to_start(names)
     _write(directory / "names", "\n".join(sorted(names)))
     started = pool()
     for name in sorted(names):
