@@ -27,6 +27,7 @@ thread-safe).
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -63,19 +64,18 @@ _LIVE = "attribute_exists(k) AND e > :now"
 _OWNER_GSI = "websession-owner"
 
 
-_loader: botocore.loaders.Loader | None = None
-_loader_lock = threading.Lock()
+@functools.cache
+def _loader() -> botocore.loaders.Loader:
+    """This process's loader of botocore's data files (two threads racing may each make one:
+    harmless, one is kept)."""
+    return botocore.loaders.create_loader()
 
 
 def _session(profile: str | None, region: str | None) -> boto3.session.Session:
     """A boto3 session sharing this process's loader of botocore's data files: a session of its
     own parses DynamoDB's service model again (50-150 ms of CPU per backend; 10 ms shared)."""
-    global _loader
-    with _loader_lock:
-        if _loader is None:
-            _loader = botocore.loaders.create_loader()
     core = botocore.session.Session()
-    core.register_component("data_loader", _loader)
+    core.register_component("data_loader", _loader())
     return boto3.session.Session(botocore_session=core, profile_name=profile, region_name=region)
 
 
